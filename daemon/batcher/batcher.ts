@@ -1,0 +1,107 @@
+import type {Batch, BeamChange} from './batch.ts';
+import type {Clock, TimerHandle} from './clock.ts';
+
+export interface BatcherOptions {
+	/** Trailing quiet window: the batch closes once no change came for this long. */
+	readonly debounceMs: number;
+	/** Cap measured from the batch's first change, so a steady stream still closes. */
+	readonly maxWaitMs: number;
+	readonly clock: Clock;
+	/** Receives every closed batch, in order. */
+	readonly onBatch: (batch: Batch) => void;
+	/** First batch id; ids then count up by one. */
+	readonly firstId?: number;
+}
+
+/**
+ * Coalesces beam changes into batches: a trailing debounce capped by a maximum
+ * wait. Pure apart from the injected clock; it knows nothing of files or queues.
+ * A change for a module already pending replaces it (the newest path wins) but
+ * keeps the batch's first-change time, so rewriting one file forever cannot
+ * postpone the batch past `maxWaitMs`.
+ */
+export class Batcher {
+	readonly #options: BatcherOptions;
+	readonly #pending = new Map<string, BeamChange>();
+	#firstChangeAt = 0;
+	#timer: TimerHandle | undefined;
+	#nextId: number;
+	#closed = false;
+
+	constructor(options: BatcherOptions) {
+		validateWindow('debounceMs', options.debounceMs);
+		validateWindow('maxWaitMs', options.maxWaitMs);
+		if (options.maxWaitMs < options.debounceMs) {
+			throw new TypeError(`Expected \`maxWaitMs\` (${options.maxWaitMs}) to be at least \`debounceMs\` (${options.debounceMs})`);
+		}
+		this.#options = options;
+		this.#nextId = options.firstId ?? 1;
+	}
+
+	get pendingCount(): number {
+		return this.#pending.size;
+	}
+
+	add(change: BeamChange): void {
+		if (this.#closed) {
+			throw new Error(`Batcher is closed; the change of ${change.module} (${change.path}) cannot be batched`);
+		}
+		const now = this.#options.clock.now();
+		if (this.#pending.size === 0) {
+			this.#firstChangeAt = now;
+		}
+		this.#pending.delete(change.module);
+		this.#pending.set(change.module, change);
+		this.#schedule(now);
+	}
+
+	/** Close the pending batch now, if there is one (shutdown, tests). */
+	flush(): Batch | undefined {
+		this.#cancelTimer();
+		if (this.#pending.size === 0) {
+			return undefined;
+		}
+		const batch: Batch = Object.freeze({
+			id: this.#nextId++,
+			changes: Object.freeze([...this.#pending.values()]),
+			firstChangeAt: this.#firstChangeAt,
+			closedAt: this.#options.clock.now(),
+		});
+		this.#pending.clear();
+		this.#options.onBatch(batch);
+		return batch;
+	}
+
+	/** Stop batching; whatever is pending is handed on first, so nothing is lost. */
+	close(): void {
+		if (this.#closed) {
+			return;
+		}
+		this.flush();
+		this.#closed = true;
+	}
+
+	#schedule(now: number): void {
+		this.#cancelTimer();
+		const quietEnd = now + this.#options.debounceMs;
+		const cap = this.#firstChangeAt + this.#options.maxWaitMs;
+		const delay = Math.max(0, Math.min(quietEnd, cap) - now);
+		this.#timer = this.#options.clock.setTimer(() => {
+			this.#timer = undefined;
+			this.flush();
+		}, delay);
+	}
+
+	#cancelTimer(): void {
+		if (this.#timer !== undefined) {
+			this.#options.clock.clearTimer(this.#timer);
+			this.#timer = undefined;
+		}
+	}
+}
+
+function validateWindow(name: string, value: number): void {
+	if (!Number.isInteger(value) || value < 0) {
+		throw new TypeError(`Expected \`${name}\` to be a non-negative integer, got \`${String(value)}\` (${typeof value})`);
+	}
+}

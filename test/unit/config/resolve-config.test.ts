@@ -1,0 +1,68 @@
+import test from 'ava';
+import {ConfigError, resolveConfig} from '../../../daemon/config/resolve-config.ts';
+import {mergeConfig} from '../../../daemon/config/load-config.ts';
+
+test('an empty config resolves to the documented defaults, frozen', t => {
+	const config = resolveConfig({});
+	t.is(config.debounceMs, 300);
+	t.is(config.maxWaitMs, 3000);
+	t.is(config.transport, 'ctl');
+	t.is(config.watch, 'auto');
+	t.deepEqual(config.ctl.command, ['ejabberdctl']);
+	t.deepEqual(config.log, {level: 'info', format: 'pretty'});
+	t.is(config.node, undefined);
+	t.true(Object.isFrozen(config));
+	t.true(Object.isFrozen(config.ctl.command));
+});
+
+test('a full config is kept as given', t => {
+	const config = resolveConfig({
+		node: 'ejabberd@localhost',
+		watch: ['/opt/ebin', '/opt/deps/ebin'],
+		ctl: {command: ['ejabberdctl', '--config-dir', '/etc/x']},
+		debounceMs: 100,
+		maxWaitMs: 100,
+		log: {format: 'json'},
+	});
+	t.deepEqual(config.watch, ['/opt/ebin', '/opt/deps/ebin']);
+	t.deepEqual(config.ctl.command, ['ejabberdctl', '--config-dir', '/etc/x']);
+	t.is(config.ctl.timeoutMs, 60_000);
+	t.is(config.log.level, 'info');
+	t.is(config.log.format, 'json');
+});
+
+test('every problem is listed at once, each with its key path and value', t => {
+	const error = t.throws(() => resolveConfig({
+		node: 'no-at-sign',
+		transport: 'carrier-pigeon',
+		watch: [],
+		ctl: {command: 'ejabberdctl'},
+		debounceMs: -1,
+		log: {level: 'verbose'},
+		debounce: 5,
+	}, 'my.yml'), {instanceOf: ConfigError});
+	t.is(error.code, 'ERR_CONFIG_INVALID');
+	const paths = error.problems.map(problem => problem.path).sort();
+	t.deepEqual(paths, ['ctl.command', 'debounce', 'debounceMs', 'log.level', 'node', 'transport', 'watch']);
+	t.regex(error.message, /my\.yml \(7 problems\)/);
+	t.regex(error.message, /debounceMs: .*got `-1` \(number\)/);
+	t.regex(error.message, /transport: .*got `"carrier-pigeon"` \(string\)/);
+	t.regex(error.message, /debounce: unknown key/);
+	t.regex(error.message, /ctl\.command: .*got `"ejabberdctl"` \(string\)/);
+});
+
+test('nested paths name the array index', t => {
+	const error = t.throws(() => resolveConfig({ctl: {command: ['ejabberdctl', 7]}}), {instanceOf: ConfigError});
+	t.deepEqual(error.problems.map(problem => problem.path), ['ctl.command[1]']);
+});
+
+test('maxWaitMs below debounceMs is refused', t => {
+	const error = t.throws(() => resolveConfig({debounceMs: 500, maxWaitMs: 100}), {instanceOf: ConfigError});
+	t.deepEqual(error.problems.map(problem => problem.path), ['maxWaitMs']);
+	t.regex(error.message, /at least debounceMs/);
+});
+
+test('flags override the file, nested keys merge one level', t => {
+	const merged = mergeConfig({log: {level: 'warn', format: 'json'}, debounceMs: 100}, {log: {level: 'debug'}, debounceMs: undefined});
+	t.deepEqual(merged, {log: {level: 'debug', format: 'json'}, debounceMs: 100});
+});
