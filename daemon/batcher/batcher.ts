@@ -9,8 +9,8 @@ export interface BatcherOptions {
 	readonly clock: Clock;
 	/** Receives every closed batch, in order. */
 	readonly onBatch: (batch: Batch) => void;
-	/** First batch id; ids then count up by one. */
-	readonly firstId?: number;
+	/** Gives each batch its id; by default 1, 2, 3... Shared when other sources number batches too. */
+	readonly nextId?: () => number;
 }
 
 /**
@@ -25,7 +25,7 @@ export class Batcher {
 	readonly #pending = new Map<string, BeamChange>();
 	#firstChangeAt = 0;
 	#timer: TimerHandle | undefined;
-	#nextId: number;
+	readonly #nextId: () => number;
 	#closed = false;
 
 	constructor(options: BatcherOptions) {
@@ -35,7 +35,7 @@ export class Batcher {
 			throw new TypeError(`Expected \`maxWaitMs\` (${options.maxWaitMs}) to be at least \`debounceMs\` (${options.debounceMs})`);
 		}
 		this.#options = options;
-		this.#nextId = options.firstId ?? 1;
+		this.#nextId = options.nextId ?? counter();
 	}
 
 	get pendingCount(): number {
@@ -62,7 +62,7 @@ export class Batcher {
 			return undefined;
 		}
 		const batch: Batch = Object.freeze({
-			id: this.#nextId++,
+			id: this.#nextId(),
 			changes: Object.freeze([...this.#pending.values()]),
 			firstChangeAt: this.#firstChangeAt,
 			closedAt: this.#options.clock.now(),
@@ -98,6 +98,11 @@ export class Batcher {
 			this.#timer = undefined;
 		}
 	}
+}
+
+export function counter(first = 1): () => number {
+	let next = first;
+	return () => next++;
 }
 
 function validateWindow(name: string, value: number): void {

@@ -1,1 +1,47 @@
-export const x = 1;
+#!/usr/bin/env node
+import {Command} from 'commander';
+import {loadConfig} from '../config/load-config.ts';
+import type {ResolvedConfig} from '../config/schema.ts';
+import {infoCommand} from './commands/info.ts';
+import {onceCommand} from './commands/once.ts';
+import {runCommand} from './commands/run.ts';
+import {sandboxCommand} from './commands/sandbox.ts';
+import {addConfigFlags, flagsToConfig, type ConfigFlags} from './config-flags.ts';
+import {EXIT_USAGE, reportFatal} from './exit-codes.ts';
+import {readVersion} from './read-version.ts';
+
+type Action = (config: ResolvedConfig) => Promise<number>;
+
+/** Load and validate the config first (exit 2 on any problem), then run the command. */
+function withConfig(action: Action): (flags: ConfigFlags) => Promise<void> {
+	return async flags => {
+		let code: number;
+		try {
+			const config = await loadConfig(flags.config, flagsToConfig(flags));
+			code = await action(config);
+		} catch (error) {
+			code = reportFatal(error);
+		}
+		process.exitCode = code;
+	};
+}
+
+const program = new Command('ejabberd-reloader')
+	.description('Hot-reloads modified Erlang modules in a running ejabberd node after `make install`.')
+	.version(readVersion())
+	.showHelpAfterError()
+	.exitOverride(error => {
+		// commander's own usage errors (unknown option, bad choice) are usage errors: exit 2.
+		process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
+	});
+
+addConfigFlags(program.command('run', {isDefault: true}).description('watch the install directory and reload changed modules (the daemon)'))
+	.action(withConfig(runCommand));
+addConfigFlags(program.command('once').description('update every modified module once, print the result as JSON; exit 1 if any failed'))
+	.action(withConfig(onceCommand));
+addConfigFlags(program.command('info').description('print the modules update_info reports as modified; changes nothing'))
+	.action(withConfig(infoCommand));
+addConfigFlags(program.command('sandbox').description('start a throwaway ejabberd node from the system install and run the daemon against it'))
+	.action(withConfig(sandboxCommand));
+
+await program.parseAsync();

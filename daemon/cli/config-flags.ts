@@ -1,0 +1,47 @@
+import {Option, type Command} from 'commander';
+import type {UserConfig} from '../config/schema.ts';
+
+/** The flags every command shares; each overrides the same key of the config file. */
+export function addConfigFlags(command: Command): Command {
+	return command
+		.option('-c, --config <file>', 'YAML config file (see config/config.example.yml)')
+		.option('--node <name@host>', 'ejabberd node to update')
+		.addOption(new Option('--transport <kind>', 'how to reach the node').choices(['ctl']))
+		.option('--watch <dir...>', 'directories `make install` writes beams into (default: ejabberd\'s ebin)')
+		.option('--debounce-ms <ms>', 'quiet window that closes a batch (default 300)')
+		.option('--max-wait-ms <ms>', 'longest a batch waits from its first change (default 3000)')
+		.addOption(new Option('--log-level <level>', 'least severe level logged').choices(['error', 'warn', 'info', 'debug']))
+		.addOption(new Option('--log-format <format>', 'log line format').choices(['pretty', 'json']));
+}
+
+export interface ConfigFlags {
+	readonly config?: string;
+	readonly node?: string;
+	readonly transport?: string;
+	readonly watch?: string[];
+	readonly debounceMs?: string;
+	readonly maxWaitMs?: string;
+	readonly logLevel?: string;
+	readonly logFormat?: string;
+}
+
+/** Flags as a partial config; values stay as typed so validation can quote them. */
+export function flagsToConfig(flags: ConfigFlags): UserConfig {
+	const log = {level: flags.logLevel, format: flags.logFormat};
+	return {
+		node: flags.node,
+		transport: flags.transport,
+		watch: flags.watch,
+		debounceMs: toNumber(flags.debounceMs),
+		maxWaitMs: toNumber(flags.maxWaitMs),
+		log: log.level === undefined && log.format === undefined ? undefined : log,
+	} as UserConfig;
+}
+
+function toNumber(value: string | undefined): number | string | undefined {
+	if (value === undefined) {
+		return undefined;
+	}
+	const number = Number(value);
+	return value.trim() !== '' && Number.isFinite(number) ? number : value;
+}

@@ -1,0 +1,224 @@
+import PQueue from 'p-queue';
+import {inspectBeamFile} from './beam/beam-file.ts';
+import type {Batch, BeamChange} from './batcher/batch.ts';
+import {Batcher, counter} from './batcher/batcher.ts';
+import {systemClock} from './batcher/clock.ts';
+import type {ResolvedConfig} from './config/schema.ts';
+import {ReloaderError, errorMessage, isRetryable} from './errors.ts';
+import {BeamIndex} from './modules/beam-index.ts';
+import {backoffDelay} from './node/backoff.ts';
+import {NodeSession} from './node/node-session.ts';
+import type {DaemonRecord} from './records.ts';
+import type {BatchRecord, Trigger} from './reloader/batch-record.ts';
+import {Reloader, type ReloadRequest} from './reloader/reloader.ts';
+import type {Transport} from './transports/transport.ts';
+import {BeamSettler} from './watcher/beam-settler.ts';
+import {BeamWatcher} from './watcher/beam-watcher.ts';
+
+export interface DaemonOptions {
+	readonly config: ResolvedConfig;
+	readonly transport: Transport;
+	/** The resolved watch directories (`watch: auto` already looked up). */
+	readonly directories: readonly string[];
+	readonly index: BeamIndex;
+	readonly report: (record: DaemonRecord) => void;
+	/** How long close() lets a running batch finish. */
+	readonly graceMs?: number;
+}
+
+/**
+ * Wires the pipeline, one direction only:
+ * watcher → beam check → batcher → queue (one batch at a time) → reloader → transport,
+ * every outcome reported as a record. When the node is unreachable the queue
+ * pauses, the batch's changes go back to the batcher, and a backoff loop waits
+ * for the node; its return re-runs the init step before anything else.
+ */
+export class Daemon {
+	readonly #options: DaemonOptions;
+	readonly #session: NodeSession;
+	readonly #reloader: Reloader;
+	readonly #queue = new PQueue({concurrency: 1});
+	readonly #nextId = counter();
+	readonly #batcher: Batcher;
+	readonly #settler: BeamSettler;
+	readonly #abort = new AbortController();
+	#watcher: BeamWatcher | undefined;
+	#reconnecting: Promise<void> | undefined;
+	#closing: Promise<void> | undefined;
+
+	constructor(options: DaemonOptions) {
+		this.#options = options;
+		const {config, transport, index, report} = options;
+		this.#session = new NodeSession(transport, report);
+		this.#reloader = new Reloader(transport, index);
+		this.#batcher = new Batcher({
+			debounceMs: config.debounceMs,
+			maxWaitMs: config.maxWaitMs,
+			clock: systemClock,
+			nextId: this.#nextId,
+			onBatch: batch => this.#enqueueBatch(batch),
+		});
+		this.#settler = new BeamSettler({
+			incompleteTimeoutMs: config.incompleteTimeoutMs,
+			inspect: inspectBeamFile,
+			onSettled: beam => {
+				index.notePath(beam.module, beam.path);
+				this.#batcher.add(beam);
+			},
+			onProblem: problem => report({
+				event: 'error',
+				severity: 'warn',
+				code: problem.error.code,
+				message: problem.error.message,
+				hint: problem.error.hint,
+				module: problem.module,
+				path: problem.path,
+			}),
+		});
+	}
+
+	/** Init the node (or start waiting for it), then watch. Resolves once writes are being seen. */
+	async start(): Promise<void> {
+		try {
+			await this.#session.ready(this.#abort.signal);
+		} catch (error) {
+			if (!isRetryable(error)) {
+				throw error;
+			}
+			// Watch anyway so no change made while the node is down is lost.
+			this.#nodeDown(error);
+		}
+		const {directories, index, report} = this.#options;
+		this.#watcher = new BeamWatcher({
+			directories,
+			onBeamWritten: path => this.#settler.check(path),
+			onError: error => report({event: 'error', severity: 'error', code: error.code, message: error.message, hint: error.hint}),
+		});
+		await this.#watcher.ready();
+		report({event: 'watch', directories, beams: index.size});
+	}
+
+	/** Update every modified module now (the `once` pass, `GET /update-modules/all`), through the queue. */
+	reconcile(trigger: Trigger): Promise<BatchRecord> {
+		return this.#run({id: this.#nextId(), trigger});
+	}
+
+	get queueLength(): number {
+		return this.#queue.size + this.#queue.pending;
+	}
+
+	/** Stop watching, hand on the pending batch, let the queue drain within the grace period, then disconnect. */
+	close(reason = 'closed'): Promise<void> {
+		this.#closing ??= this.#close(reason);
+		return this.#closing;
+	}
+
+	async #close(reason: string): Promise<void> {
+		this.#options.report({event: 'stop', reason});
+		await this.#watcher?.close();
+		this.#settler.close();
+		this.#batcher.close();
+		const graceMs = this.#options.graceMs ?? 30_000;
+		const drained = await Promise.race([
+			this.#queue.onIdle().then(() => true),
+			new Promise<false>(resolve => setTimeout(resolve, graceMs, false).unref()),
+		]);
+		this.#abort.abort();
+		this.#queue.clear();
+		if (!drained) {
+			this.#options.report({event: 'error', severity: 'warn', code: 'ERR_NODE_TIMEOUT', message: `The running batch did not finish within ${graceMs} ms and was abandoned`});
+		}
+		await this.#options.transport.close();
+	}
+
+	#enqueueBatch(batch: Batch): void {
+		const request: ReloadRequest = {id: batch.id, trigger: 'watch', changes: batch.changes, firstChangeAt: batch.firstChangeAt};
+		this.#run(request).catch(() => {
+			// Already reported; the changes were handed back where retrying can help.
+		});
+	}
+
+	#run(request: ReloadRequest): Promise<BatchRecord> {
+		return this.#queue.add(async () => this.#reload(request));
+	}
+
+	async #reload(request: ReloadRequest): Promise<BatchRecord> {
+		const {report} = this.#options;
+		try {
+			await this.#session.ready(this.#abort.signal);
+			const record = await this.#reloader.reload(request, this.#abort.signal);
+			report(record);
+			for (const module of record.deferred) {
+				const path = request.changes?.find(change => change.module === module)?.path;
+				if (path !== undefined) {
+					this.#settler.check(path);
+				}
+			}
+			return record;
+		} catch (error) {
+			if (isRetryable(error) && !this.#abort.signal.aborted) {
+				this.#nodeDown(error);
+				this.#handBack(request.changes);
+			} else {
+				report({
+					event: 'error',
+					severity: 'error',
+					code: error instanceof ReloaderError ? error.code : 'ERR_NODE_COMMAND',
+					message: `Batch ${request.id} failed: ${errorMessage(error)}`,
+					hint: error instanceof ReloaderError ? error.hint : undefined,
+				});
+			}
+			throw error;
+		}
+	}
+
+	/** A batch that could not reach the node goes back to the batcher: nothing is lost, nothing runs twice at once. */
+	#handBack(changes: readonly BeamChange[] | undefined): void {
+		if (this.#closing !== undefined) {
+			return;
+		}
+		for (const change of changes ?? []) {
+			this.#batcher.add(change);
+		}
+	}
+
+	#nodeDown(error: unknown): void {
+		this.#session.markDown();
+		this.#queue.pause();
+		this.#reconnecting ??= this.#waitForNode(error).finally(() => {
+			this.#reconnecting = undefined;
+		});
+	}
+
+	async #waitForNode(firstError: unknown): Promise<void> {
+		const {report, transport} = this.#options;
+		const signal = this.#abort.signal;
+		let error = firstError;
+		for (let attempt = 0; !signal.aborted; attempt++) {
+			const retryInMs = backoffDelay(attempt);
+			report({event: 'node', node: transport.node, state: 'down', reason: errorMessage(error), retryInMs});
+			await sleep(retryInMs, signal);
+			try {
+				await this.#session.ready(signal);
+				report({event: 'node', node: transport.node, state: 'up'});
+				this.#queue.start();
+				return;
+			} catch (nextError) {
+				if (!isRetryable(nextError)) {
+					report({event: 'error', severity: 'error', code: nextError instanceof ReloaderError ? nextError.code : 'ERR_NODE_COMMAND', message: errorMessage(nextError), hint: nextError instanceof ReloaderError ? nextError.hint : undefined});
+				}
+				error = nextError;
+			}
+		}
+	}
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+	return new Promise(resolve => {
+		const timer = setTimeout(resolve, ms);
+		signal.addEventListener('abort', () => {
+			clearTimeout(timer);
+			resolve();
+		}, {once: true});
+	});
+}

@@ -1,0 +1,49 @@
+import {performance} from 'node:perf_hooks';
+import type {InitRecord} from '../records.ts';
+import type {Transport} from '../transports/transport.ts';
+
+/**
+ * The daemon's view of the node: whether `ejabberd_update` has been made sure
+ * of since the last (re)connect. ejabberd does not load that module at start
+ * (still true on 23.01), so the init step runs before the first batch and again
+ * after every outage, and is reported as its own record.
+ */
+export class NodeSession {
+	readonly #transport: Transport;
+	readonly #onInit: (record: InitRecord) => void;
+	#initialised = false;
+
+	constructor(transport: Transport, onInit: (record: InitRecord) => void) {
+		this.#transport = transport;
+		this.#onInit = onInit;
+	}
+
+	get initialised(): boolean {
+		return this.#initialised;
+	}
+
+	/** Run the init step unless it already ran since the last reconnect. */
+	async ready(signal?: AbortSignal): Promise<void> {
+		if (this.#initialised) {
+			return;
+		}
+		const start = performance.now();
+		const report = await this.#transport.ensureUpdaterLoaded(signal);
+		const info = await this.#transport.updateInfo(signal);
+		this.#initialised = true;
+		this.#onInit({
+			event: 'init',
+			node: this.#transport.node,
+			transport: this.#transport.kind,
+			method: report.method,
+			wasLoaded: report.wasLoaded,
+			pending: info.modules,
+			durationMs: Math.round(performance.now() - start),
+		});
+	}
+
+	/** The node was found unreachable: the next call re-runs the init step. */
+	markDown(): void {
+		this.#initialised = false;
+	}
+}

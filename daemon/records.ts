@@ -1,0 +1,59 @@
+import type {BatchRecord} from './reloader/batch-record.ts';
+import type {TransportKind} from './transports/transport.ts';
+
+/**
+ * Every event the daemon reports, as one flat record: the same object becomes a
+ * log line and (later) an SSE event or an HTTP answer.
+ */
+export type DaemonRecord = StartRecord | InitRecord | WatchRecord | BatchRecord | NodeRecord | ProblemRecord | StopRecord;
+
+export interface StartRecord {
+	readonly event: 'start';
+	readonly version: string;
+	readonly node: string;
+	readonly transport: TransportKind;
+	readonly debounceMs: number;
+	readonly maxWaitMs: number;
+}
+
+/** `ejabberd_update` made sure of on the node: after start and after every reconnect. */
+export interface InitRecord {
+	readonly event: 'init';
+	readonly node: string;
+	readonly transport: TransportKind;
+	readonly method: string;
+	readonly wasLoaded: boolean | undefined;
+	/** Modules whose beam differs from the loaded code right now (update_info). */
+	readonly pending: readonly string[];
+	readonly durationMs: number;
+}
+
+export interface WatchRecord {
+	readonly event: 'watch';
+	readonly directories: readonly string[];
+	readonly beams: number;
+}
+
+export interface NodeRecord {
+	readonly event: 'node';
+	readonly node: string;
+	readonly state: 'down' | 'up';
+	readonly reason?: string;
+	readonly retryInMs?: number;
+}
+
+export interface ProblemRecord {
+	readonly event: 'error';
+	readonly code: string;
+	readonly message: string;
+	readonly hint?: string | undefined;
+	readonly module?: string | undefined;
+	readonly path?: string | undefined;
+	/** A warning was reported and the daemon goes on; an error stops the operation it names. */
+	readonly severity: 'warn' | 'error';
+}
+
+export interface StopRecord {
+	readonly event: 'stop';
+	readonly reason: string;
+}

@@ -1,0 +1,42 @@
+import type {TransportKind} from '../transports/transport.ts';
+
+export type Trigger = 'watch' | 'once' | 'api';
+
+export interface FailedModule {
+	readonly module: string;
+	readonly reason: string;
+}
+
+export interface ModuleClassification {
+	/** The node now runs the code of the beam on disk. */
+	readonly updated: readonly string[];
+	/** The beam holds the same code as before: an identical rebuild. */
+	readonly unchanged: readonly string[];
+	/** Not loaded in the node; it will load the new beam on first use. */
+	readonly notLoaded: readonly string[];
+	readonly failed: readonly FailedModule[];
+	/** Beams being rewritten right now: handed back to the watcher, they come again once complete. */
+	readonly deferred: readonly string[];
+}
+
+export interface BatchDurations {
+	/** From the batch's first change to the start of its work (quiet window and queue). */
+	readonly waitMs: number;
+	readonly updateInfoMs: number;
+	readonly updateMs: number;
+	readonly verifyMs: number;
+	readonly totalMs: number;
+}
+
+/** One reload, as logged, streamed and answered over HTTP. */
+export interface BatchRecord extends ModuleClassification {
+	readonly event: 'batch';
+	readonly id: number;
+	readonly trigger: Trigger;
+	readonly node: string;
+	readonly transport: TransportKind;
+	readonly ok: boolean;
+	/** What update_info listed before the update (every modified, loaded module of its directory). */
+	readonly listed: readonly string[];
+	readonly durations: BatchDurations;
+}

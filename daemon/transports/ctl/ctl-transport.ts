@@ -1,0 +1,74 @@
+import {ReloaderError} from '../../errors.ts';
+import {isModuleName} from '../../modules/module-name.ts';
+import type {InitReport, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
+import {runEjabberdctl} from './run-ejabberdctl.ts';
+
+export interface CtlTransportOptions {
+	/** argv prefix of ejabberdctl, e.g. `['ejabberdctl', '--config-dir', '/etc/x']`. */
+	readonly command: readonly string[];
+	/** Passed as `--node` when set; otherwise ejabberdctl's own default (ejabberdctl.cfg) applies. */
+	readonly node?: string | undefined;
+	readonly timeoutMs: number;
+}
+
+/**
+ * The node through ejabberdctl. Every call boots an Erlang VM (about 270 ms),
+ * and ejabberdctl 23.01's `update` prints nothing either way, so the reloader
+ * verifies through a second `update_list`.
+ */
+export class CtlTransport implements Transport {
+	readonly kind = 'ctl';
+	readonly node: string;
+	readonly #command: readonly string[];
+	readonly #timeoutMs: number;
+
+	constructor(options: CtlTransportOptions) {
+		this.#command = options.node === undefined ? options.command : [...options.command, '--node', options.node];
+		this.#timeoutMs = options.timeoutMs;
+		this.node = options.node ?? 'the node of ejabberdctl.cfg';
+	}
+
+	/**
+	 * ejabberdctl has no way to ask `code:is_loaded`; `update_list` calls into
+	 * `ejabberd_update`, which loads it, and fails loudly if that is impossible.
+	 */
+	async ensureUpdaterLoaded(signal?: AbortSignal): Promise<InitReport> {
+		await this.#run(['update_list'], signal);
+		return {method: 'ejabberdctl update_list', wasLoaded: undefined};
+	}
+
+	async updateInfo(signal?: AbortSignal): Promise<UpdateInfo> {
+		const raw = await this.#run(['update_list'], signal);
+		return {modules: parseUpdateList(raw), raw};
+	}
+
+	async update(modules: readonly string[], signal?: AbortSignal): Promise<UpdateOutcome> {
+		const said: string[] = [];
+		for (const module of modules) {
+			// `update all` means every module to ejabberdctl: a beam named all.beam must not trigger that.
+			if (!isModuleName(module) || module === 'all') {
+				throw new ReloaderError('ERR_MODULE_NAME', `Refusing to send \`${module}\` to ejabberdctl update: not a module name it takes literally`, {
+					hint: 'Rename the module; ejabberdctl reads `all` as every module.',
+				});
+			}
+			said.push(await this.#run(['update', module], signal));
+		}
+		return {raw: said.join('')};
+	}
+
+	async close(): Promise<void> {
+		// Nothing is held open between calls.
+	}
+
+	#run(args: readonly string[], signal?: AbortSignal): Promise<string> {
+		return runEjabberdctl({command: this.#command, args, timeoutMs: this.#timeoutMs, signal});
+	}
+}
+
+/** `update_list` prints one module per line; anything else is not a module. */
+export function parseUpdateList(output: string): string[] {
+	return output
+		.split('\n')
+		.map(line => line.trim())
+		.filter(line => line !== '' && isModuleName(line));
+}

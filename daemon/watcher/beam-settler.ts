@@ -1,0 +1,146 @@
+import type {BeamInspection} from '../beam/beam-file.ts';
+import {ReloaderError} from '../errors.ts';
+import {moduleOfBeamPath} from '../modules/module-name.ts';
+
+export interface SettledBeam {
+	readonly module: string;
+	readonly path: string;
+	readonly at: number;
+}
+
+export interface BeamProblem {
+	readonly module: string | undefined;
+	readonly path: string;
+	readonly error: ReloaderError;
+}
+
+export interface BeamSettlerOptions {
+	/** How long a beam may stay half-written (or unreadable as a beam) before it is reported and skipped. */
+	readonly incompleteTimeoutMs: number;
+	readonly inspect: (path: string) => Promise<BeamInspection>;
+	readonly onSettled: (beam: SettledBeam) => void;
+	readonly onProblem: (problem: BeamProblem) => void;
+	readonly now?: () => number;
+}
+
+/** First re-check of a half-written beam; each next one waits twice as long. */
+const FIRST_RECHECK_MS = 20;
+
+interface PathState {
+	generation: number;
+	timer: NodeJS.Timeout | undefined;
+	/** When this path was first seen incomplete in its current run of writes. */
+	unsettledSince: number | undefined;
+}
+
+/**
+ * The beam check between the watcher and the batcher: a path is handed on only
+ * once its BEAM container is complete (`FOR1`, length, `BEAM`, and exactly that
+ * many bytes). A write in progress is checked again with a short backoff, since
+ * the watcher's last event of a burst may arrive before the last write; a beam
+ * that stays incomplete or is no beam at all is reported once and skipped.
+ */
+export class BeamSettler {
+	readonly #options: BeamSettlerOptions;
+	readonly #now: () => number;
+	readonly #paths = new Map<string, PathState>();
+	#closed = false;
+
+	constructor(options: BeamSettlerOptions) {
+		this.#options = options;
+		this.#now = options.now ?? Date.now;
+	}
+
+	/** Number of beams being waited on. */
+	get unsettledCount(): number {
+		return this.#paths.size;
+	}
+
+	/** A write was seen at this path (or a batch found it half-written): check it. */
+	check(path: string): void {
+		if (this.#closed) {
+			return;
+		}
+		const state = this.#paths.get(path) ?? {generation: 0, timer: undefined, unsettledSince: undefined};
+		this.#paths.set(path, state);
+		state.generation++;
+		clearTimeout(state.timer);
+		state.timer = undefined;
+		void this.#inspect(path, state, state.generation, FIRST_RECHECK_MS);
+	}
+
+	close(): void {
+		this.#closed = true;
+		for (const state of this.#paths.values()) {
+			clearTimeout(state.timer);
+		}
+		this.#paths.clear();
+	}
+
+	async #inspect(path: string, state: PathState, generation: number, nextDelayMs: number): Promise<void> {
+		let inspection: BeamInspection;
+		try {
+			inspection = await this.#options.inspect(path);
+		} catch (error) {
+			if (this.#isCurrent(path, state, generation)) {
+				this.#finish(path);
+				this.#report(path, error instanceof ReloaderError ? error : new ReloaderError('ERR_BEAM_UNREADABLE', `Cannot read ${path}: ${String(error)}`, {cause: error}));
+			}
+			return;
+		}
+		if (!this.#isCurrent(path, state, generation)) {
+			return;
+		}
+		const module = moduleOfBeamPath(path);
+		if (inspection.state === 'complete' && module !== undefined) {
+			this.#finish(path);
+			this.#options.onSettled({module, path, at: this.#now()});
+			return;
+		}
+		if (inspection.state === 'missing') {
+			// Deleted or renamed away before it could be read: a later event brings the new name.
+			this.#finish(path);
+			this.#report(path, new ReloaderError('ERR_BEAM_UNREADABLE', `${path} vanished before it could be read; skipped`, {
+				hint: 'Nothing to do if it was moved or removed on purpose.',
+			}));
+			return;
+		}
+		const now = this.#now();
+		state.unsettledSince ??= now;
+		const deadline = state.unsettledSince + this.#options.incompleteTimeoutMs;
+		if (now >= deadline) {
+			this.#finish(path);
+			this.#report(path, describeUnsettled(path, inspection, this.#options.incompleteTimeoutMs));
+			return;
+		}
+		state.timer = setTimeout(() => {
+			state.timer = undefined;
+			void this.#inspect(path, state, generation, nextDelayMs * 2);
+		}, Math.min(nextDelayMs, deadline - now));
+		state.timer.unref();
+	}
+
+	#isCurrent(path: string, state: PathState, generation: number): boolean {
+		return !this.#closed && this.#paths.get(path) === state && state.generation === generation;
+	}
+
+	#finish(path: string): void {
+		this.#paths.delete(path);
+	}
+
+	#report(path: string, error: ReloaderError): void {
+		this.#options.onProblem({module: moduleOfBeamPath(path), path, error});
+	}
+}
+
+function describeUnsettled(path: string, inspection: BeamInspection, timeoutMs: number): ReloaderError {
+	if (inspection.state === 'incomplete') {
+		return new ReloaderError('ERR_BEAM_INCOMPLETE', `${path} stayed incomplete for ${timeoutMs} ms (${inspection.actualSize} of ${inspection.expectedSize} bytes); skipped, ejabberd was not given it`, {
+			hint: 'Re-run `make install`; a complete write of the file is picked up at once.',
+		});
+	}
+	const reason = inspection.state === 'invalid' ? inspection.reason : 'its name is not a module name';
+	return new ReloaderError('ERR_BEAM_INVALID', `${path} is not a BEAM file: ${reason}; skipped, ejabberd was not given it`, {
+		hint: 'Check what wrote this file; only erlc output belongs in an ebin directory.',
+	});
+}
