@@ -15,6 +15,21 @@ import type {Transport} from './transports/transport.ts';
 import {BeamSettler} from './watcher/beam-settler.ts';
 import {BeamWatcher} from './watcher/beam-watcher.ts';
 
+/** A snapshot of where work is in the pipeline. */
+export interface DaemonStatus {
+	readonly node: string;
+	readonly transport: string;
+	/** The node answered and the init step ran since the last outage. */
+	readonly connected: boolean;
+	readonly directories: readonly string[];
+	/** Beams seen written but not yet complete. */
+	readonly unsettledBeams: number;
+	/** Complete beams waiting for their batch to close. */
+	readonly pendingChanges: number;
+	readonly queuedBatches: number;
+	readonly runningBatches: number;
+}
+
 export interface DaemonOptions {
 	readonly config: ResolvedConfig;
 	readonly transport: Transport;
@@ -103,8 +118,17 @@ export class Daemon {
 		return this.#run({id: this.#nextId(), trigger});
 	}
 
-	get queueLength(): number {
-		return this.#queue.size + this.#queue.pending;
+	status(): DaemonStatus {
+		return {
+			node: this.#options.transport.node,
+			transport: this.#options.transport.kind,
+			connected: this.#session.initialised,
+			directories: this.#options.directories,
+			unsettledBeams: this.#settler.unsettledCount,
+			pendingChanges: this.#batcher.pendingCount,
+			queuedBatches: this.#queue.size,
+			runningBatches: this.#queue.pending,
+		};
 	}
 
 	/** Stop watching, hand on the pending batch, let the queue drain within the grace period, then disconnect. */

@@ -1,6 +1,42 @@
+import {resolveConfig} from '../../config/resolve-config.ts';
 import type {ResolvedConfig} from '../../config/schema.ts';
+import {findEjabberdInstall} from '../../ejabberd/ejabberd-install.ts';
+import {startSandboxNode} from '../../sandbox/sandbox-node.ts';
+import {startDaemon, waitForStopSignal} from './run.ts';
 
+/**
+ * The embedded default: a throwaway ejabberd node from the system install
+ * (private copy of its ebin, private spool, loopback listeners on free ports)
+ * with the daemon attached. Ctrl-C stops both and removes the node's files.
+ */
 export async function sandboxCommand(config: ResolvedConfig): Promise<number> {
-	void config;
-	throw new Error('not yet');
+	const install = await findEjabberdInstall();
+	console.log(`Starting a throwaway ejabberd ${install.version} node (a private copy of ${install.libDir})...`);
+	const stopRequested = waitForStopSignal();
+	const node = await startSandboxNode();
+	try {
+		const sandboxConfig = resolveConfig({
+			...config,
+			node: node.node,
+			transport: 'ctl',
+			ctl: {...config.ctl, command: [...node.ctlCommand]},
+			watch: [node.ebinDir],
+		}, 'sandbox');
+		const running = await startDaemon(sandboxConfig);
+		console.log([
+			'',
+			`Node ${node.node} is running; the daemon is watching it.`,
+			`Install beams into: ${node.ebinDir}`,
+			`  e.g. erlc -o ${node.ebinDir} mod_hello.erl`,
+			`  ejabberdctl: ${node.ctlCommand.join(' ')} <command>`,
+			`Press Ctrl-C to stop the node and remove ${node.dir}.`,
+			'',
+		].join('\n'));
+		const reason = await stopRequested;
+		await running.stop(reason);
+	} finally {
+		await node.stop();
+		console.log(`Stopped ${node.node} and removed ${node.dir}.`);
+	}
+	return 0;
 }

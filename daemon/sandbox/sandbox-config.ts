@@ -1,0 +1,117 @@
+import {readFile} from 'node:fs/promises';
+import {ReloaderError, describeValue} from '../errors.ts';
+
+export interface SandboxTemplates {
+	readonly ejabberdYml: string;
+	readonly ejabberdctlCfg: string;
+}
+
+export interface EjabberdYmlValues {
+	readonly c2sPort: number;
+	readonly httpPort: number;
+}
+
+export interface EjabberdctlCfgValues {
+	/** The part before `@localhost`. */
+	readonly nodeName: string;
+	/** Absolute path of the rendered ejabberd.yml. */
+	readonly configPath: string;
+	/** Absolute path of the private ebin, put first on the code path. */
+	readonly ebinDir: string;
+}
+
+export const NODE_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+// ejabberdctl sources the cfg as shell and splits ERL_OPTIONS on spaces
+// without quoting: a path outside this set would be mangled or executed.
+const SAFE_PATH_PATTERN = /^\/[A-Za-z0-9._/-]+$/;
+
+export function renderEjabberdYml(template: string, values: EjabberdYmlValues): string {
+	const problems = [checkPort('c2sPort', values.c2sPort), checkPort('httpPort', values.httpPort)];
+	if (values.c2sPort === values.httpPort) {
+		problems.push(`c2sPort and httpPort must differ, both are ${values.c2sPort}`);
+	}
+	throwProblems('ejabberd.yml', problems);
+	return renderTemplate(template, {c2sPort: String(values.c2sPort), httpPort: String(values.httpPort)});
+}
+
+export function renderEjabberdctlCfg(template: string, values: EjabberdctlCfgValues): string {
+	throwProblems('ejabberdctl.cfg', [
+		NODE_NAME_PATTERN.test(values.nodeName) ? undefined : `nodeName must match ${String(NODE_NAME_PATTERN)}, got ${describeValue(values.nodeName)}`,
+		checkPath('configPath', values.configPath),
+		checkPath('ebinDir', values.ebinDir),
+	]);
+	return renderTemplate(template, {nodeName: values.nodeName, configPath: values.configPath, ebinDir: values.ebinDir});
+}
+
+/** The files of a sandbox node's config dir, by name: what ejabberdctl --config-dir expects. */
+export function renderSandboxConfigs(templates: SandboxTemplates, values: EjabberdYmlValues & Omit<EjabberdctlCfgValues, 'configPath'> & {readonly configDir: string}): Record<string, string> {
+	return {
+		'ejabberd.yml': renderEjabberdYml(templates.ejabberdYml, values),
+		'ejabberdctl.cfg': renderEjabberdctlCfg(templates.ejabberdctlCfg, {...values, configPath: `${values.configDir}/ejabberd.yml`}),
+		// ejabberdctl points ERL_INETRC here; empty means Erlang's defaults.
+		inetrc: '',
+	};
+}
+
+/** Every problem with a sandbox node's resolved options, for one error that lists them all. */
+export function sandboxOptionProblems(options: {readonly name: unknown; readonly baseDir: string; readonly startTimeoutMs: unknown}): string[] {
+	const {name, baseDir, startTimeoutMs} = options;
+	return [
+		typeof name === 'string' && NODE_NAME_PATTERN.test(name) ? undefined : `name must match ${String(NODE_NAME_PATTERN)}, got ${describeValue(name)}`,
+		checkPath('baseDir', baseDir),
+		typeof startTimeoutMs === 'number' && Number.isFinite(startTimeoutMs) && startTimeoutMs > 0 ? undefined : `startTimeoutMs must be a positive number, got ${describeValue(startTimeoutMs)}`,
+	].filter(problem => problem !== undefined);
+}
+
+/** Whether ejabberdctl can take `path` as a config, spool, log or code path unharmed. */
+export function isSafeSandboxPath(path: string): boolean {
+	return SAFE_PATH_PATTERN.test(path);
+}
+
+/** Replace every `{{key}}`; a placeholder without a value is a bug in the template, not a blank. */
+export function renderTemplate(template: string, values: Readonly<Record<string, string>>): string {
+	return template.replace(/\{\{(\w+)\}\}/g, (placeholder, key: string) => {
+		const value = values[key];
+		if (value === undefined) {
+			throw new ReloaderError('ERR_SANDBOX', `Template placeholder ${placeholder} has no value; known keys: ${Object.keys(values).join(', ')}`);
+		}
+		return value;
+	});
+}
+
+/**
+ * Read the templates shipped in `fixtures/ejabberd/`. They sit two levels above
+ * this file in the source tree and three above it in `build/`.
+ */
+export async function loadSandboxTemplates(): Promise<SandboxTemplates> {
+	const candidates = ['../../fixtures/ejabberd/', '../../../fixtures/ejabberd/'].map(relative => new URL(relative, import.meta.url));
+	for (const dir of candidates) {
+		try {
+			const [ejabberdYml, ejabberdctlCfg] = await Promise.all([
+				readFile(new URL('ejabberd.yml.template', dir), 'utf8'),
+				readFile(new URL('ejabberdctl.cfg.template', dir), 'utf8'),
+			]);
+			return {ejabberdYml, ejabberdctlCfg};
+		} catch {
+			// Try the next layout.
+		}
+	}
+	throw new ReloaderError('ERR_SANDBOX', `The sandbox config templates are missing: looked in ${candidates.map(url => url.pathname).join(' and ')}`, {
+		hint: 'Reinstall the package; fixtures/ejabberd/ must ship next to build/.',
+	});
+}
+
+function checkPort(key: string, port: number): string | undefined {
+	return Number.isInteger(port) && port > 0 && port < 65_536 ? undefined : `${key} must be an integer from 1 to 65535, got ${describeValue(port)}`;
+}
+
+function checkPath(key: string, path: string): string | undefined {
+	return isSafeSandboxPath(path) ? undefined : `${key} must be an absolute path of letters, digits and . _ / -, got ${describeValue(path)}`;
+}
+
+function throwProblems(file: string, problems: ReadonlyArray<string | undefined>): void {
+	const found = problems.filter(problem => problem !== undefined);
+	if (found.length > 0) {
+		throw new ReloaderError('ERR_SANDBOX', `Cannot render the sandbox's ${file}:\n${found.map(problem => `  - ${problem}`).join('\n')}`);
+	}
+}

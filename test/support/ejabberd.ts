@@ -1,0 +1,96 @@
+import {execFile} from 'node:child_process';
+import {readdir} from 'node:fs/promises';
+import type {ExecutionContext, TestFn} from 'ava';
+import {findEjabberdUser} from '../../daemon/ejabberd/ejabberd-install.ts';
+import {startSandboxNode, type SandboxNode, type SandboxNodeOptions} from '../../daemon/sandbox/sandbox-node.ts';
+
+const ERLANG_LIB = '/usr/lib/erlang/lib';
+
+// ava ends a worker that timed out or was interrupted with SIGTERM, and a
+// signal's default action skips 'exit' handlers: turn it into an exit so
+// sandbox-node's handler kills the nodes this worker started.
+for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+	process.once(signal, () => process.exit(code));
+}
+
+/**
+ * One sandbox node for a whole test file: started before the first test,
+ * stopped after the last one even when tests fail. Call the returned function
+ * inside a test to get the node.
+ */
+export function useSandboxNode(test: TestFn, options: SandboxNodeOptions = {}): () => SandboxNode {
+	let node: SandboxNode | undefined;
+	test.serial.before(async () => {
+		node = await startSandboxNode(options);
+	});
+	test.after.always(async () => {
+		await node?.stop();
+	});
+	return () => {
+		if (node === undefined) {
+			throw new Error('The sandbox node is not running: its test.before hook failed or has not run yet');
+		}
+		return node;
+	};
+}
+
+/** A node of its own for one test (for tests that stop or restart it), stopped in t.teardown. */
+export async function withSandboxNode(t: ExecutionContext, options: SandboxNodeOptions = {}): Promise<SandboxNode> {
+	const node = await startSandboxNode(options);
+	t.teardown(() => node.stop());
+	return node;
+}
+
+/**
+ * Evaluate Erlang expressions in the node and return what erl_call prints
+ * for the value, e.g. `"/tmp/.../ebin/ejabberd.beam"`, `false`, `{ok, 1}`.
+ * erl_call runs as the ejabberd user with its HOME so that it reads the
+ * node's cookie from `$HOME/.erlang.cookie`: the cookie never appears on a
+ * command line. The expressions travel on stdin; a final `.` is added if missing.
+ */
+export async function nodeCall(node: SandboxNode, expr: string): Promise<string> {
+	const [erlCall, user] = await Promise.all([findErlCall(), findEjabberdUser()]);
+	const ids = process.getuid?.() === 0 ? {uid: user.uid, gid: user.gid} : {};
+	const forms = /\.\s*$/.test(expr) ? expr : `${expr}.`;
+	const printed = await new Promise<string>((resolve, reject) => {
+		const child = execFile(erlCall, ['-sname', node.node, '-timeout', '60', '-e'], {...ids, cwd: '/', env: {HOME: user.home}}, (error, stdout, stderr) => {
+			if (error) {
+				reject(new Error(`erl_call to ${node.node} failed (${error.code ?? error.message}): ${stderr || stdout}`, {cause: error}));
+			} else {
+				resolve(stdout.trim());
+			}
+		});
+		// erl_call -e reads until end of input and wants the last form ended by a newline.
+		child.stdin?.end(`${forms}\n`);
+	});
+	// erl_call exits 0 even when evaluation fails; only the printed tuple tells.
+	const ok = /^\{ok, ([\s\S]*)\}$/.exec(printed);
+	if (ok?.[1] === undefined) {
+		throw new Error(`Evaluating \`${expr}\` in ${node.node} failed: ${printed}`);
+	}
+	return ok[1];
+}
+
+/** Run `ejabberdctl <command...>` against the node the way the daemon's ctl transport does. */
+export function runCtl(node: SandboxNode, ...command: string[]): Promise<{readonly code: number; readonly stdout: string; readonly stderr: string}> {
+	const [file = '', ...prefix] = node.ctlCommand;
+	return new Promise(resolve => {
+		execFile(file, [...prefix, ...command], {timeout: 60_000}, (error, stdout, stderr) => {
+			resolve({code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr});
+		});
+	});
+}
+
+let erlCallPath: Promise<string> | undefined;
+
+/** erl_call ships inside erl_interface-<version>, which changes with every OTP release. */
+export function findErlCall(): Promise<string> {
+	erlCallPath ??= readdir(ERLANG_LIB).then(names => {
+		const dir = names.filter(name => name.startsWith('erl_interface-')).sort((a, b) => b.localeCompare(a, 'en', {numeric: true}))[0];
+		if (dir === undefined) {
+			throw new Error(`erl_call not found: no erl_interface-* under ${ERLANG_LIB}; install erlang-base (apt-get install ejabberd pulls it in)`);
+		}
+		return `${ERLANG_LIB}/${dir}/bin/erl_call`;
+	});
+	return erlCallPath;
+}

@@ -1,0 +1,60 @@
+import {execFile} from 'node:child_process';
+import {chmod, open, readFile, unlink, writeFile} from 'node:fs/promises';
+import {basename, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {promisify} from 'node:util';
+
+export type FixtureModule = 'reload_probe' | 'reload_other';
+export type FixtureVersion = 1 | 2;
+
+const MODULES_DIR = fileURLToPath(new URL('../../fixtures/modules/', import.meta.url));
+
+/** Compile `fixtures/modules/v<version>/<module>.erl` into `outDir`; returns the beam's path. */
+export async function compileFixture(module: FixtureModule, version: FixtureVersion, outDir: string): Promise<string> {
+	await promisify(execFile)('/usr/bin/erlc', ['-o', outDir, join(MODULES_DIR, `v${version}`, `${module}.erl`)]);
+	return join(outDir, `${module}.beam`);
+}
+
+/**
+ * Put a beam into an ebin the way `install -m 644` (and so `make install`)
+ * does: unlink, then write the new file in place in several writes, then
+ * chmod. A watcher sees the file appear empty and grow, which is the point.
+ */
+export async function installBeam(beamPath: string, ebinDir: string): Promise<string> {
+	const content = await readFile(beamPath);
+	return writeInPlace(content, join(ebinDir, basename(beamPath)));
+}
+
+/** Like installBeam, but stop after `bytes` bytes: a half-written beam, as a watcher may catch one. */
+export async function installBeamTruncated(beamPath: string, ebinDir: string, bytes: number): Promise<string> {
+	const content = await readFile(beamPath);
+	return writeInPlace(content.subarray(0, bytes), join(ebinDir, basename(beamPath)));
+}
+
+async function writeInPlace(content: Buffer, target: string): Promise<string> {
+	await unlink(target).catch((error: unknown) => {
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+			throw error;
+		}
+	});
+	const file = await open(target, 'wx', 0o600);
+	try {
+		const chunk = Math.max(1, Math.ceil(content.length / 3));
+		for (let offset = 0; offset < content.length; offset += chunk) {
+			await file.write(content, offset, Math.min(chunk, content.length - offset));
+		}
+	} finally {
+		await file.close();
+	}
+	await chmod(target, 0o644);
+	return target;
+}
+
+/** Compile a module made from `fixtures/modules/generated.erl.template`; returns the beam's path. */
+export async function compileGenerated(module: string, version: number, outDir: string): Promise<string> {
+	const template = await readFile(join(MODULES_DIR, 'generated.erl.template'), 'utf8');
+	const source = join(outDir, `${module}.erl`);
+	await writeFile(source, template.replaceAll('{{module}}', module).replaceAll('{{version}}', String(version)));
+	await promisify(execFile)('/usr/bin/erlc', ['-o', outDir, source]);
+	return join(outDir, `${module}.beam`);
+}

@@ -1,0 +1,172 @@
+import {mkdir, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import type {TestFn} from 'ava';
+import {resolveConfig} from '../../daemon/config/resolve-config.ts';
+import type {UserConfig} from '../../daemon/config/schema.ts';
+import {Daemon} from '../../daemon/daemon.ts';
+import {openNode} from '../../daemon/open-node.ts';
+import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
+import {nodeCall, useSandboxNode} from './ejabberd.ts';
+import {compileGenerated, installBeam, installBeamTruncated} from './fixtures.ts';
+import {observeTransport} from './observed-transport.ts';
+import {RecordCollector, batchWith, isBatch, isProblem} from './record-collector.ts';
+import {waitUntil} from './wait.ts';
+
+const BURST = Array.from({length: 30}, (_, index) => `gen_burst_${index + 1}`);
+/** Modules loaded in the node before the daemon starts, one (or a burst) per case. */
+const LOADED = ['gen_changed', 'gen_identical', 'gen_truncated', 'gen_during_a', 'gen_during_b', ...BURST];
+
+/**
+ * The reload behaviour every transport must have, against a real sandbox
+ * ejabberd node: one node and one in-process daemon per test file, a module
+ * (or a burst of them) of its own per case.
+ */
+export function defineReloadSuite(test: TestFn, transportConfig: (node: SandboxNode) => UserConfig): void {
+	const getNode = useSandboxNode(test);
+	const records = new RecordCollector();
+	let daemon: Daemon | undefined;
+	let buildDir = '';
+	let beforeUpdate: ((modules: readonly string[]) => Promise<void>) | undefined;
+
+	const build = async (module: string, version: number) => {
+		const dir = join(buildDir, `${module}-v${version}-${Math.random().toString(16).slice(2)}`);
+		await mkdir(dir);
+		return compileGenerated(module, version, dir);
+	};
+	const install = async (module: string, version: number) => installBeam(await build(module, version), getNode().ebinDir);
+	const versionIn = (module: string) => nodeCall(getNode(), `${module}:version()`);
+
+	test.serial.before(async () => {
+		const node = getNode();
+		buildDir = await mkdtemp(join(tmpdir(), 'reloader-build-'));
+		for (const module of LOADED) {
+			await install(module, 1);
+		}
+		await nodeCall(node, `[code:ensure_loaded(M) || M <- [${LOADED.join(',')}]]`);
+		const config = resolveConfig({debounceMs: 300, maxWaitMs: 3000, incompleteTimeoutMs: 1000, ...transportConfig(node), watch: [node.ebinDir]});
+		const access = await openNode(config);
+		const transport = observeTransport(access.transport, {beforeUpdate: async modules => beforeUpdate?.(modules)});
+		daemon = new Daemon({...access, config, transport, report: records.report});
+		await daemon.start();
+	});
+
+	test.after.always(async () => {
+		await daemon?.close('tests done');
+		if (buildDir !== '') {
+			await rm(buildDir, {recursive: true, force: true});
+		}
+	});
+
+	test.serial('the init step ran before watching', async t => {
+		const init = await records.waitFor(record => record.event === 'init', {what: 'init record'});
+		const watch = records.records.findIndex(record => record.event === 'watch');
+		t.true(records.records.indexOf(init) < watch);
+		t.regex(await nodeCall(getNode(), 'code:is_loaded(ejabberd_update)'), /^\{file,/);
+	});
+
+	test.serial('a changed, loaded module is reloaded and its new code answers', async t => {
+		const since = records.mark();
+		await install('gen_changed', 2);
+		const batch = await records.waitFor(batchWith('gen_changed'), {since, what: 'batch with gen_changed'});
+		t.deepEqual(batch.updated, ['gen_changed']);
+		t.true(batch.ok);
+		t.is(await versionIn('gen_changed'), '2');
+	});
+
+	test.serial('a burst of beams written in quick succession gives one batch', async t => {
+		const beams = await Promise.all(BURST.map(async module => build(module, 2)));
+		const since = records.mark();
+		for (const beam of beams) {
+			await installBeam(beam, getNode().ebinDir);
+		}
+		const batch = await records.waitFor(batchWith(BURST[0] ?? ''), {since, what: 'batch of the burst'});
+		t.deepEqual([...batch.updated].sort(), [...BURST].sort());
+		await waitUntil(() => isIdle(daemon), 'the daemon is idle');
+		const burstBatches = records.after(since).filter(isBatch).filter(record => BURST.some(module => batchWith(module)(record)));
+		t.is(burstBatches.length, 1);
+		t.is(await versionIn(BURST[BURST.length - 1] ?? ''), '2');
+	});
+
+	test.serial('an identical rebuild is unchanged', async t => {
+		const since = records.mark();
+		await install('gen_identical', 1);
+		const batch = await records.waitFor(batchWith('gen_identical'), {since, what: 'batch with gen_identical'});
+		t.deepEqual(batch.unchanged, ['gen_identical']);
+		t.deepEqual(batch.updated, []);
+		t.is(await versionIn('gen_identical'), '1');
+	});
+
+	test.serial('a never-loaded module is notLoaded, and stays unloaded', async t => {
+		const since = records.mark();
+		await install('gen_fresh', 1);
+		const batch = await records.waitFor(batchWith('gen_fresh'), {since, what: 'batch with gen_fresh'});
+		t.deepEqual(batch.notLoaded, ['gen_fresh']);
+		t.is(await nodeCall(getNode(), 'code:is_loaded(gen_fresh)'), 'false');
+	});
+
+	test.serial('a truncated beam is reported and never handed to ejabberd; its complete write is', async t => {
+		const beam = await build('gen_truncated', 2);
+		const size = (await stat(beam)).size;
+		const since = records.mark();
+		const path = await installBeamTruncated(beam, getNode().ebinDir, Math.floor(size / 2));
+		const problem = await records.waitFor(isProblem, {since, what: 'a problem record'});
+		t.is(problem.code, 'ERR_BEAM_INCOMPLETE');
+		t.is(problem.path, path);
+		t.regex(problem.message, new RegExp(`${Math.floor(size / 2)} of ${size} bytes`));
+		t.false(records.after(since).some(batchWith('gen_truncated')));
+		t.is(await versionIn('gen_truncated'), '1');
+
+		await installBeam(beam, getNode().ebinDir);
+		const batch = await records.waitFor(batchWith('gen_truncated'), {since, what: 'batch with gen_truncated'});
+		t.deepEqual(batch.updated, ['gen_truncated']);
+		t.is(await versionIn('gen_truncated'), '2');
+	});
+
+	test.serial('a change made while a batch runs is applied in the next batch', async t => {
+		const secondBeam = await build('gen_during_b', 2);
+		const since = records.mark();
+		beforeUpdate = async modules => {
+			if (!modules.includes('gen_during_a')) {
+				return;
+			}
+			beforeUpdate = undefined;
+			await installBeam(secondBeam, getNode().ebinDir);
+			// Hold the running batch until the watcher has passed the new change to the batcher.
+			await waitUntil(() => (daemon?.status().pendingChanges ?? 0) > 0, 'gen_during_b is waiting for its batch');
+		};
+		await install('gen_during_a', 2);
+		const first = await records.waitFor(batchWith('gen_during_a'), {since, what: 'batch with gen_during_a'});
+		const second = await records.waitFor(batchWith('gen_during_b'), {since, what: 'batch with gen_during_b'});
+		t.deepEqual(first.updated, ['gen_during_a']);
+		t.deepEqual(second.updated, ['gen_during_b']);
+		t.true(second.id > first.id);
+		t.is(await versionIn('gen_during_a'), '2');
+		t.is(await versionIn('gen_during_b'), '2');
+	});
+
+	test.serial('reconcile updates every module that differs from disk, and only those', async t => {
+		const node = getNode();
+		const beam = await build('gen_changed', 3);
+		// Written while no daemon watches: only a reconcile can find it.
+		await daemon?.close('pausing the watcher');
+		daemon = undefined;
+		await writeFile(join(node.ebinDir, 'gen_changed.beam'), await readFile(beam), {mode: 0o644});
+		const config = resolveConfig({...transportConfig(node), watch: [node.ebinDir]});
+		const access = await openNode(config);
+		const once = new Daemon({...access, config, report: records.report});
+		try {
+			const record = await once.reconcile('once');
+			t.deepEqual(record.updated, ['gen_changed']);
+			t.deepEqual(record.listed, ['gen_changed']);
+			t.is(await versionIn('gen_changed'), '3');
+		} finally {
+			await once.close('once done');
+		}
+	});
+}
+
+function isIdle(daemon: Daemon | undefined): boolean {
+	const status = daemon?.status();
+	return status !== undefined && status.unsettledBeams === 0 && status.pendingChanges === 0 && status.queuedBatches === 0 && status.runningBatches === 0;
+}
