@@ -5,7 +5,7 @@ import {Batcher, counter} from './batcher/batcher.ts';
 import {systemClock} from './batcher/clock.ts';
 import type {ResolvedConfig} from './config/schema.ts';
 import {ReloaderError, errorMessage, isRetryable} from './errors.ts';
-import {BeamIndex} from './modules/beam-index.ts';
+import type {BeamIndex} from './modules/beam-index.ts';
 import {backoffDelay} from './node/backoff.ts';
 import {NodeSession} from './node/node-session.ts';
 import type {DaemonRecord} from './records.ts';
@@ -58,7 +58,7 @@ export class Daemon {
 	readonly #settler: BeamSettler;
 	readonly #abort = new AbortController();
 	#watcher: BeamWatcher | undefined;
-	#reconnecting: Promise<void> | undefined;
+	#waitingForNode = false;
 	#closing: Promise<void> | undefined;
 
 	constructor(options: DaemonOptions) {
@@ -209,8 +209,12 @@ export class Daemon {
 	#nodeDown(error: unknown): void {
 		this.#session.markDown();
 		this.#queue.pause();
-		this.#reconnecting ??= this.#waitForNode(error).finally(() => {
-			this.#reconnecting = undefined;
+		if (this.#waitingForNode) {
+			return;
+		}
+		this.#waitingForNode = true;
+		void this.#waitForNode(error).finally(() => {
+			this.#waitingForNode = false;
 		});
 	}
 

@@ -1,7 +1,7 @@
 import {stat} from 'node:fs/promises';
 import type {ResolvedConfig} from '../config/schema.ts';
 import {ReloaderError} from '../errors.ts';
-import {findEjabberdInstall} from '../sandbox/ejabberd-install.ts';
+import {findEjabberdInstall} from '../ejabberd/ejabberd-install.ts';
 
 /**
  * The directories to watch: as configured, or with `auto` the ebin of the

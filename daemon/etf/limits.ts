@@ -1,0 +1,9 @@
+/** Deeper nesting is refused (decode and encode) rather than risking the stack. */
+export const MAX_DEPTH = 1000;
+/** A compressed term declaring a larger uncompressed size is refused before inflating. */
+export const MAX_DECOMPRESSED_SIZE = 64 * 1024 * 1024;
+/** Far beyond any real integer, and well inside V8's BigInt size limit. */
+export const MAX_BIG_BYTES = 16 * 1024 * 1024;
+/** Erlang's own limits. */
+export const MAX_ATOM_CHARACTERS = 255;
+export const MAX_REF_IDS = 5;
