@@ -44,6 +44,10 @@ export interface SandboxNode {
 	stop(): Promise<void>;
 	/** Stop the node process, keep its directory and name (mnesia is bound to the name), start again. */
 	restart(): Promise<void>;
+	/** Stop the node process but keep its directory: the node is down until resume(). */
+	halt(): Promise<void>;
+	/** Start a halted node again (same name, same directory); nothing if it runs. */
+	resume(): Promise<void>;
 }
 
 const POLL_INTERVAL_MS = 200;
@@ -135,13 +139,29 @@ class Sandbox implements SandboxNode {
 	}
 
 	restart(): Promise<void> {
-		if (this.#stopping !== undefined) {
-			return Promise.reject(new ReloaderError('ERR_SANDBOX', `Cannot restart sandbox node ${this.node}: stop() was already called`));
-		}
-		return this.#enqueue(async () => {
+		return this.#whileAlive('restart', async () => {
 			await this.#stopProcess();
 			await this.#launch();
 		});
+	}
+
+	halt(): Promise<void> {
+		return this.#whileAlive('halt', () => this.#stopProcess());
+	}
+
+	resume(): Promise<void> {
+		return this.#whileAlive('resume', async () => {
+			if (this.#running === undefined) {
+				await this.#launch();
+			}
+		});
+	}
+
+	#whileAlive(what: string, task: () => Promise<void>): Promise<void> {
+		if (this.#stopping !== undefined) {
+			return Promise.reject(new ReloaderError('ERR_SANDBOX', `Cannot ${what} sandbox node ${this.node}: stop() was already called`));
+		}
+		return this.#enqueue(task);
 	}
 
 	stop(): Promise<void> {

@@ -1,0 +1,73 @@
+import {mkdtemp, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import test from 'ava';
+import {stringify} from 'yaml';
+import {CliProcess, runCli} from '../support/cli.ts';
+import {nodeCall, useSandboxNode} from '../support/ejabberd.ts';
+import {compileGenerated, installBeam} from '../support/fixtures.ts';
+
+const getNode = useSandboxNode(test);
+let workDir = '';
+let configFile = '';
+
+const install = async (module: string, version: number) => {
+	const dir = await mkdtemp(join(workDir, `${module}-`));
+	return installBeam(await compileGenerated(module, version, dir), getNode().ebinDir);
+};
+
+test.serial.before(async () => {
+	const node = getNode();
+	workDir = await mkdtemp(join(tmpdir(), 'reloader-cli-'));
+	configFile = join(workDir, 'config.yml');
+	await writeFile(configFile, stringify({node: node.node, transport: 'ctl', ctl: {command: [...node.ctlCommand]}, watch: [node.ebinDir]}));
+	await install('cli_once', 1);
+	await install('cli_run', 1);
+	await nodeCall(node, '[code:ensure_loaded(M) || M <- [cli_once, cli_run]]');
+});
+
+test.after.always(async () => {
+	if (workDir !== '') {
+		await rm(workDir, {recursive: true, force: true});
+	}
+});
+
+test.serial('info lists the modified modules and changes nothing', async t => {
+	await install('cli_once', 2);
+	const result = await runCli(['info', '--config', configFile]);
+	t.is(result.code, 0, result.stderr);
+	const answer = JSON.parse(result.stdout) as {node: string; modules: string[]};
+	t.is(answer.node, getNode().node);
+	t.deepEqual(answer.modules, ['cli_once']);
+	t.is(await nodeCall(getNode(), 'cli_once:version()'), '1');
+});
+
+test.serial('once updates every modified module, prints the record and exits 0', async t => {
+	const result = await runCli(['once', '--config', configFile, '--log-format', 'json']);
+	t.is(result.code, 0, result.stderr);
+	const record = JSON.parse(result.stdout) as {event: string; ok: boolean; updated: string[]; trigger: string};
+	t.is(record.event, 'batch');
+	t.is(record.trigger, 'once');
+	t.true(record.ok);
+	t.deepEqual(record.updated, ['cli_once']);
+	t.is(await nodeCall(getNode(), 'cli_once:version()'), '2');
+	t.true(result.stderr.split('\n').some(line => line.includes('"event":"init"')), 'the init step is logged');
+});
+
+test.serial('run reloads a changed module, logs JSON lines, and exits 0 on SIGTERM', async t => {
+	const cli = new CliProcess(['run', '--config', configFile, '--log-format', 'json', '--debounce-ms', '200']);
+	t.teardown(() => cli.kill());
+	await cli.waitForLine('stderr', line => line.includes('"event":"watch"'));
+	await install('cli_run', 2);
+	await cli.waitForLine('stderr', line => line.includes('"event":"batch"') && line.includes('cli_run'));
+	const batch = cli.records().find(record => record.event === 'batch');
+	t.deepEqual(batch?.updated, ['cli_run']);
+	t.is(typeof (batch?.durations as Record<string, unknown> | undefined)?.totalMs, 'number');
+	t.is(await nodeCall(getNode(), 'cli_run:version()'), '2');
+	const events = cli.records().map(record => record.event);
+	t.deepEqual(events.slice(0, 3), ['start', 'init', 'watch']);
+
+	cli.child.kill('SIGTERM');
+	t.is(await cli.exited, 0);
+	t.true(cli.records().some(record => record.event === 'stop'));
+});
