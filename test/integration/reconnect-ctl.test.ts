@@ -1,7 +1,7 @@
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {resolveConfig} from '../../daemon/config/resolve-config.ts';
 import {Daemon} from '../../daemon/daemon.ts';
 import {openNode} from '../../daemon/open-node.ts';
@@ -10,7 +10,7 @@ import {nodeCall, withSandboxNode} from '../support/ejabberd.ts';
 import {compileGenerated, installBeam} from '../support/fixtures.ts';
 import {RecordCollector, batchWith, isInit} from '../support/record-collector.ts';
 
-async function startDaemon(t: import('ava').ExecutionContext, node: SandboxNode, records: RecordCollector): Promise<Daemon> {
+async function startDaemon(t: ExecutionContext, node: SandboxNode, records: RecordCollector): Promise<Daemon> {
 	const config = resolveConfig({transport: 'ctl', node: node.node, ctl: {command: [...node.ctlCommand]}, watch: [node.ebinDir]});
 	const daemon = new Daemon({...(await openNode(config)), config, report: records.report});
 	t.teardown(() => daemon.close('test done'));
@@ -18,7 +18,7 @@ async function startDaemon(t: import('ava').ExecutionContext, node: SandboxNode,
 	return daemon;
 }
 
-async function buildBeam(t: import('ava').ExecutionContext, module: string): Promise<string> {
+async function buildBeam(t: ExecutionContext, module: string): Promise<string> {
 	const dir = await mkdtemp(join(tmpdir(), 'reloader-build-'));
 	t.teardown(() => rm(dir, {recursive: true, force: true}));
 	return compileGenerated(module, 1, dir);
