@@ -18,7 +18,12 @@ export type ErrorCode =
 	| 'ERR_SANDBOX'
 	| 'ERR_WATCH'
 	| 'ERR_ETF_DECODE'
-	| 'ERR_ETF_ENCODE';
+	| 'ERR_ETF_ENCODE'
+	| 'ERR_COOKIE'
+	| 'ERR_DIST_HANDSHAKE'
+	| 'ERR_DIST_PROTOCOL'
+	| 'ERR_DIST_FORBIDDEN'
+	| 'ERR_HTTP';
 
 export interface ReloaderErrorOptions {
 	readonly cause?: unknown;

@@ -22,13 +22,39 @@ const ctlSchema = z.strictObject({
 	timeoutMs: durationMs(600_000).min(1000).default(60_000),
 });
 
+const distSchema = z.strictObject({
+	/** The node's distribution port, for nodes started without EPMD; unset: asked from EPMD. */
+	port: z.number().int().min(1).max(65_535).optional(),
+	/** Limit for connecting (EPMD, TCP, handshake). */
+	connectTimeoutMs: durationMs(600_000).min(100).default(5000),
+	/** Limit for one remote call; `update` of many modules may take long. */
+	callTimeoutMs: durationMs(600_000).min(100).default(60_000),
+});
+
+const httpSchema = z.strictObject({
+	/** Base URL of ejabberd's mod_http_api request handler. */
+	url: z.url({protocol: /^https?$/}).default('http://127.0.0.1:5280/api'),
+	/** Basic auth user (`admin@localhost`); unset: no auth (rely on an ip rule in api_permissions). */
+	user: z.string().min(1).optional(),
+	/** File holding the basic auth password (never the password itself in the config). */
+	passwordFile: z.string().min(1).optional(),
+	timeoutMs: durationMs(600_000).min(100).default(60_000),
+});
+
 export const configSchema = z
 	.strictObject({
-		/** Target node, e.g. `ejabberd@localhost`. With `ctl`, passed as `--node`; unset, ejabberdctl's own default applies. */
+		/**
+		 * Target node, e.g. `ejabberd@localhost`. With `ctl`, passed as `--node`
+		 * (unset: ejabberdctl's own default); with `dist`, unset means `ejabberd@localhost`.
+		 */
 		node: z.string().regex(/^[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+$/, 'expected name@host').optional(),
-		/** How the daemon talks to the node. */
-		transport: z.enum(['ctl']).default('ctl'),
-		/** Directories that `make install` writes beams into; `auto`: the ebin of the installed ejabberd. */
+		/** How the daemon talks to the node; `auto`: `dist` when a cookie file is readable, else `ctl`. */
+		transport: z.enum(['auto', 'dist', 'ctl', 'http']).default('auto'),
+		/** The Erlang cookie's file; unset: `$HOME/.erlang.cookie`, else ejabberd's `/var/lib/ejabberd/.erlang.cookie`. */
+		cookieFile: z.string().min(1).optional(),
+		dist: distSchema.default({connectTimeoutMs: 5000, callTimeoutMs: 60_000}),
+		http: httpSchema.default({url: 'http://127.0.0.1:5280/api', timeoutMs: 60_000}),
+		/** Directories that `make install` writes beams into; `auto`: the directory update_info scans (asked from the node over `dist`, else the installed ejabberd's ebin). */
 		watch: z.union([z.literal('auto'), z.array(z.string().min(1)).min(1)]).default('auto'),
 		ctl: ctlSchema.default({command: ['ejabberdctl'], timeoutMs: 60_000}),
 		/** Trailing quiet window: a batch closes when no beam changed for this long. */

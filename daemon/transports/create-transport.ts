@@ -1,4 +1,5 @@
 import type {ResolvedConfig} from '../config/schema.ts';
+import {ReloaderError} from '../errors.ts';
 import {CtlTransport} from './ctl/ctl-transport.ts';
 import type {Transport} from './transport.ts';
 
@@ -6,6 +7,9 @@ export function createTransport(config: ResolvedConfig): Transport {
 	switch (config.transport) {
 		case 'ctl': {
 			return new CtlTransport({command: config.ctl.command, node: config.node, timeoutMs: config.ctl.timeoutMs});
+		}
+		default: {
+			throw new ReloaderError('ERR_CONFIG_INVALID', `transport: \`${config.transport}\` is not available yet`);
 		}
 	}
 }

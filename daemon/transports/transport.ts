@@ -1,8 +1,8 @@
 /**
- * What the reloader needs from a node, whatever the wire. `ctl` runs
- * ejabberdctl; the next transports (native distribution, ejabberd's HTTP API)
- * implement the same contract. Failures throw ReloaderError: `ERR_NODE_DOWN`
- * and `ERR_NODE_TIMEOUT` are retryable, the rest are not.
+ * What the reloader needs from a node, whatever the wire: `ctl` runs
+ * ejabberdctl, `dist` speaks Erlang distribution itself, `http` goes through
+ * ejabberd's mod_http_api. Failures throw ReloaderError: `ERR_NODE_DOWN` and
+ * `ERR_NODE_TIMEOUT` are retryable, the rest are not.
  */
 export interface Transport {
 	readonly kind: TransportKind;
@@ -14,10 +14,18 @@ export interface Transport {
 	updateInfo(signal?: AbortSignal): Promise<UpdateInfo>;
 	/** `ejabberd_update:update/1` for exactly these modules (each already listed by updateInfo). */
 	update(modules: readonly string[], signal?: AbortSignal): Promise<UpdateOutcome>;
+	/**
+	 * Optional: what the node itself says of each module (loaded or not, the MD5
+	 * of the loaded code and of the beam file). Transports that can ask verify
+	 * by content; the others verify through a second updateInfo.
+	 */
+	moduleStates?(modules: readonly ModuleLocation[], signal?: AbortSignal): Promise<ReadonlyMap<string, ModuleState>>;
+	/** Optional: the directory update_info scans, `dirname(code:which(ejabberd))`, for `watch: auto`. */
+	codeDirectory?(signal?: AbortSignal): Promise<string>;
 	close(): Promise<void>;
 }
 
-export type TransportKind = 'ctl';
+export type TransportKind = 'ctl' | 'dist' | 'http';
 
 export interface InitReport {
 	/** How the module was made sure of, e.g. `update_list` or `code:ensure_loaded`. */
@@ -28,10 +36,31 @@ export interface InitReport {
 
 export interface UpdateInfo {
 	readonly modules: readonly string[];
-	/** The transport's raw answer, kept for the batch record. */
+	/** The transport's raw answer (Erlang syntax for `dist`), kept for the batch record. */
 	readonly raw: string;
 }
 
+/** What `update/1` returned, when the transport can see it (`dist`); ejabberdctl and the HTTP API print nothing useful. */
+export type UpdateResult =
+	| {readonly kind: 'ok'; readonly unpurged: readonly string[]}
+	| {readonly kind: 'error'; readonly reason: string}
+	| {readonly kind: 'exit'; readonly reason: string};
+
 export interface UpdateOutcome {
 	readonly raw: string;
+	readonly result?: UpdateResult;
+}
+
+export interface ModuleLocation {
+	readonly module: string;
+	/** The beam's path as the node sees it. */
+	readonly path: string;
+}
+
+export interface ModuleState {
+	readonly loaded: boolean;
+	/** Lowercase hex MD5 of the loaded code (`M:module_info(md5)`), when loaded. */
+	readonly loadedMd5?: string;
+	/** Lowercase hex MD5 of the beam file (`beam_lib:md5/1`), when readable. */
+	readonly diskMd5?: string;
 }

@@ -6,7 +6,7 @@ test('an empty config resolves to the documented defaults, frozen', t => {
 	const config = resolveConfig({});
 	t.is(config.debounceMs, 300);
 	t.is(config.maxWaitMs, 3000);
-	t.is(config.transport, 'ctl');
+	t.is(config.transport, 'auto');
 	t.is(config.watch, 'auto');
 	t.deepEqual(config.ctl.command, ['ejabberdctl']);
 	t.deepEqual(config.log, {level: 'info', format: 'pretty'});
