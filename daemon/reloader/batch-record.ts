@@ -38,5 +38,11 @@ export interface BatchRecord extends ModuleClassification {
 	readonly ok: boolean;
 	/** What update_info listed before the update (every modified, loaded module of its directory). */
 	readonly listed: readonly string[];
+	/** How the update was checked: `content` compares MD5s on the node (`dist`), `list` asks update_info again. */
+	readonly verifiedBy: 'content' | 'list' | 'none';
+	/** Modules whose old code could not be purged (`{ok, Unpurged}`), when the transport can tell. */
+	readonly unpurged: readonly string[];
+	/** The node's answers as Erlang terms or as printed, for post-mortems. */
+	readonly raw: {readonly updateInfo: string; readonly update?: string};
 	readonly durations: BatchDurations;
 }

@@ -1,4 +1,14 @@
+import type {ModuleState} from '../transports/transport.ts';
 import type {FailedModule, ModuleClassification} from './batch-record.ts';
+
+/**
+ * How the batch was verified. `list`: update_info asked again (ejabberdctl and
+ * the HTTP API can do no better). `content`: the node's own word on each
+ * module, loaded or not and the MD5 of the loaded code and of the beam.
+ */
+export type Verification =
+	| {readonly kind: 'list'; readonly listedAfter: ReadonlySet<string>}
+	| {readonly kind: 'content'; readonly before: ReadonlyMap<string, ModuleState>; readonly after: ReadonlyMap<string, ModuleState>};
 
 export interface ClassificationInput {
 	/** Every module the batch is about, in order. */
@@ -7,15 +17,12 @@ export interface ClassificationInput {
 	readonly deferred: ReadonlySet<string>;
 	/** Modules that failed before reaching the node (unreadable, vanished, not a beam). */
 	readonly rejected: ReadonlyMap<string, string>;
-	/** update_info's list before the update. */
-	readonly listedBefore: ReadonlySet<string>;
-	/** Modules handed to update. */
+	/** Modules handed to update (listed by update_info, complete on disk). */
 	readonly attempted: ReadonlySet<string>;
-	/** update_info's list after the update; a module still in it did not load. */
-	readonly listedAfter: ReadonlySet<string>;
 	/** Set when update itself failed: every attempted module failed with this reason. */
 	readonly updateError: string | undefined;
-	/** Modules whose beam holds the same version as the one seen before. */
+	readonly verification: Verification;
+	/** Modules whose beam holds the same version as the one seen before (for `list`). */
 	readonly sameVersionAsBefore: ReadonlySet<string>;
 }
 
@@ -24,32 +31,60 @@ export interface ClassificationInput {
  * gathered by the reloader first, so this is where the rules live and are tested.
  */
 export function classifyModules(input: ClassificationInput): ModuleClassification {
-	const updated: string[] = [];
-	const unchanged: string[] = [];
-	const notLoaded: string[] = [];
-	const failed: FailedModule[] = [];
-	const deferred: string[] = [];
+	const result = {updated: [] as string[], unchanged: [] as string[], notLoaded: [] as string[], failed: [] as FailedModule[], deferred: [] as string[]};
 	for (const module of new Set(input.modules)) {
 		const rejection = input.rejected.get(module);
 		if (input.deferred.has(module)) {
-			deferred.push(module);
+			result.deferred.push(module);
 		} else if (rejection !== undefined) {
-			failed.push({module, reason: rejection});
+			result.failed.push({module, reason: rejection});
 		} else if (input.attempted.has(module)) {
-			if (input.updateError !== undefined) {
-				failed.push({module, reason: input.updateError});
-			} else if (input.listedAfter.has(module)) {
-				failed.push({module, reason: 'still differs from its beam after update: the node did not load the new code (see ejabberd.log)'});
+			const failure = input.updateError ?? verifyUpdated(module, input.verification);
+			if (failure === undefined) {
+				result.updated.push(module);
 			} else {
-				updated.push(module);
+				result.failed.push({module, reason: failure});
 			}
-		} else if (input.sameVersionAsBefore.has(module)) {
-			unchanged.push(module);
 		} else {
-			// A loaded module whose beam changed is always listed by update_info, so a
-			// changed beam that is not listed belongs to a module the node never loaded.
-			notLoaded.push(module);
+			const outcome = classifyNotListed(module, input);
+			if (typeof outcome === 'string') {
+				result[outcome].push(module);
+			} else {
+				result.failed.push({module, reason: outcome.failure});
+			}
 		}
 	}
-	return {updated, unchanged, notLoaded, failed, deferred};
+	return result;
+}
+
+function verifyUpdated(module: string, verification: Verification): string | undefined {
+	if (verification.kind === 'list') {
+		return verification.listedAfter.has(module)
+			? 'still differs from its beam after update: the node did not load the new code (see ejabberd.log)'
+			: undefined;
+	}
+	const state = verification.after.get(module);
+	if (state?.loaded !== true) {
+		return 'not loaded after update: the node purged it and did not load the new code (see ejabberd.log)';
+	}
+	if (state.loadedMd5 === undefined || state.loadedMd5 !== state.diskMd5) {
+		return `after update the loaded code (md5 ${state.loadedMd5 ?? 'unknown'}) differs from the beam on disk (md5 ${state.diskMd5 ?? 'unreadable'})`;
+	}
+	return undefined;
+}
+
+function classifyNotListed(module: string, input: ClassificationInput): 'unchanged' | 'notLoaded' | {failure: string} {
+	const state = input.verification.kind === 'content' ? input.verification.before.get(module) : undefined;
+	if (state === undefined) {
+		// A loaded module whose beam changed is always listed by update_info, so a
+		// changed beam that is not listed belongs to a module the node never loaded.
+		return input.sameVersionAsBefore.has(module) ? 'unchanged' : 'notLoaded';
+	}
+	if (!state.loaded) {
+		return 'notLoaded';
+	}
+	if (state.loadedMd5 !== undefined && state.loadedMd5 === state.diskMd5) {
+		return 'unchanged';
+	}
+	return {failure: `its code changed (loaded md5 ${state.loadedMd5 ?? 'unknown'}, beam md5 ${state.diskMd5 ?? 'unreadable'}) but its -vsn did not, so ejabberd_update does not update it: change or remove the -vsn attribute`};
 }

@@ -3,9 +3,9 @@ import {readBeamFileVersion} from '../beam/beam-version.ts';
 import type {BeamChange} from '../batcher/batch.ts';
 import {ReloaderError, errorMessage} from '../errors.ts';
 import type {BeamIndex} from '../modules/beam-index.ts';
-import type {Transport} from '../transports/transport.ts';
+import type {ModuleLocation, ModuleState, Transport} from '../transports/transport.ts';
 import type {BatchRecord, Trigger} from './batch-record.ts';
-import {classifyModules} from './classify-modules.ts';
+import {classifyModules, type Verification} from './classify-modules.ts';
 
 export interface ReloadRequest {
 	readonly id: number;
@@ -53,48 +53,28 @@ export class Reloader {
 		const changes = request.changes ?? this.#locate(before.modules);
 		const modules = changes.map(change => change.module);
 		preflight ??= await this.#preflight(changes);
+		const ready = changes.filter(({module}) => preflight.versions.has(module));
+		const attempted = new Set(ready.map(change => change.module).filter(module => listedBefore.has(module)));
+		const statesBefore = ready.length > 0 ? await transport.moduleStates?.(ready, signal) : undefined;
 
-		const attempted = new Set(modules.filter(module => listedBefore.has(module) && !preflight.deferred.has(module) && !preflight.rejected.has(module)));
-		let updateError: string | undefined;
-		let listedAfter = new Set<string>();
-		let updateMs = 0;
-		let verifyMs = 0;
-		if (attempted.size > 0) {
-			const updateStart = performance.now();
-			try {
-				await transport.update([...attempted], signal);
-			} catch (error) {
-				if (error instanceof ReloaderError && error.retryable) {
-					throw error;
-				}
-				updateError = `update failed: ${errorMessage(error)}`;
-			}
-			updateMs = performance.now() - updateStart;
-			const verifyStart = performance.now();
-			listedAfter = new Set((await transport.updateInfo(signal)).modules);
-			verifyMs = performance.now() - verifyStart;
-		}
+		const updateStart = performance.now();
+		const update = attempted.size === 0 ? undefined : await this.#update([...attempted], signal);
+		const updateMs = performance.now() - updateStart;
 
-		const sameVersionAsBefore = new Set<string>();
-		for (const [module, {vsn}] of preflight.versions) {
-			const known = this.#index.get(module)?.vsn;
-			if (vsn !== undefined && known === vsn) {
-				sameVersionAsBefore.add(module);
-			}
-		}
+		const verifyStart = performance.now();
+		const verification = await this.#verify(ready.filter(change => attempted.has(change.module)), statesBefore, signal);
+		const verifyMs = attempted.size === 0 ? 0 : performance.now() - verifyStart;
 
 		const classes = classifyModules({
 			modules,
 			deferred: preflight.deferred,
 			rejected: preflight.rejected,
-			listedBefore,
 			attempted,
-			listedAfter,
-			updateError,
-			sameVersionAsBefore,
+			updateError: update?.error,
+			verification,
+			sameVersionAsBefore: this.#sameVersionAsBefore(preflight),
 		});
-		const settled = [...classes.updated, ...classes.unchanged, ...classes.notLoaded];
-		for (const module of settled) {
+		for (const module of [...classes.updated, ...classes.unchanged, ...classes.notLoaded]) {
 			const read = preflight.versions.get(module);
 			if (read !== undefined) {
 				this.#index.noteVersion(module, read.path, read.vsn);
@@ -110,6 +90,9 @@ export class Reloader {
 			ok: classes.failed.length === 0,
 			listed: before.modules,
 			...classes,
+			verifiedBy: attempted.size === 0 ? 'none' : verification.kind,
+			unpurged: update?.unpurged ?? [],
+			raw: {updateInfo: before.raw, ...(update === undefined ? {} : {update: update.raw})},
 			durations: {
 				waitMs: request.firstChangeAt === undefined ? 0 : Math.max(0, startedAt - request.firstChangeAt),
 				updateInfoMs: round(updateInfoMs),
@@ -120,13 +103,50 @@ export class Reloader {
 		};
 	}
 
+	/** Run update; an unreachable node propagates (the batch is handed back), any other failure is the batch's result. */
+	async #update(modules: readonly string[], signal?: AbortSignal): Promise<{raw: string; error?: string; unpurged?: readonly string[]}> {
+		try {
+			const outcome = await this.#transport.update(modules, signal);
+			const result = outcome.result;
+			if (result === undefined || result.kind === 'ok') {
+				return {raw: outcome.raw, unpurged: result?.unpurged};
+			}
+			return {raw: outcome.raw, error: `ejabberd_update:update/1 returned ${result.kind === 'exit' ? "an 'EXIT'" : 'an error'}: ${result.reason}`};
+		} catch (error) {
+			if (error instanceof ReloaderError && error.retryable) {
+				throw error;
+			}
+			return {raw: '', error: `update failed: ${errorMessage(error)}`};
+		}
+	}
+
+	/** By content where the transport can ask the node, else by asking update_info again. */
+	async #verify(attempted: readonly ModuleLocation[], statesBefore: ReadonlyMap<string, ModuleState> | undefined, signal?: AbortSignal): Promise<Verification> {
+		if (statesBefore !== undefined && this.#transport.moduleStates !== undefined) {
+			const after = attempted.length === 0 ? new Map<string, ModuleState>() : await this.#transport.moduleStates(attempted, signal);
+			return {kind: 'content', before: statesBefore, after};
+		}
+		const listedAfter = attempted.length === 0 ? new Set<string>() : new Set((await this.#transport.updateInfo(signal)).modules);
+		return {kind: 'list', listedAfter};
+	}
+
+	#sameVersionAsBefore(preflight: Preflight): Set<string> {
+		const same = new Set<string>();
+		for (const [module, {vsn}] of preflight.versions) {
+			if (vsn !== undefined && this.#index.get(module)?.vsn === vsn) {
+				same.add(module);
+			}
+		}
+		return same;
+	}
+
 	/** For `all`: the listed modules, with their beam where the daemon knows it. */
-	#locate(modules: readonly string[]): {module: string; path: string}[] {
+	#locate(modules: readonly string[]): ModuleLocation[] {
 		return modules.map(module => ({module, path: this.#index.get(module)?.path ?? ''}));
 	}
 
 	/** Read each beam whole right before the node sees it: a half-written beam is never handed on. */
-	async #preflight(changes: readonly {module: string; path: string}[]): Promise<Preflight> {
+	async #preflight(changes: readonly ModuleLocation[]): Promise<Preflight> {
 		const result: Preflight = {deferred: new Set(), rejected: new Map(), versions: new Map()};
 		await Promise.all(changes.map(async ({module, path}) => {
 			if (path === '') {

@@ -15,6 +15,9 @@ const batch: BatchRecord = {
 	notLoaded: ['mod_c'],
 	failed: [{module: 'mod_b', reason: 'x'}],
 	deferred: [],
+	verifiedBy: 'list',
+	unpurged: [],
+	raw: {updateInfo: 'mod_a\nmod_b\n', update: ''},
 	durations: {waitMs: 310, updateInfoMs: 270.1, updateMs: 280, verifyMs: 265, totalMs: 815.1},
 };
 

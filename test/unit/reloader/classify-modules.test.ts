@@ -1,41 +1,85 @@
 import test from 'ava';
-import {classifyModules, type ClassificationInput} from '../../../daemon/reloader/classify-modules.ts';
+import {classifyModules, type ClassificationInput, type Verification} from '../../../daemon/reloader/classify-modules.ts';
+import type {ModuleState} from '../../../daemon/transports/transport.ts';
 
 const none = new Set<string>();
+const listed = (...modules: string[]): Verification => ({kind: 'list', listedAfter: new Set(modules)});
 const base: ClassificationInput = {
 	modules: [],
 	deferred: none,
 	rejected: new Map(),
-	listedBefore: none,
 	attempted: none,
-	listedAfter: none,
 	updateError: undefined,
+	verification: listed(),
 	sameVersionAsBefore: none,
 };
 
-test('a listed module that is no longer listed after update is updated', t => {
-	const result = classifyModules({...base, modules: ['mod_a'], listedBefore: new Set(['mod_a']), attempted: new Set(['mod_a'])});
+const md5 = {old: 'a'.repeat(32), new: 'b'.repeat(32)};
+const content = (before: Record<string, ModuleState>, after: Record<string, ModuleState> = {}): Verification => ({
+	kind: 'content',
+	before: new Map(Object.entries(before)),
+	after: new Map(Object.entries(after)),
+});
+
+test('list: an attempted module gone from the list after update is updated', t => {
+	const result = classifyModules({...base, modules: ['mod_a'], attempted: new Set(['mod_a'])});
 	t.deepEqual(result.updated, ['mod_a']);
 	t.deepEqual(result.failed, []);
 });
 
-test('a module still listed after update failed, with the reason', t => {
-	const result = classifyModules({...base, modules: ['mod_a'], listedBefore: new Set(['mod_a']), attempted: new Set(['mod_a']), listedAfter: new Set(['mod_a'])});
+test('list: a module still listed after update failed, with the reason', t => {
+	const result = classifyModules({...base, modules: ['mod_a'], attempted: new Set(['mod_a']), verification: listed('mod_a')});
 	t.deepEqual(result.updated, []);
 	t.is(result.failed[0]?.module, 'mod_a');
 	t.regex(result.failed[0]?.reason ?? '', /did not load the new code/);
 });
 
 test('when update itself fails every attempted module fails with its message', t => {
-	const result = classifyModules({...base, modules: ['mod_a', 'mod_b', 'mod_c'], listedBefore: new Set(['mod_a', 'mod_b']), attempted: new Set(['mod_a', 'mod_b']), updateError: 'update failed: boom', sameVersionAsBefore: new Set(['mod_c'])});
+	const result = classifyModules({...base, modules: ['mod_a', 'mod_b', 'mod_c'], attempted: new Set(['mod_a', 'mod_b']), updateError: 'update failed: boom', sameVersionAsBefore: new Set(['mod_c'])});
 	t.deepEqual(result.failed, [{module: 'mod_a', reason: 'update failed: boom'}, {module: 'mod_b', reason: 'update failed: boom'}]);
 	t.deepEqual(result.unchanged, ['mod_c']);
 });
 
-test('an unlisted module with the version seen before is unchanged; with a new version it is not loaded', t => {
+test('list: an unlisted module with the version seen before is unchanged; with a new version it is not loaded', t => {
 	const result = classifyModules({...base, modules: ['same', 'fresh'], sameVersionAsBefore: new Set(['same'])});
 	t.deepEqual(result.unchanged, ['same']);
 	t.deepEqual(result.notLoaded, ['fresh']);
+});
+
+test('content: updated only when the loaded md5 equals the beam md5 after update', t => {
+	const result = classifyModules({
+		...base,
+		modules: ['good', 'stale', 'gone'],
+		attempted: new Set(['good', 'stale', 'gone']),
+		verification: content({}, {
+			good: {loaded: true, loadedMd5: md5.new, diskMd5: md5.new},
+			stale: {loaded: true, loadedMd5: md5.old, diskMd5: md5.new},
+			gone: {loaded: false, diskMd5: md5.new},
+		}),
+	});
+	t.deepEqual(result.updated, ['good']);
+	t.deepEqual(result.failed.map(failure => failure.module), ['stale', 'gone']);
+	t.regex(result.failed[0]?.reason ?? '', new RegExp(`md5 ${md5.old}.*md5 ${md5.new}`));
+	t.regex(result.failed[1]?.reason ?? '', /not loaded after update/);
+});
+
+test('content: not listed and not loaded is notLoaded, whatever the version says', t => {
+	const result = classifyModules({...base, modules: ['fresh'], sameVersionAsBefore: new Set(['fresh']), verification: content({fresh: {loaded: false, diskMd5: md5.new}})});
+	t.deepEqual(result.notLoaded, ['fresh']);
+});
+
+test('content: not listed, loaded, same md5 is unchanged; different md5 means a -vsn that hides the change', t => {
+	const result = classifyModules({
+		...base,
+		modules: ['same', 'pinned'],
+		verification: content({
+			same: {loaded: true, loadedMd5: md5.old, diskMd5: md5.old},
+			pinned: {loaded: true, loadedMd5: md5.old, diskMd5: md5.new},
+		}),
+	});
+	t.deepEqual(result.unchanged, ['same']);
+	t.deepEqual(result.failed.map(failure => failure.module), ['pinned']);
+	t.regex(result.failed[0]?.reason ?? '', /-vsn/);
 });
 
 test('deferred and rejected modules are kept apart from the rest', t => {
@@ -44,7 +88,6 @@ test('deferred and rejected modules are kept apart from the rest', t => {
 		modules: ['half', 'bad', 'mod_a'],
 		deferred: new Set(['half']),
 		rejected: new Map([['bad', 'not a beam']]),
-		listedBefore: new Set(['half', 'bad', 'mod_a']),
 		attempted: new Set(['mod_a']),
 	});
 	t.deepEqual(result.deferred, ['half']);
@@ -53,14 +96,12 @@ test('deferred and rejected modules are kept apart from the rest', t => {
 });
 
 test('every module lands in exactly one class, once', t => {
-	const modules = ['a', 'b', 'c', 'd', 'e', 'a'];
 	const result = classifyModules({
 		...base,
-		modules,
+		modules: ['a', 'b', 'c', 'd', 'e', 'a'],
 		deferred: new Set(['e']),
-		listedBefore: new Set(['a', 'b']),
 		attempted: new Set(['a', 'b']),
-		listedAfter: new Set(['b']),
+		verification: listed('b'),
 		sameVersionAsBefore: new Set(['c']),
 	});
 	const all = [...result.updated, ...result.unchanged, ...result.notLoaded, ...result.failed.map(f => f.module), ...result.deferred].sort();
