@@ -94,6 +94,12 @@ export class Daemon {
 
 	/** Init the node (or start waiting for it), then watch. Resolves once writes are being seen. */
 	async start(): Promise<void> {
+		// A held connection that drops is noticed at once, not at the next batch.
+		this.#options.transport.onDisconnect?.(reason => {
+			if (this.#closing === undefined) {
+				this.#nodeDown(new ReloaderError('ERR_NODE_DOWN', `Lost the connection to ${this.#options.transport.node}: ${reason}`, {retryable: true}));
+			}
+		});
 		try {
 			await this.#session.ready(this.#abort.signal);
 		} catch (error) {

@@ -2,6 +2,7 @@ import type {ResolvedConfig} from './config/schema.ts';
 import type {BeamIndex} from './modules/beam-index.ts';
 import {scanBeams} from './modules/scan-beams.ts';
 import {resolveWatchDirectories} from './modules/watch-directories.ts';
+import type {DaemonRecord} from './records.ts';
 import {createTransport} from './transports/create-transport.ts';
 import type {Transport} from './transports/transport.ts';
 
@@ -11,9 +12,16 @@ export interface NodeAccess {
 	readonly index: BeamIndex;
 }
 
-/** Everything a command needs before its first call to the node. */
-export async function openNode(config: ResolvedConfig): Promise<NodeAccess> {
-	const directories = await resolveWatchDirectories(config);
-	const index = await scanBeams(directories);
-	return {transport: createTransport(config), directories, index};
+/** Everything a command needs before its first batch: the transport, what to watch, and the beams there now. */
+export async function openNode(config: ResolvedConfig, report: (record: DaemonRecord) => void): Promise<NodeAccess> {
+	const warn = (message: string) => report({event: 'error', severity: 'warn', code: 'ERR_CONFIG_INVALID', message});
+	const transport = await createTransport(config, warn);
+	try {
+		const directories = await resolveWatchDirectories(config, transport, warn);
+		const index = await scanBeams(directories);
+		return {transport, directories, index};
+	} catch (error) {
+		await transport.close();
+		throw error;
+	}
 }

@@ -6,7 +6,8 @@ export function addConfigFlags(command: Command): Command {
 	return command
 		.option('-c, --config <file>', 'YAML config file (see config/config.example.yml)')
 		.option('--node <name@host>', 'ejabberd node to update')
-		.addOption(new Option('--transport <kind>', 'how to reach the node').choices(['ctl']))
+		.addOption(new Option('--transport <kind>', 'how to reach the node (default auto: dist when a cookie is readable, else ctl)').choices(['auto', 'dist', 'ctl', 'http']))
+		.option('--cookie-file <file>', 'the node\'s Erlang cookie file, for dist (default ~/.erlang.cookie, else /var/lib/ejabberd/.erlang.cookie)')
 		.option('--watch <dir...>', 'directories `make install` writes beams into (default: ejabberd\'s ebin)')
 		.option('--debounce-ms <ms>', 'quiet window that closes a batch (default 300)')
 		.option('--max-wait-ms <ms>', 'longest a batch waits from its first change (default 3000)')
@@ -18,6 +19,7 @@ export interface ConfigFlags {
 	readonly config?: string;
 	readonly node?: string;
 	readonly transport?: string;
+	readonly cookieFile?: string;
 	readonly watch?: string[];
 	readonly debounceMs?: string;
 	readonly maxWaitMs?: string;
@@ -31,6 +33,7 @@ export function flagsToConfig(flags: ConfigFlags): UserConfig {
 	return {
 		node: flags.node,
 		transport: flags.transport,
+		cookieFile: flags.cookieFile,
 		watch: flags.watch,
 		debounceMs: toNumber(flags.debounceMs),
 		maxWaitMs: toNumber(flags.maxWaitMs),

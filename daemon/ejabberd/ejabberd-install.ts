@@ -29,13 +29,12 @@ const LIB_PARENT = '/usr/lib/x86_64-linux-gnu';
 const USER_NAME = 'ejabberd';
 const INSTALL_HINT = 'Install it with `sudo apt-get update && sudo apt-get install -y ejabberd` (Debian/Ubuntu); `.ci/setup` in this repository does exactly that.';
 
-/** Find the Debian ejabberd package's files, and check we may drive ejabberdctl. */
+/** Find the Debian ejabberd package's files. */
 export async function findEjabberdInstall(): Promise<EjabberdInstall> {
 	if (!(await isExecutable(EJABBERDCTL))) {
 		throw missing(`${EJABBERDCTL} does not exist or is not executable`);
 	}
 	const libDir = await findLibDir();
-	assertAllowedUser();
 	return Object.freeze({ejabberdctl: EJABBERDCTL, libDir, ebinDir: join(libDir, 'ebin'), version: libDir.slice(libDir.lastIndexOf('/ejabberd-') + '/ejabberd-'.length)});
 }
 
@@ -91,7 +90,8 @@ async function findLibDir(): Promise<string> {
 	return found;
 }
 
-function assertAllowedUser(): void {
+/** ejabberdctl exits 7 for anyone but root and the ejabberd user: say so before it does. */
+export function assertMayRunEjabberdctl(): void {
 	const user = userInfo();
 	if (user.uid !== 0 && user.username !== USER_NAME) {
 		throw new ReloaderError('ERR_SANDBOX', `ejabberdctl only runs for root or the ${USER_NAME} user (it exits 7 otherwise); this process runs as \`${user.username}\` (uid ${user.uid})`, {

@@ -1,15 +1,18 @@
 import {stat} from 'node:fs/promises';
 import type {ResolvedConfig} from '../config/schema.ts';
-import {ReloaderError} from '../errors.ts';
 import {findEjabberdInstall} from '../ejabberd/ejabberd-install.ts';
+import {ReloaderError, errorMessage} from '../errors.ts';
+import type {Transport} from '../transports/transport.ts';
 
 /**
- * The directories to watch: as configured, or with `auto` the ebin of the
- * installed ejabberd (the one directory update_info scans on a stock node).
- * Each must exist now: a typo would otherwise watch nothing, silently.
+ * The directories to watch: as configured, or with `auto` the directory
+ * update_info scans. The node is asked where that is when the transport can
+ * ask (`dist`); otherwise, or while the node is down, it is the ebin of the
+ * installed ejabberd. Each must exist now: a typo would otherwise watch
+ * nothing, silently.
  */
-export async function resolveWatchDirectories(config: ResolvedConfig): Promise<readonly string[]> {
-	const directories = config.watch === 'auto' ? [(await findEjabberdInstall()).ebinDir] : config.watch;
+export async function resolveWatchDirectories(config: ResolvedConfig, transport: Transport, onWarning: (message: string) => void): Promise<readonly string[]> {
+	const directories = config.watch === 'auto' ? [await autoDirectory(transport, onWarning)] : config.watch;
 	for (const [position, directory] of directories.entries()) {
 		const stats = await stat(directory).catch(() => undefined);
 		if (stats?.isDirectory() !== true) {
@@ -19,4 +22,15 @@ export async function resolveWatchDirectories(config: ResolvedConfig): Promise<r
 		}
 	}
 	return directories;
+}
+
+async function autoDirectory(transport: Transport, onWarning: (message: string) => void): Promise<string> {
+	if (transport.codeDirectory !== undefined) {
+		try {
+			return await transport.codeDirectory();
+		} catch (error) {
+			onWarning(`Could not ask ${transport.node} where ejabberd's code is (${errorMessage(error)}); watching the installed ejabberd's ebin instead`);
+		}
+	}
+	return (await findEjabberdInstall()).ebinDir;
 }

@@ -8,7 +8,7 @@ import {createInterface} from 'node:readline';
 import {setTimeout as delay} from 'node:timers/promises';
 import {promisify} from 'node:util';
 import {ReloaderError} from '../errors.ts';
-import {asEjabberdUser, ensureErlangCookie, findEjabberdInstall, findEjabberdUser, type EjabberdUser} from '../ejabberd/ejabberd-install.ts';
+import {asEjabberdUser, assertMayRunEjabberdctl, ensureErlangCookie, findEjabberdInstall, findEjabberdUser, type EjabberdUser} from '../ejabberd/ejabberd-install.ts';
 import {findFreePorts} from './free-port.ts';
 import {loadSandboxTemplates, renderSandboxConfigs, sandboxOptionProblems} from './sandbox-config.ts';
 
@@ -72,6 +72,7 @@ export async function startSandboxNode(options: SandboxNodeOptions = {}): Promis
 	if (problems.length > 0) {
 		throw new ReloaderError('ERR_SANDBOX', `Invalid sandbox node options:\n${problems.map(problem => `  - ${problem}`).join('\n')}`);
 	}
+	assertMayRunEjabberdctl();
 	const [install, user, templates, [c2s = 0, http = 0]] = await Promise.all([findEjabberdInstall(), findEjabberdUser(), loadSandboxTemplates(), findFreePorts(2)]);
 	const dir = await mkdtemp(join(baseDir, `${name}-`)).catch((error: unknown) => {
 		throw new ReloaderError('ERR_SANDBOX', `Could not create the sandbox node's directory under ${baseDir}`, {cause: error, hint: 'Pass an existing, writable baseDir.'});

@@ -41,7 +41,7 @@ export async function measureInstallLatency(node: SandboxNode, transport: UserCo
 
 	const config = resolveConfig({...transport, watch: [node.ebinDir], debounceMs, maxWaitMs: Math.max(3000, debounceMs)});
 	const records = new RecordCollector();
-	const daemon = new Daemon({...(await openNode(config)), config, report: records.report});
+	const daemon = new Daemon({...(await openNode(config, records.report)), config, report: records.report});
 	const totals: number[] = [];
 	const transportShares: number[] = [];
 	const steps = {detect: [] as number[], updateInfo: [] as number[], update: [] as number[], verify: [] as number[]};

@@ -1,4 +1,4 @@
-import {mkdtemp, rm, writeFile} from 'node:fs/promises';
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import test from 'ava';
@@ -70,4 +70,21 @@ test.serial('run reloads a changed module, logs JSON lines, and exits 0 on SIGTE
 	cli.child.kill('SIGTERM');
 	t.is(await cli.exited, 0);
 	t.true(cli.records().some(record => record.event === 'stop'));
+});
+
+test.serial('a wrong cookie is a clear error naming the node and the cookie file, never the cookie', async t => {
+	const node = getNode();
+	const wrongCookieFile = join(workDir, 'wrong.cookie');
+	const wrongCookie = 'NOTTHECOOKIE1234567890';
+	await writeFile(wrongCookieFile, wrongCookie, {mode: 0o400});
+	const realCookie = (await readFile(node.cookieFile, 'utf8')).trim();
+	const result = await runCli(['once', '--transport', 'dist', '--node', node.node, '--cookie-file', wrongCookieFile, '--watch', node.ebinDir]);
+	t.is(result.code, 1);
+	t.regex(result.stderr, new RegExp(node.node.replace('.', '\\.')));
+	t.true(result.stderr.includes(wrongCookieFile));
+	t.regex(result.stderr, /cookie/i);
+	for (const secret of [wrongCookie, realCookie]) {
+		t.false(result.stderr.includes(secret), 'the cookie never appears');
+		t.false(result.stdout.includes(secret), 'the cookie never appears');
+	}
 });

@@ -45,7 +45,7 @@ export function defineReloadSuite(test: TestFn, transportConfig: (node: SandboxN
 		}
 		await nodeCall(node, `[code:ensure_loaded(M) || M <- [${LOADED.join(',')}]]`);
 		const config = resolveConfig({debounceMs: 300, maxWaitMs: 3000, incompleteTimeoutMs: 1000, ...transportConfig(node), watch: [node.ebinDir]});
-		const access = await openNode(config);
+		const access = await openNode(config, records.report);
 		const transport = observeTransport(access.transport, {beforeUpdate: async modules => beforeUpdate?.(modules)});
 		daemon = new Daemon({...access, config, transport, report: records.report});
 		await daemon.start();
@@ -153,7 +153,7 @@ export function defineReloadSuite(test: TestFn, transportConfig: (node: SandboxN
 		daemon = undefined;
 		await writeFile(join(node.ebinDir, 'gen_changed.beam'), await readFile(beam), {mode: 0o644});
 		const config = resolveConfig({...transportConfig(node), watch: [node.ebinDir]});
-		const access = await openNode(config);
+		const access = await openNode(config, records.report);
 		const once = new Daemon({...access, config, report: records.report});
 		try {
 			const record = await once.reconcile('once');

@@ -7,7 +7,7 @@ import {EXIT_FAILURE, EXIT_OK} from '../exit-codes.ts';
 /** One reconcile pass: update every module update_info lists, print the record as JSON. */
 export async function onceCommand(config: ResolvedConfig): Promise<number> {
 	const logger = createRecordLogger(config.log);
-	const {transport, directories, index} = await openNode(config);
+	const {transport, directories, index} = await openNode(config, record => logger.log(record));
 	const daemon = new Daemon({config, transport, directories, index, report: record => {
 		if (record.event !== 'batch' && record.event !== 'stop') {
 			logger.log(record);

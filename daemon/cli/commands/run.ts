@@ -14,7 +14,7 @@ export interface RunningDaemon {
 export async function startDaemon(config: ResolvedConfig): Promise<RunningDaemon> {
 	const logger = createRecordLogger(config.log);
 	try {
-		const {transport, directories, index} = await openNode(config);
+		const {transport, directories, index} = await openNode(config, record => logger.log(record));
 		logger.log({event: 'start', version: readVersion(), node: transport.node, transport: transport.kind, debounceMs: config.debounceMs, maxWaitMs: config.maxWaitMs});
 		const daemon = new Daemon({config, transport, directories, index, report: record => logger.log(record)});
 		await daemon.start();

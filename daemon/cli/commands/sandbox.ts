@@ -15,11 +15,14 @@ export async function sandboxCommand(config: ResolvedConfig): Promise<number> {
 	const stopRequested = waitForStopSignal();
 	const node = await startSandboxNode();
 	try {
+		// Whatever the transport, it is aimed at the sandbox node: ejabberdctl
+		// with its config dir, the node's own cookie, its HTTP API port.
 		const sandboxConfig = resolveConfig({
 			...config,
 			node: node.node,
-			transport: 'ctl',
+			cookieFile: config.cookieFile ?? node.cookieFile,
 			ctl: {...config.ctl, command: [...node.ctlCommand]},
+			http: {...config.http, url: `http://127.0.0.1:${node.ports.http}/api`},
 			watch: [node.ebinDir],
 		}, 'sandbox');
 		const running = await startDaemon(sandboxConfig);

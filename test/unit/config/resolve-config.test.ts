@@ -66,3 +66,9 @@ test('flags override the file, nested keys merge one level', t => {
 	const merged = mergeConfig({log: {level: 'warn', format: 'json'}, debounceMs: 100}, {log: {level: 'debug'}, debounceMs: undefined});
 	t.deepEqual(merged, {log: {level: 'debug', format: 'json'}, debounceMs: 100});
 });
+
+test('the shipped example config is valid and spells out the defaults', async t => {
+	const {loadConfig} = await import('../../../daemon/config/load-config.ts');
+	const example = await loadConfig(new URL('../../../config/config.example.yml', import.meta.url).pathname);
+	t.deepEqual(example, resolveConfig({}));
+});
