@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events';
 import PQueue from 'p-queue';
 import {inspectBeamFile} from './beam/beam-file.ts';
 import type {Batch, BeamChange} from './batcher/batch.ts';
@@ -63,6 +64,8 @@ export class Daemon {
 
 	constructor(options: DaemonOptions) {
 		this.#options = options;
+		// Every call in flight listens to this signal; a batch keeps a few dozen in flight (dist's STATE_CONCURRENCY).
+		setMaxListeners(100, this.#abort.signal);
 		const {config, transport, index, report} = options;
 		this.#session = new NodeSession(transport, report);
 		this.#reloader = new Reloader(transport, index);

@@ -6,13 +6,17 @@ import {RELOADER_ALLOW_LIST} from './allow-list.ts';
 import {DistClient, type DistEvent} from './dist-client.ts';
 import {isLoadedAnswer, readBeamLibMd5, readCharlist, readMd5, readRpcFailure, readUpdateInfo, readUpdateResult} from './read-results.ts';
 
+/** Modules whose state is asked at once (two calls each in flight). */
+export const STATE_CONCURRENCY = 16;
+
 export interface DistTransportOptions {
 	readonly node: string;
 	readonly cookieFile: string;
 	readonly port?: number | undefined;
 	readonly connectTimeoutMs: number;
 	readonly callTimeoutMs: number;
-	readonly onEvent?: (event: DistEvent) => void;
+	/** Warnings worth a log line (a cookie file readable by others). */
+	readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -24,6 +28,7 @@ export class DistTransport implements Transport {
 	readonly kind = 'dist';
 	readonly node: string;
 	readonly #client: DistClient;
+	readonly #disconnectListeners = new Set<(reason: string) => void>();
 
 	constructor(options: DistTransportOptions) {
 		this.node = options.node;
@@ -34,8 +39,22 @@ export class DistTransport implements Transport {
 			connectTimeoutMs: options.connectTimeoutMs,
 			callTimeoutMs: options.callTimeoutMs,
 			allow: RELOADER_ALLOW_LIST,
-			onEvent: options.onEvent,
+			onEvent: event => this.#onEvent(event, options.onWarning),
 		});
+	}
+
+	onDisconnect(listener: (reason: string) => void): void {
+		this.#disconnectListeners.add(listener);
+	}
+
+	#onEvent(event: DistEvent, onWarning?: (message: string) => void): void {
+		if (event.type === 'warning') {
+			onWarning?.(event.message);
+		} else if (event.type === 'disconnected') {
+			for (const listener of this.#disconnectListeners) {
+				listener(event.reason);
+			}
+		}
 	}
 
 	/** The node's incarnation as seen at the last handshake; it changes when ejabberd restarts. */
@@ -71,19 +90,28 @@ export class DistTransport implements Transport {
 	}
 
 	async moduleStates(modules: readonly ModuleLocation[], signal?: AbortSignal): Promise<ReadonlyMap<string, ModuleState>> {
-		const entries = await Promise.all(modules.map(async ({module, path}): Promise<[string, ModuleState]> => {
-			const [loadedAnswer, diskAnswer] = await Promise.all([
-				this.#call('code', 'is_loaded', [atom(module)], signal),
-				this.#call('beam_lib', 'md5', [path], signal),
-			]);
-			const diskMd5 = readBeamLibMd5(diskAnswer);
-			if (!isLoadedAnswer(loadedAnswer)) {
-				return [module, {loaded: false, diskMd5}];
+		const states = new Map<string, ModuleState>();
+		// Bounded, so a burst of hundreds of modules keeps a few dozen calls in flight, not a thousand.
+		for (let start = 0; start < modules.length; start += STATE_CONCURRENCY) {
+			const chunk = modules.slice(start, start + STATE_CONCURRENCY);
+			for (const [module, state] of await Promise.all(chunk.map(async location => [location.module, await this.#moduleState(location, signal)] as const))) {
+				states.set(module, state);
 			}
-			const loadedMd5 = readMd5(await this.#call('erlang', 'get_module_info', [atom(module), atom('md5')], signal));
-			return [module, {loaded: true, loadedMd5, diskMd5}];
-		}));
-		return new Map(entries);
+		}
+		return states;
+	}
+
+	async #moduleState({module, path}: ModuleLocation, signal?: AbortSignal): Promise<ModuleState> {
+		const [loadedAnswer, diskAnswer] = await Promise.all([
+			this.#call('code', 'is_loaded', [atom(module)], signal),
+			this.#call('beam_lib', 'md5', [path], signal),
+		]);
+		const diskMd5 = readBeamLibMd5(diskAnswer);
+		if (!isLoadedAnswer(loadedAnswer)) {
+			return {loaded: false, diskMd5};
+		}
+		const loadedMd5 = readMd5(await this.#call('erlang', 'get_module_info', [atom(module), atom('md5')], signal));
+		return {loaded: true, loadedMd5, diskMd5};
 	}
 
 	async codeDirectory(signal?: AbortSignal): Promise<string> {
