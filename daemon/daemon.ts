@@ -7,12 +7,13 @@ import {systemClock} from './batcher/clock.ts';
 import type {ResolvedConfig} from './config/schema.ts';
 import {ReloaderError, errorMessage, isRetryable} from './errors.ts';
 import type {BeamIndex} from './modules/beam-index.ts';
+import {resolveRequestedModules} from './modules/requested-modules.ts';
 import {backoffDelay} from './node/backoff.ts';
 import {NodeSession} from './node/node-session.ts';
 import type {DaemonRecord} from './records.ts';
 import type {BatchRecord, Trigger} from './reloader/batch-record.ts';
 import {Reloader, type ReloadRequest} from './reloader/reloader.ts';
-import type {Transport} from './transports/transport.ts';
+import type {Transport, UpdateInfo} from './transports/transport.ts';
 import {BeamSettler} from './watcher/beam-settler.ts';
 import {BeamWatcher} from './watcher/beam-watcher.ts';
 
@@ -125,6 +126,29 @@ export class Daemon {
 	/** Update every modified module now (the `once` pass, `GET /update-modules/all`), through the queue. */
 	reconcile(trigger: Trigger): Promise<BatchRecord> {
 		return this.#run({id: this.#nextId(), trigger});
+	}
+
+	/**
+	 * Update exactly these modules now (`POST /update-modules`), through the
+	 * same queue as the watcher's batches. `names` come from outside: they are
+	 * checked against the beams of the watched directories before anything
+	 * reaches the node (throws ERR_MODULE_NAME / ERR_MODULE_UNKNOWN).
+	 */
+	update(names: unknown, trigger: Trigger): Promise<BatchRecord> {
+		const now = Date.now();
+		const changes = resolveRequestedModules(names, this.#options.index).map(({module, path}) => ({module, path, at: now}));
+		return this.#run({id: this.#nextId(), trigger, changes, firstChangeAt: now});
+	}
+
+	/** What update_info reports now (`GET /update-modules`); changes nothing, so it needs no queue. */
+	async updateInfo(): Promise<UpdateInfo> {
+		await this.#session.ready(this.#abort.signal);
+		return this.#options.transport.updateInfo(this.#abort.signal);
+	}
+
+	/** The beams of the watched directories, by module. */
+	get index(): BeamIndex {
+		return this.#options.index;
 	}
 
 	status(): DaemonStatus {

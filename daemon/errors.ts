@@ -10,6 +10,7 @@ export type ErrorCode =
 	| 'ERR_BEAM_INVALID'
 	| 'ERR_BEAM_UNREADABLE'
 	| 'ERR_MODULE_NAME'
+	| 'ERR_MODULE_UNKNOWN'
 	| 'ERR_NODE_DOWN'
 	| 'ERR_NODE_TIMEOUT'
 	| 'ERR_NODE_COMMAND'
@@ -23,7 +24,8 @@ export type ErrorCode =
 	| 'ERR_DIST_HANDSHAKE'
 	| 'ERR_DIST_PROTOCOL'
 	| 'ERR_DIST_FORBIDDEN'
-	| 'ERR_HTTP';
+	| 'ERR_HTTP'
+	| 'ERR_API';
 
 export interface ReloaderErrorOptions {
 	readonly cause?: unknown;

@@ -33,7 +33,13 @@ export class ConfigError extends ReloaderError {
 	}
 }
 
+/** Keys whose values are secrets: a problem names the key, never the value. */
+const SECRET_KEYS = new Set(['token']);
+
 function toProblem(issue: z.core.$ZodIssue): ConfigProblem {
+	if (issue.path.some(key => typeof key === 'string' && SECRET_KEYS.has(key))) {
+		return {path: formatPath(issue.path), message: issue.message, value: '(secret, not shown)'};
+	}
 	if (issue.code === 'unrecognized_keys') {
 		const where = formatPath(issue.path);
 		return {

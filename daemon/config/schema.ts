@@ -13,6 +13,23 @@ const logSchema = z.strictObject({
 	level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
 	/** `pretty`: one coloured line per event (colour only on a TTY); `json`: one JSON record per line. */
 	format: z.enum(['pretty', 'json']).default('pretty'),
+	/** Also write JSON lines to this file, rotated by size; unset: no file. */
+	file: z.string().min(1).optional(),
+	/** Rotate the log file when it reaches this many bytes. */
+	maxSizeBytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+	/** Rotated files kept beside the current one. */
+	maxFiles: z.number().int().min(1).max(1000).default(5),
+});
+
+const apiSchema = z.strictObject({
+	/** Serve the REST endpoints, /status, /healthz and /events. */
+	enabled: z.boolean().default(true),
+	/** `host:port` to bind; anything but loopback requires a token. */
+	listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:5290').default('127.0.0.1:5290'),
+	/** Bearer token required from every request; prefer `tokenFile` so it stays out of the config. */
+	token: z.string().min(16, 'use at least 16 characters').optional(),
+	/** File holding the bearer token. */
+	tokenFile: z.string().min(1).optional(),
 });
 
 const ctlSchema = z.strictObject({
@@ -63,11 +80,18 @@ export const configSchema = z
 		maxWaitMs: durationMs(600_000).default(3000),
 		/** How long a beam may stay half-written before it is reported and skipped. */
 		incompleteTimeoutMs: durationMs(600_000).min(100).default(2000),
-		log: logSchema.default({level: 'info', format: 'pretty'}),
+		log: logSchema.default({level: 'info', format: 'pretty', maxSizeBytes: 10 * 1024 * 1024, maxFiles: 5}),
+		api: apiSchema.default({enabled: true, listen: '127.0.0.1:5290'}),
+		/** How long SIGTERM lets a running batch finish before exiting anyway. */
+		shutdownGraceMs: durationMs(600_000).default(30_000),
 	})
 	.refine(config => config.maxWaitMs >= config.debounceMs, {
 		path: ['maxWaitMs'],
 		message: 'must be at least debounceMs',
+	})
+	.refine(config => config.api.token === undefined || config.api.tokenFile === undefined, {
+		path: ['api', 'token'],
+		message: 'set either api.token or api.tokenFile, not both',
 	});
 
 export type UserConfig = z.input<typeof configSchema>;

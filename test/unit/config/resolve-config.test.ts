@@ -72,3 +72,10 @@ test('the shipped example config is valid and spells out the defaults', async t 
 	const example = await loadConfig(new URL('../../../config/config.example.yml', import.meta.url).pathname);
 	t.deepEqual(example, resolveConfig({}));
 });
+
+test('a bad token is named but never shown', t => {
+	const error = t.throws(() => resolveConfig({api: {token: 'short-secret'}}), {instanceOf: ConfigError});
+	t.deepEqual(error.problems.map(problem => problem.path), ['api.token']);
+	t.false(error.message.includes('short-secret'));
+	t.regex(error.message, /secret, not shown/);
+});
