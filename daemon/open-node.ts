@@ -14,10 +14,10 @@ export interface NodeAccess {
 
 /** Everything a command needs before its first batch: the transport, what to watch, and the beams there now. */
 export async function openNode(config: ResolvedConfig, report: (record: DaemonRecord) => void): Promise<NodeAccess> {
-	const warn = (message: string) => report({event: 'error', severity: 'warn', code: 'ERR_CONFIG_INVALID', message});
-	const transport = await createTransport(config, warn);
+	const warn = (code: string) => (message: string) => report({event: 'error', severity: 'warn', code, message});
+	const transport = await createTransport(config, warn('WARN_SECRET_FILE'));
 	try {
-		const directories = await resolveWatchDirectories(config, transport, warn);
+		const directories = await resolveWatchDirectories(config, transport, warn('WARN_WATCH_AUTO'));
 		const index = await scanBeams(directories);
 		return {transport, directories, index};
 	} catch (error) {
