@@ -1,6 +1,7 @@
 import {constants} from 'node:fs';
-import {access, open} from 'node:fs/promises';
+import {access} from 'node:fs/promises';
 import {join} from 'node:path';
+import {readSecretFile, type SecretFile} from '../../secrets/read-secret-file.ts';
 import {ReloaderError, errorMessage} from '../../errors.ts';
 
 /**
@@ -38,16 +39,9 @@ export async function findReadableCookieFile(configured?: string): Promise<strin
 
 /** Read a cookie file: trailing whitespace trimmed, latin1 as Erlang reads it. */
 export async function readCookie(file: string): Promise<CookieRead> {
-	let text: string;
-	let mode: number;
+	let read: SecretFile;
 	try {
-		const handle = await open(file, 'r');
-		try {
-			mode = (await handle.stat()).mode;
-			text = await handle.readFile('latin1');
-		} finally {
-			await handle.close();
-		}
+		read = await readSecretFile(file, {encoding: 'latin1', what: 'Erlang cookie file', chmod: '400'});
 	} catch (error) {
 		// The cause is the fs error: it names the path and errno, never the content.
 		throw new ReloaderError('ERR_COOKIE', `Cannot read the Erlang cookie file ${file}: ${errorMessage(error)}`, {
@@ -55,20 +49,11 @@ export async function readCookie(file: string): Promise<CookieRead> {
 			hint: 'Run the daemon as a user that can read the node\'s cookie (root, or the ejabberd user), or set cookieFile to a readable copy with mode 400.',
 		});
 	}
-	const cookie = text.trimEnd();
+	const cookie = read.text.trimEnd();
 	if (cookie === '') {
 		throw new ReloaderError('ERR_COOKIE', `The Erlang cookie file ${file} is empty`, {
 			hint: 'Point cookieFile at the cookie the node uses (the ejabberd user\'s ~/.erlang.cookie).',
 		});
 	}
-	const warnings = (mode & 0o077) === 0 ? [] : [
-		`The Erlang cookie file ${file} is open to ${describeAccess(mode)} (mode ${(mode & 0o777).toString(8)}): whoever can read it can run any code on the node. Run \`chmod 400 ${file}\`.`,
-	];
-	return {cookie, warnings};
-}
-
-function describeAccess(mode: number): string {
-	const group = (mode & 0o070) !== 0;
-	const others = (mode & 0o007) !== 0;
-	return group && others ? 'its group and others' : group ? 'its group' : 'others';
+	return {cookie, warnings: read.openWarning === undefined ? [] : [read.openWarning]};
 }

@@ -1,4 +1,4 @@
-import {open} from 'node:fs/promises';
+import {readSecretFile, type SecretFile} from '../../secrets/read-secret-file.ts';
 import {ReloaderError, errorMessage} from '../../errors.ts';
 
 /**
@@ -12,16 +12,9 @@ export interface PasswordRead {
 }
 
 export async function readPasswordFile(file: string): Promise<PasswordRead> {
-	let text: string;
-	let mode: number;
+	let read: SecretFile;
 	try {
-		const handle = await open(file, 'r');
-		try {
-			mode = (await handle.stat()).mode;
-			text = await handle.readFile('utf8');
-		} finally {
-			await handle.close();
-		}
+		read = await readSecretFile(file, {encoding: 'utf8', what: 'ejabberd API password file', chmod: '600'});
 	} catch (error) {
 		// The fs error names the path and errno only.
 		throw new ReloaderError('ERR_CONFIG_READ', `Cannot read the ejabberd API password file ${file} (http.passwordFile): ${errorMessage(error)}`, {
@@ -30,20 +23,11 @@ export async function readPasswordFile(file: string): Promise<PasswordRead> {
 		});
 	}
 	// `echo pw > file` adds a newline; anything else, spaces included, may be part of the password.
-	const password = text.replace(/[\r\n]+$/, '');
+	const password = read.text.replace(/[\r\n]+$/, '');
 	if (password === '') {
 		throw new ReloaderError('ERR_CONFIG_INVALID', `The ejabberd API password file ${file} (http.passwordFile) is empty`, {
 			hint: 'Write the password of http.user into it, on one line.',
 		});
 	}
-	const warnings = (mode & 0o077) === 0 ? [] : [
-		`The ejabberd API password file ${file} is open to ${describeAccess(mode)} (mode ${(mode & 0o777).toString(8)}): whoever reads it can reload code on the node. Run \`chmod 600 ${file}\`.`,
-	];
-	return {password, warnings};
-}
-
-function describeAccess(mode: number): string {
-	const group = (mode & 0o070) !== 0;
-	const others = (mode & 0o007) !== 0;
-	return group && others ? 'its group and others' : group ? 'its group' : 'others';
+	return {password, warnings: read.openWarning === undefined ? [] : [read.openWarning]};
 }
