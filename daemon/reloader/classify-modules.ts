@@ -19,8 +19,8 @@ export interface ClassificationInput {
 	readonly rejected: ReadonlyMap<string, string>;
 	/** Modules handed to update (listed by update_info, complete on disk). */
 	readonly attempted: ReadonlySet<string>;
-	/** Set when update itself failed: every attempted module failed with this reason. */
-	readonly updateError: string | undefined;
+	/** Attempted modules whose update failed, with the reason (the others are verified). */
+	readonly updateErrors: ReadonlyMap<string, string>;
 	readonly verification: Verification;
 	/** Modules whose beam holds the same version as the one seen before (for `list`). */
 	readonly sameVersionAsBefore: ReadonlySet<string>;
@@ -39,7 +39,7 @@ export function classifyModules(input: ClassificationInput): ModuleClassificatio
 		} else if (rejection !== undefined) {
 			result.failed.push({module, reason: rejection});
 		} else if (input.attempted.has(module)) {
-			const failure = input.updateError ?? verifyUpdated(module, input.verification);
+			const failure = input.updateErrors.get(module) ?? verifyUpdated(module, input.verification);
 			if (failure === undefined) {
 				result.updated.push(module);
 			} else {

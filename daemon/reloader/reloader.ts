@@ -16,6 +16,15 @@ export interface ReloadRequest {
 	readonly firstChangeAt?: number;
 }
 
+interface UpdateAttempt {
+	readonly raw: string;
+	readonly unpurged: readonly string[];
+	/** Per module, when its update failed. */
+	readonly errors: ReadonlyMap<string, string>;
+	/** The batch's update failed as a whole and each module was tried on its own. */
+	readonly retriedAlone?: boolean;
+}
+
 interface Preflight {
 	readonly deferred: Set<string>;
 	readonly rejected: Map<string, string>;
@@ -70,7 +79,7 @@ export class Reloader {
 			deferred: preflight.deferred,
 			rejected: preflight.rejected,
 			attempted,
-			updateError: update?.error,
+			updateErrors: update?.errors ?? new Map(),
 			verification,
 			sameVersionAsBefore: this.#sameVersionAsBefore(preflight),
 		});
@@ -103,8 +112,32 @@ export class Reloader {
 		};
 	}
 
-	/** Run update; an unreachable node propagates (the batch is handed back), any other failure is the batch's result. */
-	async #update(modules: readonly string[], signal?: AbortSignal): Promise<{raw: string; error?: string; unpurged?: readonly string[]}> {
+	/**
+	 * Run update. An unreachable node propagates (the batch is handed back). If
+	 * update fails for several modules at once (an `on_load` that fails makes
+	 * ejabberd_update return an 'EXIT'), each module is tried on its own, so one
+	 * bad module fails alone and the others are still updated.
+	 */
+	async #update(modules: readonly string[], signal?: AbortSignal): Promise<UpdateAttempt> {
+		const first = await this.#updateOnce(modules, signal);
+		if (first.error === undefined || modules.length === 1) {
+			return {raw: first.raw, unpurged: first.unpurged ?? [], errors: new Map(first.error === undefined ? [] : modules.map(module => [module, first.error ?? '']))};
+		}
+		const errors = new Map<string, string>();
+		const raws = [first.raw];
+		const unpurged: string[] = [];
+		for (const module of modules) {
+			const alone = await this.#updateOnce([module], signal);
+			raws.push(alone.raw);
+			unpurged.push(...alone.unpurged ?? []);
+			if (alone.error !== undefined) {
+				errors.set(module, alone.error);
+			}
+		}
+		return {raw: raws.filter(raw => raw !== '').join('\n'), unpurged, errors, retriedAlone: true};
+	}
+
+	async #updateOnce(modules: readonly string[], signal?: AbortSignal): Promise<{raw: string; error?: string; unpurged?: readonly string[]}> {
 		try {
 			const outcome = await this.#transport.update(modules, signal);
 			const result = outcome.result;

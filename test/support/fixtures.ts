@@ -52,9 +52,18 @@ async function writeInPlace(content: Buffer, target: string): Promise<string> {
 
 /** Compile a module made from `fixtures/modules/generated.erl.template`; returns the beam's path. */
 export async function compileGenerated(module: string, version: number, outDir: string): Promise<string> {
-	const template = await readFile(join(MODULES_DIR, 'generated.erl.template'), 'utf8');
+	return compileTemplate('generated.erl.template', module, version, outDir);
+}
+
+/** Compile a module whose on_load fails (`fixtures/modules/failing-on-load.erl.template`). */
+export async function compileFailingOnLoad(module: string, version: number, outDir: string): Promise<string> {
+	return compileTemplate('failing-on-load.erl.template', module, version, outDir);
+}
+
+async function compileTemplate(template: string, module: string, version: number, outDir: string): Promise<string> {
+	const text = await readFile(join(MODULES_DIR, template), 'utf8');
 	const source = join(outDir, `${module}.erl`);
-	await writeFile(source, template.replaceAll('{{module}}', module).replaceAll('{{version}}', String(version)));
+	await writeFile(source, text.replaceAll('{{module}}', module).replaceAll('{{version}}', String(version)));
 	await promisify(execFile)('/usr/bin/erlc', ['-o', outDir, source]);
 	return join(outDir, `${module}.beam`);
 }

@@ -1,6 +1,8 @@
+import {execFile} from 'node:child_process';
 import {mkdir, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {promisify} from 'node:util';
 import type {TestFn} from 'ava';
 import {resolveConfig} from '../../daemon/config/resolve-config.ts';
 import type {UserConfig} from '../../daemon/config/schema.ts';
@@ -8,14 +10,14 @@ import {Daemon} from '../../daemon/daemon.ts';
 import {openNode} from '../../daemon/open-node.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
 import {nodeCall, useSandboxNode} from './ejabberd.ts';
-import {compileGenerated, installBeam, installBeamTruncated} from './fixtures.ts';
+import {compileFailingOnLoad, compileGenerated, installBeam, installBeamTruncated} from './fixtures.ts';
 import {observeTransport} from './observed-transport.ts';
 import {RecordCollector, batchWith, isBatch, isProblem} from './record-collector.ts';
 import {waitUntil} from './wait.ts';
 
 const BURST = Array.from({length: 30}, (_, index) => `gen_burst_${index + 1}`);
 /** Modules loaded in the node before the daemon starts, one (or a burst) per case. */
-const LOADED = ['gen_changed', 'gen_identical', 'gen_truncated', 'gen_during_a', 'gen_during_b', ...BURST];
+const LOADED = ['gen_changed', 'gen_identical', 'gen_truncated', 'gen_during_a', 'gen_during_b', 'gen_good', 'gen_bad', ...BURST];
 
 /**
  * The reload behaviour every transport must have, against a real sandbox
@@ -77,9 +79,8 @@ export function defineReloadSuite(test: TestFn, transportConfig: (node: SandboxN
 	test.serial('a burst of beams written in quick succession gives one batch', async t => {
 		const beams = await Promise.all(BURST.map(async module => build(module, 2)));
 		const since = records.mark();
-		for (const beam of beams) {
-			await installBeam(beam, getNode().ebinDir);
-		}
+		// As `make install` does it: one `install` process writing every beam (unlink, then write).
+		await promisify(execFile)('install', ['-m', '644', ...beams, getNode().ebinDir]);
 		const batch = await records.waitFor(batchWith(BURST[0] ?? ''), {since, what: 'batch of the burst'});
 		t.deepEqual([...batch.updated].sort(), [...BURST].sort());
 		await waitUntil(() => isIdle(daemon), 'the daemon is idle');
@@ -143,6 +144,31 @@ export function defineReloadSuite(test: TestFn, transportConfig: (node: SandboxN
 		t.true(second.id > first.id);
 		t.is(await versionIn('gen_during_a'), '2');
 		t.is(await versionIn('gen_during_b'), '2');
+	});
+
+	test.serial('a module whose new code cannot load fails alone; the rest of its batch is updated', async t => {
+		const good = await build('gen_good', 2);
+		const badDir = join(buildDir, 'gen_bad-v2');
+		await mkdir(badDir);
+		const bad = await compileFailingOnLoad('gen_bad', 2, badDir);
+		const since = records.mark();
+		await installBeam(good, getNode().ebinDir);
+		await installBeam(bad, getNode().ebinDir);
+		const batch = await records.waitFor(record => batchWith('gen_good')(record) && batchWith('gen_bad')(record), {since, what: 'one batch with gen_good and gen_bad'});
+		t.deepEqual(batch.updated, ['gen_good']);
+		t.deepEqual(batch.failed.map(failure => failure.module), ['gen_bad']);
+		t.false(batch.ok);
+		t.is(await versionIn('gen_good'), '2');
+		t.is(await versionIn('gen_bad'), '1', 'the old code of the bad module still runs');
+
+		// A failed batch does not block the next one; putting v1 back leaves the node consistent for later cases.
+		const [goodV3, badV1] = await Promise.all([build('gen_good', 3), build('gen_bad', 1)]);
+		const next = records.mark();
+		await installBeam(goodV3, getNode().ebinDir);
+		await installBeam(badV1, getNode().ebinDir);
+		const after = await records.waitFor(record => batchWith('gen_good')(record) && batchWith('gen_bad')(record), {since: next, what: 'the next batch'});
+		t.deepEqual(after.updated, ['gen_good']);
+		t.deepEqual(after.unchanged, ['gen_bad']);
 	});
 
 	test.serial('reconcile updates every module that differs from disk, and only those', async t => {

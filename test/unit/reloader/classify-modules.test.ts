@@ -9,7 +9,7 @@ const base: ClassificationInput = {
 	deferred: none,
 	rejected: new Map(),
 	attempted: none,
-	updateError: undefined,
+	updateErrors: new Map(),
 	verification: listed(),
 	sameVersionAsBefore: none,
 };
@@ -34,9 +34,10 @@ test('list: a module still listed after update failed, with the reason', t => {
 	t.regex(result.failed[0]?.reason ?? '', /did not load the new code/);
 });
 
-test('when update itself fails every attempted module fails with its message', t => {
-	const result = classifyModules({...base, modules: ['mod_a', 'mod_b', 'mod_c'], attempted: new Set(['mod_a', 'mod_b']), updateError: 'update failed: boom', sameVersionAsBefore: new Set(['mod_c'])});
-	t.deepEqual(result.failed, [{module: 'mod_a', reason: 'update failed: boom'}, {module: 'mod_b', reason: 'update failed: boom'}]);
+test('a module whose update failed fails with its own reason; the others are verified', t => {
+	const result = classifyModules({...base, modules: ['mod_a', 'mod_b', 'mod_c'], attempted: new Set(['mod_a', 'mod_b']), updateErrors: new Map([['mod_a', 'update failed: boom']]), sameVersionAsBefore: new Set(['mod_c'])});
+	t.deepEqual(result.failed, [{module: 'mod_a', reason: 'update failed: boom'}]);
+	t.deepEqual(result.updated, ['mod_b']);
 	t.deepEqual(result.unchanged, ['mod_c']);
 });
 
