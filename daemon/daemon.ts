@@ -61,6 +61,7 @@ export class Daemon {
 	readonly #abort = new AbortController();
 	#watcher: BeamWatcher | undefined;
 	#waitingForNode = false;
+	readonly #retryTimers = new Set<NodeJS.Timeout>();
 	#closing: Promise<void> | undefined;
 
 	constructor(options: DaemonOptions) {
@@ -69,7 +70,7 @@ export class Daemon {
 		setMaxListeners(100, this.#abort.signal);
 		const {config, transport, index, report} = options;
 		this.#session = new NodeSession(transport, report);
-		this.#reloader = new Reloader(transport, index);
+		this.#reloader = new Reloader(transport, index, {purge: config.purge, loadNew: config.loadNew});
 		this.#batcher = new Batcher({
 			debounceMs: config.debounceMs,
 			maxWaitMs: config.maxWaitMs,
@@ -173,6 +174,9 @@ export class Daemon {
 	async #close(reason: string): Promise<void> {
 		this.#options.report({event: 'stop', reason});
 		await this.#watcher?.close();
+		for (const timer of this.#retryTimers) {
+			clearTimeout(timer);
+		}
 		this.#settler.close();
 		this.#batcher.close();
 		const graceMs = this.#options.graceMs ?? 30_000;
@@ -211,6 +215,7 @@ export class Daemon {
 					this.#settler.check(path);
 				}
 			}
+			this.#retryLater(request.changes?.filter(change => record.heldBack.includes(change.module)) ?? []);
 			return record;
 		} catch (error) {
 			if (isRetryable(error) && !this.#abort.signal.aborted) {
@@ -227,6 +232,19 @@ export class Daemon {
 			}
 			throw error;
 		}
+	}
+
+	/** Modules held back by `purge: soft` come back in a later batch, after `purgeRetryMs`. */
+	#retryLater(changes: readonly BeamChange[]): void {
+		if (changes.length === 0) {
+			return;
+		}
+		const timer = setTimeout(() => {
+			this.#retryTimers.delete(timer);
+			this.#handBack(changes);
+		}, this.#options.config.purgeRetryMs);
+		timer.unref();
+		this.#retryTimers.add(timer);
 	}
 
 	/** A batch that could not reach the node goes back to the batcher: nothing is lost, nothing runs twice at once. */

@@ -82,6 +82,17 @@ export const configSchema = z
 		incompleteTimeoutMs: durationMs(600_000).min(100).default(2000),
 		log: logSchema.default({level: 'info', format: 'pretty', maxSizeBytes: 10 * 1024 * 1024, maxFiles: 5}),
 		api: apiSchema.default({enabled: true, listen: '127.0.0.1:5290'}),
+		/**
+		 * What to do with processes still running a module's old code, which
+		 * updating it again would kill (dist only). `brutal`: ejabberd's own
+		 * behaviour, go ahead and log which processes were killed; `soft`: hold
+		 * the module back, report who holds it, try again later.
+		 */
+		purge: z.enum(['brutal', 'soft']).default('brutal'),
+		/** How long a module held back by `purge: soft` waits before it is tried again. */
+		purgeRetryMs: durationMs(3_600_000).min(100).default(10_000),
+		/** Load changed modules the node has never loaded (dist only); by default they load on first use. */
+		loadNew: z.boolean().default(false),
 		/** How long SIGTERM lets a running batch finish before exiting anyway. */
 		shutdownGraceMs: durationMs(600_000).default(30_000),
 	})

@@ -33,6 +33,9 @@ export function summarize(record: DaemonRecord): string {
 		case 'watch': {
 			return `watching ${record.beams} beams in ${record.directories.join(', ')}`;
 		}
+		case 'api': {
+			return `HTTP API listening on ${record.url}${record.tokenRequired ? ' (bearer token required)' : ''}`;
+		}
 		case 'batch': {
 			const parts = [
 				list('updated', record.updated),
@@ -40,6 +43,8 @@ export function summarize(record: DaemonRecord): string {
 				list('notLoaded', record.notLoaded),
 				list('failed', record.failed.map(failure => failure.module)),
 				list('deferred', record.deferred),
+				list('outOfReach', record.outOfReach),
+				list('heldBack', record.heldBack),
 			].filter(part => part !== '');
 			const d = record.durations;
 			return `batch ${record.id} (${record.trigger}) ${parts.join(' ') || 'nothing to do'} wait=${d.waitMs}ms update_info=${d.updateInfoMs}ms update=${d.updateMs}ms verify=${d.verifyMs}ms total=${d.totalMs}ms`;

@@ -17,6 +17,16 @@ export interface ModuleClassification {
 	readonly failed: readonly FailedModule[];
 	/** Beams being rewritten right now: handed back to the watcher, they come again once complete. */
 	readonly deferred: readonly string[];
+	/** Changed beams outside the directory update_info scans, which this transport cannot load (use dist). */
+	readonly outOfReach: readonly string[];
+	/** Held back by `purge: soft` because processes still run their old code; tried again later. */
+	readonly heldBack: readonly string[];
+}
+
+export interface ModuleHolders {
+	readonly module: string;
+	/** The processes (pids) running the module's old code. */
+	readonly processes: readonly string[];
 }
 
 export interface BatchDurations {
@@ -38,6 +48,10 @@ export interface BatchRecord extends ModuleClassification {
 	readonly ok: boolean;
 	/** What update_info listed before the update (every modified, loaded module of its directory). */
 	readonly listed: readonly string[];
+	/** For each held-back module, the processes holding it. */
+	readonly holders: readonly ModuleHolders[];
+	/** With `purge: brutal`: the processes that were running old code of an updated module, killed by the update. */
+	readonly killed: readonly ModuleHolders[];
 	/** How the update was checked: `content` compares MD5s on the node (`dist`), `list` asks update_info again. */
 	readonly verifiedBy: 'content' | 'list' | 'none';
 	/** Modules whose old code could not be purged (`{ok, Unpurged}`), when the transport can tell. */

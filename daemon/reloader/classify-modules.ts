@@ -21,6 +21,10 @@ export interface ClassificationInput {
 	readonly attempted: ReadonlySet<string>;
 	/** Attempted modules whose update failed, with the reason (the others are verified). */
 	readonly updateErrors: ReadonlyMap<string, string>;
+	/** Changed beams beyond update_info's directory that the transport cannot load. */
+	readonly outOfReach: ReadonlySet<string>;
+	/** Held back because processes run their old code (`purge: soft`). */
+	readonly heldBack: ReadonlySet<string>;
 	readonly verification: Verification;
 	/** Modules whose beam holds the same version as the one seen before (for `list`). */
 	readonly sameVersionAsBefore: ReadonlySet<string>;
@@ -31,13 +35,17 @@ export interface ClassificationInput {
  * gathered by the reloader first, so this is where the rules live and are tested.
  */
 export function classifyModules(input: ClassificationInput): ModuleClassification {
-	const result = {updated: [] as string[], unchanged: [] as string[], notLoaded: [] as string[], failed: [] as FailedModule[], deferred: [] as string[]};
+	const result = {updated: [] as string[], unchanged: [] as string[], notLoaded: [] as string[], failed: [] as FailedModule[], deferred: [] as string[], outOfReach: [] as string[], heldBack: [] as string[]};
 	for (const module of new Set(input.modules)) {
 		const rejection = input.rejected.get(module);
 		if (input.deferred.has(module)) {
 			result.deferred.push(module);
 		} else if (rejection !== undefined) {
 			result.failed.push({module, reason: rejection});
+		} else if (input.heldBack.has(module)) {
+			result.heldBack.push(module);
+		} else if (input.outOfReach.has(module)) {
+			result.outOfReach.push(module);
 		} else if (input.attempted.has(module)) {
 			const failure = input.updateErrors.get(module) ?? verifyUpdated(module, input.verification);
 			if (failure === undefined) {

@@ -1,11 +1,12 @@
+import {dirname, join} from 'node:path';
 import {performance} from 'node:perf_hooks';
-import {readBeamFileVersion} from '../beam/beam-version.ts';
 import type {BeamChange} from '../batcher/batch.ts';
-import {ReloaderError, errorMessage} from '../errors.ts';
 import type {BeamIndex} from '../modules/beam-index.ts';
-import type {ModuleLocation, ModuleState, Transport} from '../transports/transport.ts';
-import type {BatchRecord, Trigger} from './batch-record.ts';
+import type {ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo} from '../transports/transport.ts';
+import type {BatchRecord, ModuleHolders, Trigger} from './batch-record.ts';
 import {classifyModules, type Verification} from './classify-modules.ts';
+import {checkBeams, type BeamCheck} from './check-beams.ts';
+import {loadBeams, updateModules} from './update-modules.ts';
 
 export interface ReloadRequest {
 	readonly id: number;
@@ -16,34 +17,29 @@ export interface ReloadRequest {
 	readonly firstChangeAt?: number;
 }
 
-interface UpdateAttempt {
-	readonly raw: string;
-	readonly unpurged: readonly string[];
-	/** Per module, when its update failed. */
-	readonly errors: ReadonlyMap<string, string>;
-	/** The batch's update failed as a whole and each module was tried on its own. */
-	readonly retriedAlone?: boolean;
-}
-
-interface Preflight {
-	readonly deferred: Set<string>;
-	readonly rejected: Map<string, string>;
-	readonly versions: Map<string, {path: string; vsn: string | undefined}>;
+export interface ReloaderOptions {
+	/** What to do when processes still run a module's old code (needs a transport that can see processes). */
+	readonly purge: PurgeMode;
+	/** Load changed modules the node never loaded (needs a transport that can load beams). */
+	readonly loadNew: boolean;
 }
 
 /**
  * One batch against the node: check every beam is complete, update_info,
- * update the listed modules of the batch, update_info again to verify, classify.
- * A node that is unreachable throws (retryable) so the caller can hand the batch
- * back; every other failure ends up in the record.
+ * update the listed modules of the batch (and load directly the ones
+ * update_info cannot reach, where the transport can), verify, classify.
+ * A node that is unreachable throws (retryable) so the caller can hand the
+ * batch back; every other failure ends up in the record.
  */
 export class Reloader {
 	readonly #transport: Transport;
 	readonly #index: BeamIndex;
+	readonly #options: ReloaderOptions;
 
-	constructor(transport: Transport, index: BeamIndex) {
+	constructor(transport: Transport, index: BeamIndex, options: ReloaderOptions = {purge: 'brutal', loadNew: false}) {
 		this.#transport = transport;
 		this.#index = index;
+		this.#options = options;
 	}
 
 	async reload(request: ReloadRequest, signal?: AbortSignal): Promise<BatchRecord> {
@@ -53,42 +49,51 @@ export class Reloader {
 
 		// A batch's beams are checked before update_info reads them; for `all`, the
 		// listed modules are only known afterwards.
-		let preflight = request.changes === undefined ? undefined : await this.#preflight(request.changes);
+		let check = request.changes === undefined ? undefined : await checkBeams(request.changes);
 		const infoStart = performance.now();
 		const before = await transport.updateInfo(signal);
 		const updateInfoMs = performance.now() - infoStart;
-		const listedBefore = new Set(before.modules);
-
-		const changes = request.changes ?? this.#locate(before.modules);
-		const modules = changes.map(change => change.module);
-		preflight ??= await this.#preflight(changes);
-		const ready = changes.filter(({module}) => preflight.versions.has(module));
-		const attempted = new Set(ready.map(change => change.module).filter(module => listedBefore.has(module)));
-		const statesBefore = ready.length > 0 ? await transport.moduleStates?.(ready, signal) : undefined;
+		const changes = request.changes ?? this.#locate(before);
+		check ??= await checkBeams(changes);
+		const ready = changes.filter(({module}) => check.versions.has(module) || check.unchecked.has(module));
+		const statesBefore = ready.length > 0 ? await transport.moduleStates?.(ready.filter(({path}) => path !== ''), signal) : undefined;
+		const plan = this.#plan(ready, before, statesBefore, check);
+		const holders = await this.#holders([...plan.viaUpdate, ...plan.direct.map(({module}) => module)], signal);
+		const heldBack = this.#options.purge === 'soft' ? new Set(holders.keys()) : new Set<string>();
+		const viaUpdate = plan.viaUpdate.filter(module => !heldBack.has(module));
+		const direct = plan.direct.filter(({module}) => !heldBack.has(module));
 
 		const updateStart = performance.now();
-		const update = attempted.size === 0 ? undefined : await this.#update([...attempted], signal);
+		const update = await updateModules(transport, viaUpdate, signal);
+		const loadErrors = await loadBeams(transport, direct, this.#options.purge, signal);
 		const updateMs = performance.now() - updateStart;
 
+		const attempted = new Set([...viaUpdate, ...direct.map(({module}) => module)]);
 		const verifyStart = performance.now();
-		const verification = await this.#verify(ready.filter(change => attempted.has(change.module)), statesBefore, signal);
+		const verification = await this.#verify(ready.filter(({module}) => attempted.has(module)), statesBefore, signal);
 		const verifyMs = attempted.size === 0 ? 0 : performance.now() - verifyStart;
 
 		const classes = classifyModules({
-			modules,
-			deferred: preflight.deferred,
-			rejected: preflight.rejected,
+			modules: changes.map(change => change.module),
+			deferred: check.deferred,
+			rejected: check.rejected,
 			attempted,
-			updateErrors: update?.errors ?? new Map(),
+			updateErrors: new Map([...update.errors, ...loadErrors]),
+			outOfReach: plan.outOfReach,
+			heldBack,
 			verification,
-			sameVersionAsBefore: this.#sameVersionAsBefore(preflight),
+			sameVersionAsBefore: this.#sameVersionAsBefore(check),
 		});
 		for (const module of [...classes.updated, ...classes.unchanged, ...classes.notLoaded]) {
-			const read = preflight.versions.get(module);
+			const read = check.versions.get(module);
 			if (read !== undefined) {
 				this.#index.noteVersion(module, read.path, read.vsn);
 			}
 		}
+		const holdersOf = (modules: readonly string[]): ModuleHolders[] => modules.flatMap(module => {
+			const processes = holders.get(module);
+			return processes === undefined ? [] : [{module, processes}];
+		});
 
 		return {
 			event: 'batch',
@@ -99,9 +104,11 @@ export class Reloader {
 			ok: classes.failed.length === 0,
 			listed: before.modules,
 			...classes,
+			holders: holdersOf(classes.heldBack),
+			killed: this.#options.purge === 'brutal' ? holdersOf(classes.updated) : [],
 			verifiedBy: attempted.size === 0 ? 'none' : verification.kind,
-			unpurged: update?.unpurged ?? [],
-			raw: {updateInfo: before.raw, ...(update === undefined ? {} : {update: update.raw})},
+			unpurged: update.unpurged,
+			raw: {updateInfo: before.raw, ...(viaUpdate.length === 0 ? {} : {update: update.raw})},
 			durations: {
 				waitMs: request.firstChangeAt === undefined ? 0 : Math.max(0, startedAt - request.firstChangeAt),
 				updateInfoMs: round(updateInfoMs),
@@ -113,44 +120,46 @@ export class Reloader {
 	}
 
 	/**
-	 * Run update. An unreachable node propagates (the batch is handed back). If
-	 * update fails for several modules at once (an `on_load` that fails makes
-	 * ejabberd_update return an 'EXIT'), each module is tried on its own, so one
-	 * bad module fails alone and the others are still updated.
+	 * Which ready modules go through update/1 (listed by update_info), which are
+	 * loaded directly (outside its directory, or never loaded with `loadNew`),
+	 * and which no transport call can reach.
 	 */
-	async #update(modules: readonly string[], signal?: AbortSignal): Promise<UpdateAttempt> {
-		const first = await this.#updateOnce(modules, signal);
-		if (first.error === undefined || modules.length === 1) {
-			return {raw: first.raw, unpurged: first.unpurged ?? [], errors: new Map(first.error === undefined ? [] : modules.map(module => [module, first.error ?? '']))};
-		}
-		const errors = new Map<string, string>();
-		const raws = [first.raw];
-		const unpurged: string[] = [];
-		for (const module of modules) {
-			const alone = await this.#updateOnce([module], signal);
-			raws.push(alone.raw);
-			unpurged.push(...alone.unpurged ?? []);
-			if (alone.error !== undefined) {
-				errors.set(module, alone.error);
+	#plan(ready: readonly ModuleLocation[], info: UpdateInfo, states: ReadonlyMap<string, ModuleState> | undefined, check: BeamCheck): {viaUpdate: string[]; direct: ModuleLocation[]; outOfReach: Set<string>} {
+		const listed = new Set(info.modules);
+		const reach = info.dir ?? this.#reachDirectory();
+		const canLoad = this.#transport.loadBeam !== undefined;
+		const plan = {viaUpdate: [] as string[], direct: [] as ModuleLocation[], outOfReach: new Set<string>()};
+		for (const location of ready) {
+			const {module, path} = location;
+			const state = states?.get(module);
+			if (listed.has(module)) {
+				plan.viaUpdate.push(module);
+			} else if (reach !== undefined && path !== '' && dirname(path) !== reach) {
+				// update_info scans one directory only: a contrib or dependency ebin is beyond it.
+				const changed = state === undefined ? !this.#sameVersion(module, check) : state.loaded ? state.loadedMd5 !== state.diskMd5 : this.#options.loadNew;
+				if (changed && canLoad) {
+					plan.direct.push(location);
+				} else if (changed && state === undefined) {
+					plan.outOfReach.add(module);
+				}
+			} else if (this.#options.loadNew && canLoad && state?.loaded === false) {
+				plan.direct.push(location);
 			}
 		}
-		return {raw: raws.filter(raw => raw !== '').join('\n'), unpurged, errors, retriedAlone: true};
+		return plan;
 	}
 
-	async #updateOnce(modules: readonly string[], signal?: AbortSignal): Promise<{raw: string; error?: string; unpurged?: readonly string[]}> {
-		try {
-			const outcome = await this.#transport.update(modules, signal);
-			const result = outcome.result;
-			if (result === undefined || result.kind === 'ok') {
-				return {raw: outcome.raw, unpurged: result?.unpurged};
-			}
-			return {raw: outcome.raw, error: `ejabberd_update:update/1 returned ${result.kind === 'exit' ? "an 'EXIT'" : 'an error'}: ${result.reason}`};
-		} catch (error) {
-			if (error instanceof ReloaderError && error.retryable) {
-				throw error;
-			}
-			return {raw: '', error: `update failed: ${errorMessage(error)}`};
+	/** Without a transport that says, update_info's directory is the watched one holding ejabberd.beam. */
+	#reachDirectory(): string | undefined {
+		const ejabberd = this.#index.get('ejabberd')?.path;
+		return ejabberd === undefined ? undefined : dirname(ejabberd);
+	}
+
+	async #holders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>> {
+		if (modules.length === 0 || this.#transport.oldCodeHolders === undefined) {
+			return new Map();
 		}
+		return this.#transport.oldCodeHolders(modules, signal);
 	}
 
 	/** By content where the transport can ask the node, else by asking update_info again. */
@@ -163,45 +172,21 @@ export class Reloader {
 		return {kind: 'list', listedAfter};
 	}
 
-	#sameVersionAsBefore(preflight: Preflight): Set<string> {
-		const same = new Set<string>();
-		for (const [module, {vsn}] of preflight.versions) {
-			if (vsn !== undefined && this.#index.get(module)?.vsn === vsn) {
-				same.add(module);
-			}
-		}
-		return same;
+	#sameVersionAsBefore(check: BeamCheck): Set<string> {
+		return new Set([...check.versions.keys()].filter(module => this.#sameVersion(module, check)));
 	}
 
-	/** For `all`: the listed modules, with their beam where the daemon knows it. */
-	#locate(modules: readonly string[]): ModuleLocation[] {
-		return modules.map(module => ({module, path: this.#index.get(module)?.path ?? ''}));
+	#sameVersion(module: string, check: BeamCheck): boolean {
+		const vsn = check.versions.get(module)?.vsn;
+		return vsn !== undefined && this.#index.get(module)?.vsn === vsn;
 	}
 
-	/** Read each beam whole right before the node sees it: a half-written beam is never handed on. */
-	async #preflight(changes: readonly ModuleLocation[]): Promise<Preflight> {
-		const result: Preflight = {deferred: new Set(), rejected: new Map(), versions: new Map()};
-		await Promise.all(changes.map(async ({module, path}) => {
-			if (path === '') {
-				// Listed by update_info but outside the watched directories: ejabberd reads it itself.
-				return;
-			}
-			try {
-				const beam = await readBeamFileVersion(path);
-				if (beam.module !== module) {
-					result.rejected.set(module, `${path} holds module ${beam.module}, not ${module}: rename the file or fix its -module attribute`);
-					return;
-				}
-				result.versions.set(module, {path, vsn: beam.vsn});
-			} catch (error) {
-				if (error instanceof ReloaderError && error.code === 'ERR_BEAM_INCOMPLETE') {
-					result.deferred.add(module);
-				} else {
-					result.rejected.set(module, errorMessage(error));
-				}
-			}
+	/** For `all`: the listed modules, with their beam where the daemon or the node knows it. */
+	#locate(info: UpdateInfo): ModuleLocation[] {
+		return info.modules.map(module => ({
+			module,
+			path: this.#index.get(module)?.path ?? (info.dir === undefined ? '' : join(info.dir, `${module}.beam`)),
 		}));
-		return result;
 	}
 }
 

@@ -24,6 +24,15 @@ export interface Transport {
 	codeDirectory?(signal?: AbortSignal): Promise<string>;
 	/** Optional: be told at once when a held connection to the node is lost. */
 	onDisconnect?(listener: (reason: string) => void): void;
+	/**
+	 * Optional: load one beam directly, for modules update_info cannot see (in
+	 * another directory) or has never loaded: purge its old code (`soft` refuses
+	 * when processes still run it, `brutal` kills them), then load that file.
+	 * Resolves with the reason when the node refused.
+	 */
+	loadBeam?(location: ModuleLocation, purge: PurgeMode, signal?: AbortSignal): Promise<string | undefined>;
+	/** Optional: the processes still running old code of each module, which a brutal purge would kill. */
+	oldCodeHolders?(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>>;
 	close(): Promise<void>;
 }
 
@@ -36,8 +45,12 @@ export interface InitReport {
 	readonly wasLoaded: boolean | undefined;
 }
 
+export type PurgeMode = 'soft' | 'brutal';
+
 export interface UpdateInfo {
 	readonly modules: readonly string[];
+	/** The one directory update_info scans, when the transport can tell (`dist`). */
+	readonly dir?: string;
 	/** The transport's raw answer (Erlang syntax for `dist`), kept for the batch record. */
 	readonly raw: string;
 }

@@ -60,6 +60,11 @@ export async function compileFailingOnLoad(module: string, version: number, outD
 	return compileTemplate('failing-on-load.erl.template', module, version, outDir);
 }
 
+/** Compile a module whose `start()` runs a process that stays in the code it started in (`fixtures/modules/looping.erl.template`). */
+export async function compileLooping(module: string, version: number, outDir: string): Promise<string> {
+	return compileTemplate('looping.erl.template', module, version, outDir);
+}
+
 async function compileTemplate(template: string, module: string, version: number, outDir: string): Promise<string> {
 	const text = await readFile(join(MODULES_DIR, template), 'utf8');
 	const source = join(outDir, `${module}.erl`);

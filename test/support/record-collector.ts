@@ -60,5 +60,5 @@ export const isInit = (record: DaemonRecord): record is Extract<DaemonRecord, {e
 /** A batch record that contains the module in any class. */
 export function batchWith(module: string) {
 	return (record: DaemonRecord): record is Extract<DaemonRecord, {event: 'batch'}> => isBatch(record)
-		&& [...record.updated, ...record.unchanged, ...record.notLoaded, ...record.failed.map(failure => failure.module), ...record.deferred].includes(module);
+		&& [...record.updated, ...record.unchanged, ...record.notLoaded, ...record.failed.map(failure => failure.module), ...record.deferred, ...record.outOfReach, ...record.heldBack].includes(module);
 }

@@ -1,7 +1,8 @@
 import {dirname} from 'node:path';
 import {ReloaderError} from '../../errors.ts';
 import {atom, formatTerm, isAtom, isTuple, type Term} from '../../etf/index.ts';
-import type {InitReport, ModuleLocation, ModuleState, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
+import type {InitReport, ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
+import {findOldCodeHolders, loadBeamFile, type RemoteCall} from './code-operations.ts';
 import {RELOADER_ALLOW_LIST} from './allow-list.ts';
 import {DistClient, type DistEvent} from './dist-client.ts';
 import {isLoadedAnswer, readBeamLibMd5, readCharlist, readMd5, readRpcFailure, readUpdateInfo, readUpdateResult} from './read-results.ts';
@@ -80,9 +81,19 @@ export class DistTransport implements Transport {
 
 	async updateInfo(signal?: AbortSignal): Promise<UpdateInfo> {
 		const term = await this.#call('ejabberd_update', 'update_info', [], signal);
-		const {modules} = readUpdateInfo(term);
-		return {modules, raw: formatTerm(term, 4000)};
+		const {modules, dir} = readUpdateInfo(term);
+		return {modules, dir, raw: formatTerm(term, 4000)};
 	}
+
+	loadBeam(location: ModuleLocation, purge: PurgeMode, signal?: AbortSignal): Promise<string | undefined> {
+		return loadBeamFile(this.#remote, location, purge, signal);
+	}
+
+	oldCodeHolders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>> {
+		return findOldCodeHolders(this.#remote, modules, signal);
+	}
+
+	readonly #remote: RemoteCall = (module, fn, args, signal) => this.#call(module, fn, args, signal);
 
 	async update(modules: readonly string[], signal?: AbortSignal): Promise<UpdateOutcome> {
 		const term = await this.#call('ejabberd_update', 'update', [modules.map(module => atom(module))], signal);

@@ -10,6 +10,8 @@ const base: ClassificationInput = {
 	rejected: new Map(),
 	attempted: none,
 	updateErrors: new Map(),
+	outOfReach: none,
+	heldBack: none,
 	verification: listed(),
 	sameVersionAsBefore: none,
 };
@@ -107,4 +109,18 @@ test('every module lands in exactly one class, once', t => {
 	});
 	const all = [...result.updated, ...result.unchanged, ...result.notLoaded, ...result.failed.map(f => f.module), ...result.deferred].sort();
 	t.deepEqual(all, ['a', 'b', 'c', 'd', 'e']);
+});
+
+test('held-back and out-of-reach modules get their own classes, ahead of verification', t => {
+	const result = classifyModules({
+		...base,
+		modules: ['held', 'far', 'mod_a'],
+		attempted: new Set(['mod_a']),
+		heldBack: new Set(['held']),
+		outOfReach: new Set(['far']),
+	});
+	t.deepEqual(result.heldBack, ['held']);
+	t.deepEqual(result.outOfReach, ['far']);
+	t.deepEqual(result.updated, ['mod_a']);
+	t.deepEqual(result.failed, []);
 });
