@@ -5,7 +5,7 @@ import type {TransportKind} from './transports/transport.ts';
  * Every event the daemon reports, as one flat record: the same object becomes a
  * log line and (later) an SSE event or an HTTP answer.
  */
-export type DaemonRecord = StartRecord | InitRecord | WatchRecord | BatchRecord | NodeRecord | ProblemRecord | StopRecord;
+export type DaemonRecord = StartRecord | InitRecord | WatchRecord | ApiRecord | BatchRecord | NodeRecord | ProblemRecord | StopRecord;
 
 export interface StartRecord {
 	readonly event: 'start';
@@ -32,6 +32,16 @@ export interface WatchRecord {
 	readonly event: 'watch';
 	readonly directories: readonly string[];
 	readonly beams: number;
+}
+
+/** The daemon's HTTP API is listening. */
+export interface ApiRecord {
+	readonly event: 'api';
+	/** `host:port` actually bound. */
+	readonly listen: string;
+	readonly url: string;
+	/** Whether requests need `Authorization: Bearer <token>` (never the token itself). */
+	readonly tokenRequired: boolean;
 }
 
 export interface NodeRecord {

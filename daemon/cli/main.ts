@@ -6,6 +6,7 @@ import {infoCommand} from './commands/info.ts';
 import {onceCommand} from './commands/once.ts';
 import {runCommand} from './commands/run.ts';
 import {sandboxCommand} from './commands/sandbox.ts';
+import {addTailFlags, tailCommand, type TailFlags} from './commands/tail.ts';
 import {addConfigFlags, flagsToConfig, type ConfigFlags} from './config-flags.ts';
 import {EXIT_USAGE, reportFatal} from './exit-codes.ts';
 import {readVersion} from './read-version.ts';
@@ -43,5 +44,9 @@ addConfigFlags(program.command('info').description('print the modules update_inf
 	.action(withConfig(infoCommand));
 addConfigFlags(program.command('sandbox').description('start a throwaway ejabberd node from the system install and run the daemon against it'))
 	.action(withConfig(sandboxCommand));
+addTailFlags(program.command('tail').description('print the daemon\'s events as they happen (its GET /events stream); reconnects until Ctrl-C'))
+	.action(async (flags: TailFlags) => {
+		process.exitCode = await tailCommand(flags);
+	});
 
 await program.parseAsync();

@@ -1,55 +1,87 @@
+import type {Writable} from 'node:stream';
 import winston from 'winston';
+import {errorMessage} from '../errors.ts';
 import type {DaemonRecord} from '../records.ts';
 import {levelOf, summarize, type LogLevel} from './format-record.ts';
+import {stderrIsJournal} from './journald-priority.ts';
+import {jsonLineFormat, prettyLineFormat, withJournaldPriority} from './line-formats.ts';
+import {openLogFile} from './log-file.ts';
 
 export interface LoggerOptions {
 	readonly level: LogLevel;
 	readonly format: 'pretty' | 'json';
-	/** Colour the pretty format; by default only when stderr is a terminal. */
+	/** Colour the pretty format; by default only when stderr is a terminal and not the journal. */
 	readonly colors?: boolean;
+	/** Also write JSON lines (as `format: json`) to this file, rotated by size; unset: stderr only. */
+	readonly file?: string | undefined;
+	/** Rotate the file before it grows past this size. Default 10 MiB. */
+	readonly maxSizeBytes?: number;
+	/** Rotated files kept beside the current one. Default 5. */
+	readonly maxFiles?: number;
+	/**
+	 * Start each stderr line with its sd-daemon priority (`<3>` error ... `<7>`
+	 * debug). Default: when `JOURNAL_STREAM` says stderr is systemd's journal.
+	 */
+	readonly journal?: boolean;
+	/** Where the lines go instead of stderr; for tests. */
+	readonly stderr?: Writable;
 }
 
 export interface RecordLogger {
 	log(record: DaemonRecord): void;
+	/** Resolves once every line is written. Idempotent. */
 	close(): Promise<void>;
 }
 
+const severity: Readonly<Record<LogLevel, number>> = {error: 0, warn: 1, info: 2, debug: 3};
+
 /**
  * One line per record on stderr (stdout is kept for the CLI's answers, e.g.
- * `once` prints JSON there). `json`: the record's fields plus `time`, `level`
- * and a human `message`; `pretty`: time, level and the message.
+ * `once` prints JSON there), and, with `file`, one JSON line per record in the
+ * log file. `json`: the record's fields plus `time`, `level` and a human
+ * `message`; `pretty`: time, level and the message.
  */
 export function createRecordLogger(options: LoggerOptions): RecordLogger {
-	const colors = options.colors ?? process.stderr.isTTY === true;
-	const format = options.format === 'json'
-		? winston.format.combine(winston.format.timestamp({alias: 'time'}), winston.format.json())
-		: prettyFormat(colors);
+	const stderr = options.stderr ?? process.stderr;
+	const journal = options.journal ?? (options.stderr === undefined && stderrIsJournal());
+	// journald would store colour codes verbatim.
+	const colors = !journal && (options.colors ?? (options.stderr === undefined && process.stderr.isTTY === true));
+	const lineFormat = options.format === 'json' ? jsonLineFormat() : prettyLineFormat(colors);
 	const logger = winston.createLogger({
 		level: options.level,
-		format,
-		transports: [new winston.transports.Console({stderrLevels: ['error', 'warn', 'info', 'debug']})],
+		format: journal ? withJournaldPriority(lineFormat) : lineFormat,
+		transports: [new winston.transports.Stream({stream: stderr, eol: '\n'})],
 	});
+	const file = options.file === undefined
+		? undefined
+		: openLogFile({
+			file: options.file,
+			maxSizeBytes: options.maxSizeBytes ?? 10 * 1024 * 1024,
+			maxFiles: options.maxFiles ?? 5,
+			onError(error) {
+				stderr.write(`ejabberd-reloader: writing the log file ${options.file} failed: ${errorMessage(error)}; the daemon goes on, and lines that cannot be written are dropped. Check the disk and the file's permissions.\n`);
+			},
+		});
 	let closing: Promise<void> | undefined;
 	return {
 		log(record) {
 			const {event, ...fields} = record;
-			logger.log({level: levelOf(record), message: summarize(record), event, ...fields});
+			const level = levelOf(record);
+			const entry = {level, message: summarize(record), event, ...fields};
+			if (file !== undefined && severity[level] <= severity[options.level]) {
+				file.write(entry);
+			}
+			logger.log(entry);
 		},
 		close() {
-			closing ??= new Promise(resolve => {
-				logger.on('finish', () => resolve());
+			if (closing === undefined) {
+				closing = new Promise(resolve => {
+					logger.once('finish', () => resolve());
+				});
 				logger.end();
-			});
+				file?.close();
+			}
 			return closing;
 		},
 	};
-}
-
-function prettyFormat(colors: boolean): winston.Logform.Format {
-	const parts = [winston.format.timestamp({format: 'HH:mm:ss.SSS'})];
-	if (colors) {
-		parts.push(winston.format.colorize({level: true}));
-	}
-	parts.push(winston.format.printf(info => `${String(info.timestamp)} ${info.level.padEnd(colors ? 15 : 5)} ${String(info.message)}`));
-	return winston.format.combine(...parts);
 }

@@ -1,6 +1,7 @@
 import type {BeamInspection} from '../beam/beam-file.ts';
 import {ReloaderError} from '../errors.ts';
 import {moduleOfBeamPath} from '../modules/module-name.ts';
+import {fingerprintBeamFile} from './beam-fingerprint.ts';
 
 export interface SettledBeam {
 	readonly module: string;
@@ -21,6 +22,13 @@ export interface BeamSettlerOptions {
 	readonly onSettled: (beam: SettledBeam) => void;
 	readonly onProblem: (problem: BeamProblem) => void;
 	readonly now?: () => number;
+	/**
+	 * What a complete beam is, so that a second event for the same file (a
+	 * `chmod` after the write, a directory scan after a reinstall) does not
+	 * hand it on twice; undefined when the file is gone. Default: size, mtime
+	 * and MD5 of the content (`fingerprintBeamFile`).
+	 */
+	readonly fingerprint?: (path: string) => Promise<string | undefined>;
 }
 
 /** First re-check of a half-written beam; each next one waits twice as long. */
@@ -39,16 +47,23 @@ interface PathState {
  * many bytes). A write in progress is checked again with a short backoff, since
  * the watcher's last event of a burst may arrive before the last write; a beam
  * that stays incomplete or is no beam at all is reported once and skipped.
+ * One write often brings several events (`install` chmods after writing, a
+ * reinstalled directory is scanned while chokidar also reports it), so a beam
+ * identical to what its path last settled as is not handed on again.
  */
 export class BeamSettler {
 	readonly #options: BeamSettlerOptions;
 	readonly #now: () => number;
+	readonly #fingerprint: (path: string) => Promise<string | undefined>;
 	readonly #paths = new Map<string, PathState>();
+	/** The fingerprint each path last settled with. */
+	readonly #settled = new Map<string, string>();
 	#closed = false;
 
 	constructor(options: BeamSettlerOptions) {
 		this.#options = options;
 		this.#now = options.now ?? Date.now;
+		this.#fingerprint = options.fingerprint ?? fingerprintBeamFile;
 	}
 
 	/** Number of beams being waited on. */
@@ -75,6 +90,7 @@ export class BeamSettler {
 			clearTimeout(state.timer);
 		}
 		this.#paths.clear();
+		this.#settled.clear();
 	}
 
 	async #inspect(path: string, state: PathState, generation: number, nextDelayMs: number): Promise<void> {
@@ -93,16 +109,12 @@ export class BeamSettler {
 		}
 		const module = moduleOfBeamPath(path);
 		if (inspection.state === 'complete' && module !== undefined) {
-			this.#finish(path);
-			this.#options.onSettled({module, path, at: this.#now()});
+			await this.#settle(path, state, generation, module);
 			return;
 		}
 		if (inspection.state === 'missing') {
-			// Deleted or renamed away before it could be read: a later event brings the new name.
 			this.#finish(path);
-			this.#report(path, new ReloaderError('ERR_BEAM_UNREADABLE', `${path} vanished before it could be read; skipped`, {
-				hint: 'Nothing to do if it was moved or removed on purpose.',
-			}));
+			this.#report(path, vanished(path));
 			return;
 		}
 		const now = this.#now();
@@ -120,6 +132,34 @@ export class BeamSettler {
 		state.timer.unref();
 	}
 
+	/** Hand a complete beam on, unless it is exactly what this path last settled as. */
+	async #settle(path: string, state: PathState, generation: number, module: string): Promise<void> {
+		let fingerprint: string | undefined;
+		try {
+			fingerprint = await this.#fingerprint(path);
+		} catch (error) {
+			if (this.#isCurrent(path, state, generation)) {
+				this.#finish(path);
+				this.#report(path, error instanceof ReloaderError ? error : new ReloaderError('ERR_BEAM_UNREADABLE', `Cannot read ${path}: ${String(error)}`, {cause: error}));
+			}
+			return;
+		}
+		if (!this.#isCurrent(path, state, generation)) {
+			return;
+		}
+		this.#finish(path);
+		if (fingerprint === undefined) {
+			this.#report(path, vanished(path));
+			return;
+		}
+		if (this.#settled.get(path) === fingerprint) {
+			// The same bytes with the same mtime were handed on already: this event brought nothing new.
+			return;
+		}
+		this.#settled.set(path, fingerprint);
+		this.#options.onSettled({module, path, at: this.#now()});
+	}
+
 	#isCurrent(path: string, state: PathState, generation: number): boolean {
 		return !this.#closed && this.#paths.get(path) === state && state.generation === generation;
 	}
@@ -131,6 +171,13 @@ export class BeamSettler {
 	#report(path: string, error: ReloaderError): void {
 		this.#options.onProblem({module: moduleOfBeamPath(path), path, error});
 	}
+}
+
+/** Deleted or renamed away before it could be read: a later event brings the new name. */
+function vanished(path: string): ReloaderError {
+	return new ReloaderError('ERR_BEAM_UNREADABLE', `${path} vanished before it could be read; skipped`, {
+		hint: 'Nothing to do if it was moved or removed on purpose.',
+	});
 }
 
 function describeUnsettled(path: string, inspection: BeamInspection, timeoutMs: number): ReloaderError {

@@ -1,59 +1,100 @@
-import {watch, type FSWatcher} from 'chokidar';
-import type {Stats} from 'node:fs';
-import {ReloaderError} from '../errors.ts';
-import {moduleOfBeamPath} from '../modules/module-name.ts';
+import * as path from 'node:path';
+import {ReloaderError, describeValue} from '../errors.ts';
+import {DirectoryWatch, type DirectoryEvent} from './directory-watch.ts';
+import {SiblingWatch, type SiblingVersionEvent} from './sibling-watch.ts';
+import {parseVersionedDirectory, type VersionedDirectory} from './versioned-directory.ts';
+
+export type {DirectoryEvent} from './directory-watch.ts';
+export type {SiblingVersionEvent} from './sibling-watch.ts';
 
 export interface BeamWatcherOptions {
 	readonly directories: readonly string[];
 	/** A beam was written (added or changed); it may still be half-written. */
 	readonly onBeamWritten: (path: string) => void;
 	readonly onError: (error: ReloaderError) => void;
+	/**
+	 * A watched directory went away (removed, moved, replaced, or missing at
+	 * start), or came back and is watched again. Before `back` is reported,
+	 * every beam in it has gone to `onBeamWritten`. Default: ignored.
+	 */
+	readonly onDirectory?: (event: DirectoryEvent) => void;
+	/**
+	 * Another version appeared beside a watched `.../<app>-<version>/ebin`
+	 * (a package upgrade): the node will run its beams, not the watched ones.
+	 * Default: ignored.
+	 */
+	readonly onSiblingVersion?: (event: SiblingVersionEvent) => void;
+	/** How often each directory is checked to still be the one watched, and a gone one looked for. Default: 500 ms. */
+	readonly pollIntervalMs?: number;
 }
+
+type ResolvedBeamWatcherOptions = Readonly<Required<BeamWatcherOptions>>;
+
+const DEFAULT_POLL_INTERVAL_MS = 500;
 
 /**
  * chokidar on the install directories, `*.beam` only. Editors' and installers'
  * temp files (`.#x.beam`, `x.beam~`, `x.beam.tmp`, `.x.beam.XXXX`) have no
- * plain module name and are ignored; chokidar's `atomic` mode folds the
- * write-temp-then-rename pattern into one change of the real name.
+ * plain module name and are ignored; renaming one onto `x.beam` is one change
+ * of `x.beam`. Each directory is watched on its own, so one that is removed
+ * and reinstalled is watched again (see DirectoryWatch); versioned installs
+ * are watched for a new version beside them (see SiblingWatch).
  */
 export class BeamWatcher {
-	readonly #watcher: FSWatcher;
+	readonly #directories: readonly DirectoryWatch[];
+	readonly #siblings: readonly SiblingWatch[];
 	readonly #ready: Promise<void>;
 	#closing: Promise<void> | undefined;
 
 	constructor(options: BeamWatcherOptions) {
-		this.#watcher = watch([...options.directories], {
-			ignoreInitial: true,
-			depth: 0,
-			atomic: true,
-			ignored: (path: string, stats?: Stats) => stats?.isFile() === true && moduleOfBeamPath(path) === undefined,
-		});
-		this.#watcher.on('add', options.onBeamWritten);
-		this.#watcher.on('change', options.onBeamWritten);
-		this.#watcher.on('error', (error: unknown) => options.onError(toWatchError(error)));
-		this.#ready = new Promise(resolve => {
-			this.#watcher.once('ready', () => resolve());
-		});
+		const resolved = resolveBeamWatcherOptions(options);
+		const {directories, pollIntervalMs, onBeamWritten, onError, onDirectory, onSiblingVersion} = resolved;
+		this.#directories = directories.map(directory => new DirectoryWatch({directory, pollIntervalMs, onBeamWritten, onError, onDirectory}));
+		this.#siblings = [...groupByRoot(directories)].map(([root, watched]) => new SiblingWatch({root, watched, onSiblingVersion, onError}));
+		this.#ready = Promise.all([...this.#directories, ...this.#siblings].map(async watch => watch.ready())).then(() => undefined);
 	}
 
-	/** Resolves once the initial scan is done: writes from then on are seen. */
+	/** Resolves once the initial scans are done: writes from then on are seen. */
 	ready(): Promise<void> {
 		return this.#ready;
 	}
 
 	close(): Promise<void> {
-		this.#closing ??= this.#watcher.close();
+		this.#closing ??= Promise.all([...this.#directories, ...this.#siblings].map(async watch => watch.close())).then(() => undefined);
 		return this.#closing;
 	}
 }
 
-function toWatchError(error: unknown): ReloaderError {
-	const code = (error as NodeJS.ErrnoException).code;
-	if (code === 'ENOSPC') {
-		return new ReloaderError('ERR_WATCH', 'The system ran out of inotify watches; new beams may go unseen', {
-			cause: error,
-			hint: 'Run: sudo sysctl fs.inotify.max_user_watches=524288 (add it to /etc/sysctl.conf to keep it).',
+function resolveBeamWatcherOptions(options: BeamWatcherOptions): ResolvedBeamWatcherOptions {
+	const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+	if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs <= 0) {
+		throw new ReloaderError('ERR_CONFIG_INVALID', `Expected the \`pollIntervalMs\` option of the beam watcher to be a positive integer, got ${describeValue(pollIntervalMs)}`, {
+			hint: 'Give a number of milliseconds, such as 500.',
 		});
 	}
-	return new ReloaderError('ERR_WATCH', `Watching failed: ${String(error)}`, {cause: error, hint: 'Check the watched directories exist and are readable.'});
+	return Object.freeze({
+		directories: options.directories,
+		onBeamWritten: options.onBeamWritten,
+		onError: options.onError,
+		onDirectory: options.onDirectory ?? ignore,
+		onSiblingVersion: options.onSiblingVersion ?? ignore,
+		pollIntervalMs,
+	});
+}
+
+/** The versioned directories by the root they live in: one watcher per root, however many apps share it. */
+function groupByRoot(directories: readonly string[]): Map<string, VersionedDirectory[]> {
+	const byRoot = new Map<string, VersionedDirectory[]>();
+	for (const directory of directories) {
+		const versioned = parseVersionedDirectory(directory);
+		if (versioned !== undefined) {
+			const root = path.resolve(versioned.root);
+			byRoot.set(root, [...byRoot.get(root) ?? [], versioned]);
+		}
+	}
+	return byRoot;
+}
+
+function ignore(): void {
+	// The caller did not ask to hear about it.
 }

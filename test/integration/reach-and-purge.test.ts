@@ -6,6 +6,7 @@ import {resolveConfig} from '../../daemon/config/resolve-config.ts';
 import type {UserConfig} from '../../daemon/config/schema.ts';
 import {Daemon} from '../../daemon/daemon.ts';
 import {openNode} from '../../daemon/open-node.ts';
+import type {BatchRecord} from '../../daemon/reloader/batch-record.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
 import {nodeCall, useSandboxNode} from '../support/ejabberd.ts';
 import {compileGenerated, compileLooping, installBeam} from '../support/fixtures.ts';
@@ -135,7 +136,7 @@ test.serial('purge soft: the module is held back while a process runs its old co
 	t.is(await nodeCall(node, 'is_process_alive(whereis(holder_soft))'), 'true', 'nobody was killed');
 
 	await nodeCall(node, 'holder_soft ! stop');
-	const retried = await records.waitFor(record => isBatch(record) && record.updated.includes('holder_soft'), {since, what: 'the retried batch'});
+	const retried = await records.waitFor((record): record is BatchRecord => isBatch(record) && record.updated.includes('holder_soft'), {since, what: 'the retried batch'});
 	t.deepEqual(retried.heldBack, []);
 	t.is(await nodeCall(node, 'holder_soft:version()'), '3');
 });

@@ -1,34 +1,76 @@
+import {resolveApiAccess} from '../../api/api-access.ts';
+import {startApiServer, type ApiServer} from '../../api/api-server.ts';
 import type {ResolvedConfig} from '../../config/schema.ts';
 import {Daemon} from '../../daemon.ts';
 import {createRecordLogger} from '../../log/create-logger.ts';
 import {openNode} from '../../open-node.ts';
+import {RecordBus} from '../../record-bus.ts';
 import {readVersion} from '../read-version.ts';
 
 export interface RunningDaemon {
 	readonly daemon: Daemon;
-	/** Stops the daemon, then flushes the log. */
+	/** Every record the daemon and the API report; the log is one subscriber, `GET /events` clients the others. */
+	readonly bus: RecordBus;
+	/** The HTTP API; undefined with `api.enabled: false`. */
+	readonly api: ApiServer | undefined;
+	/** Stop accepting requests, stop the daemon (the running batch finishes within shutdownGraceMs), then flush the log; idempotent. */
 	stop(reason: string): Promise<void>;
 }
 
-/** Start the daemon with its logger; used by `run` and `sandbox`. */
+/** Start the daemon with its logger and its HTTP API; used by `run` and `sandbox`. */
 export async function startDaemon(config: ResolvedConfig): Promise<RunningDaemon> {
 	const logger = createRecordLogger(config.log);
+	const bus = new RecordBus();
+	bus.subscribe(record => logger.log(record));
+	let daemon: Daemon | undefined;
 	try {
-		const {transport, directories, index} = await openNode(config, record => logger.log(record));
-		logger.log({event: 'start', version: readVersion(), node: transport.node, transport: transport.kind, debounceMs: config.debounceMs, maxWaitMs: config.maxWaitMs});
-		const daemon = new Daemon({config, transport, directories, index, report: record => logger.log(record)});
+		// Before the node is touched: an API that would be open to others is a config error (exit 2).
+		const access = await resolveApiAccess(config.api, message => bus.publish({event: 'error', severity: 'warn', code: 'WARN_SECRET_FILE', message}));
+		const {transport, directories, index} = await openNode(config, bus.publish);
+		bus.publish({event: 'start', version: readVersion(), node: transport.node, transport: transport.kind, debounceMs: config.debounceMs, maxWaitMs: config.maxWaitMs});
+		daemon = new Daemon({config, transport, directories, index, report: bus.publish, graceMs: config.shutdownGraceMs});
 		await daemon.start();
-		return {
+		const api = access === undefined ? undefined : await startApiServer({
+			access,
 			daemon,
-			async stop(reason) {
-				await daemon.close(reason);
-				await logger.close();
-			},
-		};
+			records: bus,
+			report: bus.publish,
+			version: readVersion(),
+			drainTimeoutMs: config.shutdownGraceMs,
+		});
+		if (api !== undefined) {
+			bus.publish({event: 'api', listen: api.address, url: api.url, tokenRequired: api.tokenRequired});
+		}
+		return {daemon, bus, api, stop: memoise(stopInOrder(daemon, api, logger))};
 	} catch (error) {
+		// The API could not listen after the daemon started: stop what did start, or the process never exits.
+		await daemon?.close('start failed');
 		await logger.close();
 		throw error;
 	}
+}
+
+/**
+ * Stop accepting requests first; requests already waiting for a batch keep
+ * their connection and get its answer while the daemon stops the watcher,
+ * flushes and lets the running batch finish. The log closes last, so the
+ * `stop` record and that batch's record are written.
+ */
+function stopInOrder(daemon: Daemon, api: ApiServer | undefined, logger: {close(): Promise<void>}): (reason: string) => Promise<void> {
+	return async reason => {
+		const apiClosed = api?.close();
+		await daemon.close(reason);
+		await apiClosed;
+		await logger.close();
+	};
+}
+
+function memoise(stop: (reason: string) => Promise<void>): (reason: string) => Promise<void> {
+	let stopping: Promise<void> | undefined;
+	return reason => {
+		stopping ??= stop(reason);
+		return stopping;
+	};
 }
 
 /** Resolve on the first SIGINT/SIGTERM; a second one exits at once. */
