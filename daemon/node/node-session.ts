@@ -12,6 +12,8 @@ export class NodeSession {
 	readonly #transport: Transport;
 	readonly #onInit: (record: InitRecord) => void;
 	#initialised = false;
+	/** The incarnation the init step ran against, when the transport can tell. */
+	#incarnation: number | undefined;
 
 	constructor(transport: Transport, onInit: (record: InitRecord) => void) {
 		this.#transport = transport;
@@ -22,15 +24,20 @@ export class NodeSession {
 		return this.#initialised;
 	}
 
-	/** Run the init step unless it already ran since the last reconnect. */
+	/**
+	 * Run the init step unless it already ran against this incarnation of the
+	 * node. A restarted node is noticed by its new incarnation even when no
+	 * disconnect was seen (the connection was re-made inside a call).
+	 */
 	async ready(signal?: AbortSignal): Promise<void> {
-		if (this.#initialised) {
+		if (this.#initialised && this.#transport.incarnation?.() === this.#incarnation) {
 			return;
 		}
 		const start = performance.now();
 		const report = await this.#transport.ensureUpdaterLoaded(signal);
 		const info = await this.#transport.updateInfo(signal);
 		this.#initialised = true;
+		this.#incarnation = this.#transport.incarnation?.();
 		this.#onInit({
 			event: 'init',
 			node: this.#transport.node,

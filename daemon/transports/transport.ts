@@ -22,6 +22,8 @@ export interface Transport {
 	moduleStates?(modules: readonly ModuleLocation[], signal?: AbortSignal): Promise<ReadonlyMap<string, ModuleState>>;
 	/** Optional: the directory update_info scans, `dirname(code:which(ejabberd))`, for `watch: auto`. */
 	codeDirectory?(signal?: AbortSignal): Promise<string>;
+	/** Optional: the node's incarnation (its `creation`), which changes when it restarts. */
+	incarnation?(): number | undefined;
 	/** Optional: be told at once when a held connection to the node is lost. */
 	onDisconnect?(listener: (reason: string) => void): void;
 	/**

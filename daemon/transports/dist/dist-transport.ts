@@ -59,7 +59,7 @@ export class DistTransport implements Transport {
 	}
 
 	/** The node's incarnation as seen at the last handshake; it changes when ejabberd restarts. */
-	get incarnation(): number | undefined {
+	incarnation(): number | undefined {
 		return this.#client.peerCreation;
 	}
 
