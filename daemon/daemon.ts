@@ -184,8 +184,11 @@ export class Daemon {
 			this.#queue.onIdle().then(() => true),
 			new Promise<false>(resolve => setTimeout(resolve, graceMs, false).unref()),
 		]);
-		this.#abort.abort();
-		this.#queue.clear();
+		// Batches still queued are rejected (not dropped silently): their callers, an API request say, get an answer.
+		this.#abort.abort(new ReloaderError('ERR_NODE_DOWN', `The daemon stopped (${reason}) before this batch could run`, {
+			retryable: true,
+			hint: 'Ask again once the daemon is back.',
+		}));
 		if (!drained) {
 			this.#options.report({event: 'error', severity: 'warn', code: 'ERR_NODE_TIMEOUT', message: `The running batch did not finish within ${graceMs} ms and was abandoned`});
 		}
@@ -200,7 +203,7 @@ export class Daemon {
 	}
 
 	#run(request: ReloadRequest): Promise<BatchRecord> {
-		return this.#queue.add(async () => this.#reload(request));
+		return this.#queue.add(async () => this.#reload(request), {signal: this.#abort.signal});
 	}
 
 	async #reload(request: ReloadRequest): Promise<BatchRecord> {

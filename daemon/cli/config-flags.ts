@@ -11,6 +11,8 @@ export function addConfigFlags(command: Command): Command {
 		.option('--watch <dir...>', 'directories `make install` writes beams into (default: ejabberd\'s ebin)')
 		.option('--debounce-ms <ms>', 'quiet window that closes a batch (default 300)')
 		.option('--max-wait-ms <ms>', 'longest a batch waits from its first change (default 3000)')
+		.option('--api-listen <host:port>', 'where the HTTP API listens (default 127.0.0.1:5290)')
+		.option('--no-api', 'do not serve the HTTP API')
 		.addOption(new Option('--log-level <level>', 'least severe level logged').choices(['error', 'warn', 'info', 'debug']))
 		.addOption(new Option('--log-format <format>', 'log line format').choices(['pretty', 'json']));
 }
@@ -23,6 +25,9 @@ export interface ConfigFlags {
 	readonly watch?: string[];
 	readonly debounceMs?: string;
 	readonly maxWaitMs?: string;
+	readonly apiListen?: string;
+	/** commander's `--no-api`: false when given. */
+	readonly api?: boolean;
 	readonly logLevel?: string;
 	readonly logFormat?: string;
 }
@@ -38,6 +43,10 @@ export function flagsToConfig(flags: ConfigFlags): UserConfig {
 		debounceMs: toNumber(flags.debounceMs),
 		maxWaitMs: toNumber(flags.maxWaitMs),
 		log: log.level === undefined && log.format === undefined ? undefined : log,
+		api: flags.apiListen === undefined && flags.api !== false ? undefined : {
+			...(flags.apiListen === undefined ? {} : {listen: flags.apiListen}),
+			...(flags.api === false ? {enabled: false} : {}),
+		},
 	} as UserConfig;
 }
 

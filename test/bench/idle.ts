@@ -20,7 +20,7 @@ const CLOCK_TICKS = 100;
 export async function measureIdle(node: SandboxNode, transport: UserConfig, seconds: number): Promise<IdleCost> {
 	const dir = await mkdtemp(join(tmpdir(), 'reloader-idle-'));
 	const configFile = join(dir, 'config.yml');
-	await writeFile(configFile, stringify({...transport, watch: [node.ebinDir], log: {format: 'json'}}));
+	await writeFile(configFile, stringify({...transport, watch: [node.ebinDir], log: {format: 'json'}, api: {enabled: false}}));
 	const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], {stdio: ['ignore', 'ignore', 'pipe']});
 	try {
 		let stderr = '';

@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import test from 'ava';
 import {stringify} from 'yaml';
+import {findFreePort} from '../../daemon/sandbox/free-port.ts';
 import {CliProcess, runCli} from '../support/cli.ts';
 import {nodeCall, useSandboxNode} from '../support/ejabberd.ts';
 import {compileGenerated, installBeam} from '../support/fixtures.ts';
@@ -20,7 +21,7 @@ test.serial.before(async () => {
 	const node = getNode();
 	workDir = await mkdtemp(join(tmpdir(), 'reloader-cli-'));
 	configFile = join(workDir, 'config.yml');
-	await writeFile(configFile, stringify({node: node.node, transport: 'ctl', ctl: {command: [...node.ctlCommand]}, watch: [node.ebinDir]}));
+	await writeFile(configFile, stringify({node: node.node, transport: 'ctl', ctl: {command: [...node.ctlCommand]}, watch: [node.ebinDir], api: {listen: `127.0.0.1:${await findFreePort()}`}}));
 	await install('cli_once', 1);
 	await install('cli_run', 1);
 	await nodeCall(node, '[code:ensure_loaded(M) || M <- [cli_once, cli_run]]');

@@ -2,11 +2,12 @@ import {mkdtemp, rm, stat} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import test from 'ava';
+import {findFreePort} from '../../daemon/sandbox/free-port.ts';
 import {CliProcess} from '../support/cli.ts';
 import {compileGenerated, installBeam} from '../support/fixtures.ts';
 
 test('sandbox starts a node with the daemon attached, reloads into it, and cleans up on Ctrl-C', async t => {
-	const cli = new CliProcess(['sandbox', '--log-format', 'json']);
+	const cli = new CliProcess(['sandbox', '--log-format', 'json', '--api-listen', `127.0.0.1:${await findFreePort()}`]);
 	t.teardown(() => cli.kill());
 	const line = await cli.waitForLine('stdout', text => text.startsWith('Install beams into: '), 120_000);
 	const ebin = line.slice('Install beams into: '.length).trim();

@@ -20,6 +20,7 @@ export interface RunningDaemon {
 /** Start the daemon with its logger and its HTTP API; used by `run` and `sandbox`. */
 export async function startDaemon(config: ResolvedConfig): Promise<RunningDaemon> {
 	const logger = createRecordLogger(config.log);
+	const version = readVersion();
 	const bus = new RecordBus();
 	bus.subscribe(record => logger.log(record));
 	let daemon: Daemon | undefined;
@@ -27,7 +28,7 @@ export async function startDaemon(config: ResolvedConfig): Promise<RunningDaemon
 		// Before the node is touched: an API that would be open to others is a config error (exit 2).
 		const access = await resolveApiAccess(config.api, message => bus.publish({event: 'error', severity: 'warn', code: 'WARN_SECRET_FILE', message}));
 		const {transport, directories, index} = await openNode(config, bus.publish);
-		bus.publish({event: 'start', version: readVersion(), node: transport.node, transport: transport.kind, debounceMs: config.debounceMs, maxWaitMs: config.maxWaitMs});
+		bus.publish({event: 'start', version, node: transport.node, transport: transport.kind, debounceMs: config.debounceMs, maxWaitMs: config.maxWaitMs});
 		daemon = new Daemon({config, transport, directories, index, report: bus.publish, graceMs: config.shutdownGraceMs});
 		await daemon.start();
 		const api = access === undefined ? undefined : await startApiServer({
@@ -35,7 +36,7 @@ export async function startDaemon(config: ResolvedConfig): Promise<RunningDaemon
 			daemon,
 			records: bus,
 			report: bus.publish,
-			version: readVersion(),
+			version,
 			drainTimeoutMs: config.shutdownGraceMs,
 		});
 		if (api !== undefined) {

@@ -32,6 +32,9 @@ export async function sandboxCommand(config: ResolvedConfig): Promise<number> {
 			`Install beams into: ${node.ebinDir}`,
 			`  e.g. erlc -o ${node.ebinDir} mod_hello.erl`,
 			`  ejabberdctl: ${node.ctlCommand.join(' ')} <command>`,
+			...(sandboxConfig.api.enabled ? [
+				`HTTP API: http://${sandboxConfig.api.listen} (curl http://${sandboxConfig.api.listen}/update-modules/all; ejabberd-reloader tail --url http://${sandboxConfig.api.listen})`,
+			] : []),
 			`Press Ctrl-C to stop the node and remove ${node.dir}.`,
 			'',
 		].join('\n'));

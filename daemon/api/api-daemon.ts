@@ -1,0 +1,35 @@
+import type {BeamIndex} from '../modules/beam-index.ts';
+import type {DaemonRecord} from '../records.ts';
+import type {BatchRecord} from '../reloader/batch-record.ts';
+import type {UpdateInfo} from '../transports/transport.ts';
+
+/** What the API shows of the pipeline's state (the daemon's `status()`). */
+export interface PipelineStatus {
+	readonly node: string;
+	readonly transport: string;
+	readonly connected: boolean;
+	readonly directories: readonly string[];
+	readonly unsettledBeams: number;
+	readonly pendingChanges: number;
+	readonly queuedBatches: number;
+	readonly runningBatches: number;
+}
+
+/**
+ * The callbacks the API needs from the daemon, and nothing else: it never sees
+ * the watcher or the transport. Updates go through the daemon's queue, so a
+ * request never runs beside a batch.
+ */
+export interface ApiDaemon {
+	reconcile(trigger: 'api'): Promise<BatchRecord>;
+	update(names: unknown, trigger: 'api'): Promise<BatchRecord>;
+	updateInfo(): Promise<UpdateInfo>;
+	status(): PipelineStatus;
+	/** The watched beams, to refuse bad names before the node's state matters. */
+	readonly index: BeamIndex;
+}
+
+/** Where records come from (the RecordBus); returns the unsubscribe function. */
+export interface RecordSource {
+	subscribe(listener: (record: DaemonRecord) => void): () => void;
+}

@@ -1,0 +1,40 @@
+import {describeValue, errorMessage} from '../errors.ts';
+import {ApiError} from './api-error.ts';
+
+const SHAPE_HINT = 'Send a JSON list of module names, e.g. ["mod_a","mod_b"], or {"modules": ["mod_a"]}.';
+
+/**
+ * The names a `POST /update-modules` body asks for: a JSON list, or an object
+ * whose only key is `modules`. What the names are worth (strings, module
+ * names, beams that exist) is the daemon's to check; this only unwraps.
+ */
+export function parseModuleList(body: Buffer): unknown {
+	const text = body.toString('utf8');
+	if (text.trim() === '') {
+		throw new ApiError(400, 'ERR_API_JSON', 'The request body is empty', {hint: SHAPE_HINT});
+	}
+	let value: unknown;
+	try {
+		value = JSON.parse(text);
+	} catch (error) {
+		throw new ApiError(400, 'ERR_API_JSON', `The request body is not valid JSON: ${errorMessage(error)}`, {hint: SHAPE_HINT});
+	}
+	if (Array.isArray(value)) {
+		return value;
+	}
+	if (isPlainObject(value)) {
+		const keys = Object.keys(value);
+		if (keys.length === 1 && keys[0] === 'modules') {
+			return value.modules;
+		}
+		const others = keys.filter(key => key !== 'modules');
+		throw new ApiError(400, 'ERR_API_BODY_SHAPE', others.length === 0
+			? 'Expected an object with the key `modules`, got an empty object'
+			: `Expected an object whose only key is \`modules\`, got the key(s) ${others.slice(0, 5).map(key => describeValue(key)).join(', ')}`, {hint: SHAPE_HINT});
+	}
+	throw new ApiError(400, 'ERR_API_BODY_SHAPE', `Expected a list of module names or {"modules": [...]}, got ${describeValue(value)}`, {hint: SHAPE_HINT});
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

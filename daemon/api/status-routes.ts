@@ -1,0 +1,42 @@
+import type {BatchRecord} from '../reloader/batch-record.ts';
+import type {Answer} from './answer.ts';
+import type {ApiDaemon} from './api-daemon.ts';
+
+export interface StatusSource {
+	readonly daemon: ApiDaemon;
+	readonly version: string;
+	readonly startedAt: number;
+	/** The last batch record seen on the bus. */
+	lastBatch(): BatchRecord | undefined;
+}
+
+/** `GET /status`: where work is in the pipeline, and the last batch. */
+export function statusAnswer(source: StatusSource, now = Date.now()): Answer {
+	const status = source.daemon.status();
+	return {
+		status: 200,
+		body: {
+			version: source.version,
+			node: status.node,
+			transport: status.transport,
+			connected: status.connected,
+			directories: status.directories,
+			queue: {
+				queuedBatches: status.queuedBatches,
+				runningBatches: status.runningBatches,
+				pendingChanges: status.pendingChanges,
+				unsettledBeams: status.unsettledBeams,
+			},
+			lastBatch: source.lastBatch() ?? null,
+			uptimeSeconds: Math.floor((now - source.startedAt) / 1000),
+		},
+	};
+}
+
+/** `GET /healthz`: for a supervisor or a load balancer; 503 until the node answered and the init step ran. */
+export function healthAnswer(daemon: ApiDaemon): Answer {
+	const {connected, node} = daemon.status();
+	return connected
+		? {status: 200, body: {ok: true}}
+		: {status: 503, body: {ok: false, reason: `The node ${node} is unreachable, or the daemon has not initialised it yet`}, headers: {'Retry-After': '5'}};
+}

@@ -1,0 +1,40 @@
+import test from 'ava';
+import type {ExecutionContext} from 'ava';
+import {ApiError} from '../../../daemon/api/api-error.ts';
+import {parseModuleList} from '../../../daemon/api/parse-module-list.ts';
+
+const parses = test.macro({
+	exec(t: ExecutionContext, text: string, expected: unknown) {
+		t.deepEqual(parseModuleList(Buffer.from(text)), expected);
+	},
+	title: (_provided, text: string) => `parses ${text}`,
+});
+
+const refuses = test.macro({
+	exec(t: ExecutionContext, text: string, code: string, message: RegExp) {
+		const error = t.throws(() => parseModuleList(Buffer.from(text)), {instanceOf: ApiError});
+		t.is(error?.status, 400);
+		t.is(error?.code as string | undefined, code);
+		t.regex(error?.message ?? '', message);
+		t.regex(error?.hint ?? '', /\["mod_a","mod_b"\]/);
+	},
+	title: (_provided, text: string, code: string) => `refuses ${JSON.stringify(text)} with ${code}`,
+});
+
+test(parses, '["mod_a","mod_b"]', ['mod_a', 'mod_b']);
+test(parses, ' {"modules": ["mod_a"]} ', ['mod_a']);
+// The names themselves are the daemon's to judge (ERR_MODULE_NAME): unwrapped as they are.
+test(parses, '[1, "../x"]', [1, '../x']);
+test(parses, '{"modules": "mod_a"}', 'mod_a');
+test(parses, '[]', []);
+
+test(refuses, '', 'ERR_API_JSON', /body is empty/);
+test(refuses, '  \n', 'ERR_API_JSON', /body is empty/);
+test(refuses, '["mod_a"', 'ERR_API_JSON', /not valid JSON/);
+test(refuses, 'mod_a', 'ERR_API_JSON', /not valid JSON/);
+test(refuses, '"mod_a"', 'ERR_API_BODY_SHAPE', /got `"mod_a"` \(string\)/);
+test(refuses, '42', 'ERR_API_BODY_SHAPE', /got `42` \(number\)/);
+test(refuses, 'null', 'ERR_API_BODY_SHAPE', /got `null` \(null\)/);
+test(refuses, '{}', 'ERR_API_BODY_SHAPE', /got an empty object/);
+test(refuses, '{"module": ["mod_a"]}', 'ERR_API_BODY_SHAPE', /got the key\(s\) `"module"` \(string\)/);
+test(refuses, '{"modules": ["mod_a"], "force": true}', 'ERR_API_BODY_SHAPE', /only key is `modules`.*`"force"`/);
