@@ -11,15 +11,16 @@ import {addConfigFlags, flagsToConfig, type ConfigFlags} from './config-flags.ts
 import {EXIT_USAGE, reportFatal} from './exit-codes.ts';
 import {readVersion} from './read-version.ts';
 
-type Action = (config: ResolvedConfig) => Promise<number>;
+/** A command gets the validated config, and a way to read it again (SIGHUP) with the same file and flags. */
+type Action = (config: ResolvedConfig, reloadConfig: () => Promise<ResolvedConfig>) => Promise<number>;
 
 /** Load and validate the config first (exit 2 on any problem), then run the command. */
 function withConfig(action: Action): (flags: ConfigFlags) => Promise<void> {
 	return async flags => {
 		let code: number;
 		try {
-			const config = await loadConfig(flags.config, flagsToConfig(flags));
-			code = await action(config);
+			const reloadConfig = () => loadConfig(flags.config, flagsToConfig(flags));
+			code = await action(await reloadConfig(), reloadConfig);
 		} catch (error) {
 			code = reportFatal(error);
 		}

@@ -2,6 +2,8 @@ import {resolveApiAccess} from '../../api/api-access.ts';
 import {startApiServer, type ApiServer} from '../../api/api-server.ts';
 import type {ResolvedConfig} from '../../config/schema.ts';
 import {Daemon} from '../../daemon.ts';
+import {ReloaderError, errorMessage} from '../../errors.ts';
+import type {BeamIndex} from '../../modules/beam-index.ts';
 import {createRecordLogger} from '../../log/create-logger.ts';
 import {openNode} from '../../open-node.ts';
 import {RecordBus} from '../../record-bus.ts';
@@ -90,9 +92,58 @@ export function waitForStopSignal(): Promise<string> {
 	});
 }
 
-export async function runCommand(config: ResolvedConfig): Promise<number> {
-	const running = await startDaemon(config);
+/**
+ * The daemon until SIGINT/SIGTERM. SIGHUP re-reads the config file: a bad new
+ * config is refused (its problems logged) and the old one kept; a good one
+ * replaces the running daemon, and beams written during the swap are caught up.
+ */
+export async function runCommand(config: ResolvedConfig, reloadConfig: () => Promise<ResolvedConfig>): Promise<number> {
+	let running = await startDaemon(config);
+	let reloading: Promise<void> = Promise.resolve();
+	const onHangup = () => {
+		reloading = reloading.then(async () => {
+			running = await reloadDaemon(running, reloadConfig);
+		});
+	};
+	process.on('SIGHUP', onHangup);
 	const reason = await waitForStopSignal();
+	process.off('SIGHUP', onHangup);
+	await reloading;
 	await running.stop(reason);
 	return 0;
+}
+
+async function reloadDaemon(running: RunningDaemon, reloadConfig: () => Promise<ResolvedConfig>): Promise<RunningDaemon> {
+	let next: ResolvedConfig;
+	try {
+		next = await reloadConfig();
+	} catch (error) {
+		running.bus.publish({
+			event: 'error',
+			severity: 'error',
+			code: error instanceof ReloaderError ? error.code : 'ERR_CONFIG_INVALID',
+			message: `SIGHUP: the new configuration was refused, the running one is kept. ${errorMessage(error)}`,
+			hint: error instanceof ReloaderError ? error.hint : undefined,
+		});
+		return running;
+	}
+	const before = running.daemon.index;
+	await running.stop('reloading the configuration (SIGHUP)');
+	const replacement = await startDaemon(next);
+	await catchUp(replacement, before);
+	return replacement;
+}
+
+/** Beams whose version changed between the old daemon's last look and the new one's first: update them, nothing is lost. */
+async function catchUp(running: RunningDaemon, before: BeamIndex): Promise<void> {
+	const after = running.daemon.index;
+	const changed = after.modules().filter(module => {
+		const vsn = after.get(module)?.vsn;
+		return vsn !== undefined && before.get(module)?.vsn !== vsn;
+	});
+	if (changed.length > 0) {
+		await running.daemon.update(changed, 'watch').catch(() => {
+			// Reported through the bus like any batch failure.
+		});
+	}
 }
