@@ -5,12 +5,12 @@ import type {Batch, BeamChange} from './batcher/batch.ts';
 import {Batcher, counter} from './batcher/batcher.ts';
 import {systemClock} from './batcher/clock.ts';
 import type {ResolvedConfig} from './config/schema.ts';
-import {ReloaderError, errorMessage, isRetryable} from './errors.ts';
+import {ReloaderError, isRetryable} from './errors.ts';
 import type {BeamIndex} from './modules/beam-index.ts';
 import {resolveRequestedModules} from './modules/requested-modules.ts';
-import {backoffDelay} from './node/backoff.ts';
 import {NodeSession} from './node/node-session.ts';
-import type {DaemonRecord} from './records.ts';
+import {waitForNode} from './node/wait-for-node.ts';
+import {problemRecord, type DaemonRecord} from './records.ts';
 import type {BatchRecord, Trigger} from './reloader/batch-record.ts';
 import {Reloader, type ReloadRequest} from './reloader/reloader.ts';
 import type {Transport, UpdateInfo} from './transports/transport.ts';
@@ -225,13 +225,7 @@ export class Daemon {
 				this.#nodeDown(error);
 				this.#handBack(request.changes);
 			} else {
-				report({
-					event: 'error',
-					severity: 'error',
-					code: error instanceof ReloaderError ? error.code : 'ERR_NODE_COMMAND',
-					message: `Batch ${request.id} failed: ${errorMessage(error)}`,
-					hint: error instanceof ReloaderError ? error.hint : undefined,
-				});
+				report(problemRecord(error, 'error', `Batch ${request.id} failed`));
 			}
 			throw error;
 		}
@@ -274,33 +268,8 @@ export class Daemon {
 
 	async #waitForNode(firstError: unknown): Promise<void> {
 		const {report, transport} = this.#options;
-		const signal = this.#abort.signal;
-		let error = firstError;
-		for (let attempt = 0; !signal.aborted; attempt++) {
-			const retryInMs = backoffDelay(attempt);
-			report({event: 'node', node: transport.node, state: 'down', reason: errorMessage(error), retryInMs});
-			await sleep(retryInMs, signal);
-			try {
-				await this.#session.ready(signal);
-				report({event: 'node', node: transport.node, state: 'up'});
-				this.#queue.start();
-				return;
-			} catch (nextError) {
-				if (!isRetryable(nextError)) {
-					report({event: 'error', severity: 'error', code: nextError instanceof ReloaderError ? nextError.code : 'ERR_NODE_COMMAND', message: errorMessage(nextError), hint: nextError instanceof ReloaderError ? nextError.hint : undefined});
-				}
-				error = nextError;
-			}
+		if (await waitForNode({node: transport.node, session: this.#session, report, signal: this.#abort.signal}, firstError)) {
+			this.#queue.start();
 		}
 	}
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-	return new Promise(resolve => {
-		const timer = setTimeout(resolve, ms);
-		signal.addEventListener('abort', () => {
-			clearTimeout(timer);
-			resolve();
-		}, {once: true});
-	});
 }

@@ -1,3 +1,4 @@
+import {ReloaderError} from './errors.ts';
 import type {BatchRecord} from './reloader/batch-record.ts';
 import type {TransportKind} from './transports/transport.ts';
 
@@ -66,4 +67,16 @@ export interface ProblemRecord {
 export interface StopRecord {
 	readonly event: 'stop';
 	readonly reason: string;
+}
+
+/** A caught error as a problem record: its stable code and hint when it has them. */
+export function problemRecord(error: unknown, severity: 'warn' | 'error', context?: string): ProblemRecord {
+	const message = error instanceof Error ? error.message : String(error);
+	return {
+		event: 'error',
+		severity,
+		code: error instanceof ReloaderError ? error.code : 'ERR_UNEXPECTED',
+		message: context === undefined ? message : `${context}: ${message}`,
+		hint: error instanceof ReloaderError ? error.hint : undefined,
+	};
 }

@@ -2,11 +2,11 @@ import {resolveApiAccess} from '../../api/api-access.ts';
 import {startApiServer, type ApiServer} from '../../api/api-server.ts';
 import type {ResolvedConfig} from '../../config/schema.ts';
 import {Daemon} from '../../daemon.ts';
-import {ReloaderError, errorMessage} from '../../errors.ts';
 import type {BeamIndex} from '../../modules/beam-index.ts';
 import {createRecordLogger} from '../../log/create-logger.ts';
 import {openNode} from '../../open-node.ts';
 import {RecordBus} from '../../record-bus.ts';
+import {problemRecord} from '../../records.ts';
 import {readVersion} from '../read-version.ts';
 
 export interface RunningDaemon {
@@ -118,13 +118,7 @@ async function reloadDaemon(running: RunningDaemon, reloadConfig: () => Promise<
 	try {
 		next = await reloadConfig();
 	} catch (error) {
-		running.bus.publish({
-			event: 'error',
-			severity: 'error',
-			code: error instanceof ReloaderError ? error.code : 'ERR_CONFIG_INVALID',
-			message: `SIGHUP: the new configuration was refused, the running one is kept. ${errorMessage(error)}`,
-			hint: error instanceof ReloaderError ? error.hint : undefined,
-		});
+		running.bus.publish(problemRecord(error, 'error', 'SIGHUP: the new configuration was refused, the running one is kept'));
 		return running;
 	}
 	const before = running.daemon.index;

@@ -9,7 +9,10 @@ test('an empty config resolves to the documented defaults, frozen', t => {
 	t.is(config.transport, 'auto');
 	t.is(config.watch, 'auto');
 	t.deepEqual(config.ctl.command, ['ejabberdctl']);
-	t.deepEqual(config.log, {level: 'info', format: 'pretty'});
+	t.deepEqual(config.log, {level: 'info', format: 'pretty', maxSizeBytes: 10 * 1024 * 1024, maxFiles: 5});
+	t.deepEqual(config.api, {enabled: true, listen: '127.0.0.1:5290'});
+	t.is(config.purge, 'brutal');
+	t.false(config.loadNew);
 	t.is(config.node, undefined);
 	t.true(Object.isFrozen(config));
 	t.true(Object.isFrozen(config.ctl.command));
