@@ -1,0 +1,44 @@
+import {levelOf, summarize, type LogLevel} from '../../log/format-record.ts';
+import type {DaemonRecord} from '../../records.ts';
+import type {SseEvent} from '../sse-reader.ts';
+
+// The colours winston gives these levels in the daemon's own pretty log (ANSI
+// red, yellow, green, blue). The caller decides whether stdout takes colour.
+const levelColors: Readonly<Record<LogLevel, number>> = {error: 31, warn: 33, info: 32, debug: 34};
+
+/**
+ * One event as the daemon's pretty log line: time (when it arrived, local
+ * `HH:mm:ss.SSS`; records carry none), level, summary. An event this
+ * version cannot read (a newer daemon's) is shown raw rather than dropped.
+ */
+export function formatEventLine(event: SseEvent, options: {readonly colors: boolean; readonly now: Date}): string {
+	let level: LogLevel = 'info';
+	let summary: string | undefined;
+	try {
+		const record = JSON.parse(event.data) as DaemonRecord;
+		summary = summarize(record);
+		level = levelOf(record) ?? 'info';
+	} catch {
+		summary = undefined;
+	}
+	summary ??= `${event.event} ${event.data}`;
+	const shownLevel = options.colors ? `\u001B[${levelColors[level] ?? 32}m${level.padEnd(5)}\u001B[39m` : level.padEnd(5);
+	return `${clockTime(options.now)} ${shownLevel} ${summary}`;
+}
+
+/** `--json`: the record as the daemon sent it, one JSON document per line. */
+export function formatEventJson(event: SseEvent): string {
+	if (!event.data.includes('\n')) {
+		return event.data;
+	}
+	try {
+		return JSON.stringify(JSON.parse(event.data));
+	} catch {
+		return JSON.stringify({event: event.event, data: event.data});
+	}
+}
+
+function clockTime(date: Date): string {
+	const pad = (value: number, width = 2) => String(value).padStart(width, '0');
+	return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}
