@@ -1,5 +1,6 @@
 import {setMaxListeners} from 'node:events';
 import PQueue from 'p-queue';
+import type {PipelineStatus} from './api/api-daemon.ts';
 import {inspectBeamFile} from './beam/beam-file.ts';
 import type {Batch, BeamChange} from './batcher/batch.ts';
 import {Batcher, counter} from './batcher/batcher.ts';
@@ -16,21 +17,6 @@ import {Reloader, type ReloadRequest} from './reloader/reloader.ts';
 import type {Transport, UpdateInfo} from './transports/transport.ts';
 import {BeamSettler} from './watcher/beam-settler.ts';
 import {BeamWatcher} from './watcher/beam-watcher.ts';
-
-/** A snapshot of where work is in the pipeline. */
-export interface DaemonStatus {
-	readonly node: string;
-	readonly transport: string;
-	/** The node answered and the init step ran since the last outage. */
-	readonly connected: boolean;
-	readonly directories: readonly string[];
-	/** Beams seen written but not yet complete. */
-	readonly unsettledBeams: number;
-	/** Complete beams waiting for their batch to close. */
-	readonly pendingChanges: number;
-	readonly queuedBatches: number;
-	readonly runningBatches: number;
-}
 
 export interface DaemonOptions {
 	readonly config: ResolvedConfig;
@@ -152,7 +138,8 @@ export class Daemon {
 		return this.#options.index;
 	}
 
-	status(): DaemonStatus {
+	/** A snapshot of where work is in the pipeline. */
+	status(): PipelineStatus {
 		return {
 			node: this.#options.transport.node,
 			transport: this.#options.transport.kind,

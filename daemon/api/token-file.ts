@@ -1,4 +1,4 @@
-import {open} from 'node:fs/promises';
+import {readSecretFile, type SecretFile} from '../secrets/read-secret-file.ts';
 import {ReloaderError, errorMessage} from '../errors.ts';
 
 const MIN_TOKEN_LENGTH = 16;
@@ -9,16 +9,9 @@ const MIN_TOKEN_LENGTH = 16;
  * the FILE, never its content.
  */
 export async function readTokenFile(file: string, warn: (message: string) => void): Promise<string> {
-	let text: string;
-	let mode: number;
+	let read: SecretFile;
 	try {
-		const handle = await open(file, 'r');
-		try {
-			mode = (await handle.stat()).mode;
-			text = await handle.readFile('utf8');
-		} finally {
-			await handle.close();
-		}
+		read = await readSecretFile(file, {encoding: 'utf8', what: 'API token file', chmod: '600'});
 	} catch (error) {
 		// The fs error names the path and errno only.
 		throw new ReloaderError('ERR_CONFIG_READ', `Cannot read the API token file ${file} (api.tokenFile): ${errorMessage(error)}`, {
@@ -26,15 +19,15 @@ export async function readTokenFile(file: string, warn: (message: string) => voi
 			hint: 'Create it with a random token of at least 16 characters on one line (e.g. `openssl rand -hex 32 > FILE`), readable by the daemon\'s user only (chmod 600).',
 		});
 	}
-	const token = text.trim();
+	const token = read.text.trim();
 	if (token === '') {
 		throw new ReloaderError('ERR_CONFIG_INVALID', `The API token file ${file} (api.tokenFile) is empty`, {
 			hint: 'Write a random token of at least 16 characters into it, e.g. `openssl rand -hex 32 > FILE`.',
 		});
 	}
 	checkToken(token, `the API token in ${file} (api.tokenFile)`);
-	if ((mode & 0o077) !== 0) {
-		warn(`The API token file ${file} is readable by its group or others (mode ${(mode & 0o777).toString(8)}): whoever reads it can reload code on the node through the API. Run \`chmod 600 ${file}\`.`);
+	if (read.openWarning !== undefined) {
+		warn(read.openWarning);
 	}
 	return token;
 }
