@@ -104,6 +104,8 @@ export class Daemon {
 		this.#watcher = new BeamWatcher({
 			directories,
 			onBeamWritten: path => this.#settler.check(path),
+			onDirectory: event => report({event: 'directory', ...event}),
+			onSiblingVersion: event => report({event: 'sibling', ...event}),
 			onError: error => report({event: 'error', severity: 'error', code: error.code, message: error.message, hint: error.hint}),
 		});
 		await this.#watcher.ready();
@@ -202,7 +204,8 @@ export class Daemon {
 			for (const module of record.deferred) {
 				const path = request.changes?.find(change => change.module === module)?.path;
 				if (path !== undefined) {
-					this.#settler.check(path);
+					// recheck, not check: the settler hands each version of a file on once, and this one must come again.
+					this.#settler.recheck(path);
 				}
 			}
 			this.#retryLater(request.changes?.filter(change => record.heldBack.includes(change.module)) ?? []);

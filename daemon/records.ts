@@ -6,7 +6,7 @@ import type {TransportKind} from './transports/transport.ts';
  * Every event the daemon reports, as one flat record: the same object becomes a
  * log line and (later) an SSE event or an HTTP answer.
  */
-export type DaemonRecord = StartRecord | InitRecord | WatchRecord | ApiRecord | BatchRecord | NodeRecord | ProblemRecord | StopRecord;
+export type DaemonRecord = StartRecord | InitRecord | WatchRecord | ApiRecord | BatchRecord | NodeRecord | ProblemRecord | StopRecord | DirectoryRecord | SiblingRecord;
 
 export interface StartRecord {
 	readonly event: 'start';
@@ -43,6 +43,20 @@ export interface ApiRecord {
 	readonly url: string;
 	/** Whether requests need `Authorization: Bearer <token>` (never the token itself). */
 	readonly tokenRequired: boolean;
+}
+
+/** A watched directory vanished (a reinstall under way) or is back and watched again. */
+export interface DirectoryRecord {
+	readonly event: 'directory';
+	readonly directory: string;
+	readonly state: 'gone' | 'back';
+}
+
+/** A newer versioned install directory appeared beside a watched one (`ejabberd-<newer>/ebin`). */
+export interface SiblingRecord {
+	readonly event: 'sibling';
+	readonly directory: string;
+	readonly sibling: string;
 }
 
 export interface NodeRecord {

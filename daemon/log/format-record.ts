@@ -10,8 +10,12 @@ export function levelOf(record: DaemonRecord): LogLevel {
 		case 'batch': {
 			return record.ok ? 'info' : 'warn';
 		}
-		case 'node': {
-			return record.state === 'down' ? 'warn' : 'info';
+		case 'node':
+		case 'directory': {
+			return record.state === 'down' || record.state === 'gone' ? 'warn' : 'info';
+		}
+		case 'sibling': {
+			return 'warn';
 		}
 		default: {
 			return 'info';
@@ -58,6 +62,14 @@ export function summarize(record: DaemonRecord): string {
 		}
 		case 'stop': {
 			return `stopping: ${record.reason}`;
+		}
+		case 'directory': {
+			return record.state === 'gone'
+				? `watched directory ${record.directory} is gone; waiting for it to come back (a reinstall?)`
+				: `watched directory ${record.directory} is back and watched again; its beams are checked`;
+		}
+		case 'sibling': {
+			return `a newer install directory appeared beside ${record.directory}: ${record.sibling}; if ejabberd now runs from there, point \`watch\` at it (or use watch: auto) and restart the daemon`;
 		}
 	}
 }

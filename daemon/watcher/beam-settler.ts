@@ -23,10 +23,10 @@ export interface BeamSettlerOptions {
 	readonly onProblem: (problem: BeamProblem) => void;
 	readonly now?: () => number;
 	/**
-	 * What a complete beam is, so that a second event for the same file (a
-	 * `chmod` after the write, a directory scan after a reinstall) does not
-	 * hand it on twice; undefined when the file is gone. Default: size, mtime
-	 * and MD5 of the content (`fingerprintBeamFile`).
+	 * What a file is, so that a second event for the same file (a `chmod`
+	 * after the write, a re-check, a directory scan after a reinstall) neither
+	 * hands it on nor reports it twice; undefined when the file is gone.
+	 * Default: size, mtime and MD5 of the content (`fingerprintBeamFile`).
 	 */
 	readonly fingerprint?: (path: string) => Promise<string | undefined>;
 }
@@ -47,17 +47,18 @@ interface PathState {
  * many bytes). A write in progress is checked again with a short backoff, since
  * the watcher's last event of a burst may arrive before the last write; a beam
  * that stays incomplete or is no beam at all is reported once and skipped.
- * One write often brings several events (`install` chmods after writing, a
- * reinstalled directory is scanned while chokidar also reports it), so a beam
- * identical to what its path last settled as is not handed on again.
+ * One write often brings several events (`install` chmods after writing, the
+ * watcher re-checks after chokidar's throttle, a reinstalled directory is
+ * scanned while chokidar also reports it), so each outcome of a path (settled
+ * or reported, with the file's fingerprint) is handed on or reported once.
  */
 export class BeamSettler {
 	readonly #options: BeamSettlerOptions;
 	readonly #now: () => number;
 	readonly #fingerprint: (path: string) => Promise<string | undefined>;
 	readonly #paths = new Map<string, PathState>();
-	/** The fingerprint each path last settled with. */
-	readonly #settled = new Map<string, string>();
+	/** What each path last came to: settled or reported, with the file's fingerprint. */
+	readonly #outcomes = new Map<string, string>();
 	#closed = false;
 
 	constructor(options: BeamSettlerOptions) {
@@ -84,13 +85,24 @@ export class BeamSettler {
 		void this.#inspect(path, state, state.generation, FIRST_RECHECK_MS);
 	}
 
+	/**
+	 * Check it and hand it on even if it is what this path last came to: a
+	 * batch found it half-written, so what it settled as never reached the
+	 * node, and a rewrite of the very same bytes and mtime (`install -p`)
+	 * must not be taken for nothing new.
+	 */
+	recheck(path: string): void {
+		this.#outcomes.delete(path);
+		this.check(path);
+	}
+
 	close(): void {
 		this.#closed = true;
 		for (const state of this.#paths.values()) {
 			clearTimeout(state.timer);
 		}
 		this.#paths.clear();
-		this.#settled.clear();
+		this.#outcomes.clear();
 	}
 
 	async #inspect(path: string, state: PathState, generation: number, nextDelayMs: number): Promise<void> {
@@ -100,7 +112,8 @@ export class BeamSettler {
 		} catch (error) {
 			if (this.#isCurrent(path, state, generation)) {
 				this.#finish(path);
-				this.#report(path, error instanceof ReloaderError ? error : new ReloaderError('ERR_BEAM_UNREADABLE', `Cannot read ${path}: ${String(error)}`, {cause: error}));
+				const problem = asBeamError(path, error);
+				this.#report(path, `${problem.code}:${problem.message}`, problem);
 			}
 			return;
 		}
@@ -114,15 +127,14 @@ export class BeamSettler {
 		}
 		if (inspection.state === 'missing') {
 			this.#finish(path);
-			this.#report(path, vanished(path));
+			this.#report(path, 'vanished', vanished(path));
 			return;
 		}
 		const now = this.#now();
 		state.unsettledSince ??= now;
 		const deadline = state.unsettledSince + this.#options.incompleteTimeoutMs;
 		if (now >= deadline) {
-			this.#finish(path);
-			this.#report(path, describeUnsettled(path, inspection, this.#options.incompleteTimeoutMs));
+			await this.#giveUp(path, state, generation, describeUnsettled(path, inspection, this.#options.incompleteTimeoutMs));
 			return;
 		}
 		state.timer = setTimeout(() => {
@@ -132,32 +144,54 @@ export class BeamSettler {
 		state.timer.unref();
 	}
 
-	/** Hand a complete beam on, unless it is exactly what this path last settled as. */
+	/** Hand a complete beam on, unless it is exactly what this path last came to. */
 	async #settle(path: string, state: PathState, generation: number, module: string): Promise<void> {
-		let fingerprint: string | undefined;
-		try {
-			fingerprint = await this.#fingerprint(path);
-		} catch (error) {
-			if (this.#isCurrent(path, state, generation)) {
-				this.#finish(path);
-				this.#report(path, error instanceof ReloaderError ? error : new ReloaderError('ERR_BEAM_UNREADABLE', `Cannot read ${path}: ${String(error)}`, {cause: error}));
-			}
-			return;
-		}
+		const fingerprint = await this.#fingerprintOf(path);
 		if (!this.#isCurrent(path, state, generation)) {
 			return;
 		}
 		this.#finish(path);
-		if (fingerprint === undefined) {
-			this.#report(path, vanished(path));
+		if (fingerprint instanceof ReloaderError) {
+			this.#report(path, `${fingerprint.code}:${fingerprint.message}`, fingerprint);
+		} else if (fingerprint === undefined) {
+			this.#report(path, 'vanished', vanished(path));
+		} else if (!this.#isRepeat(path, `settled:${fingerprint}`)) {
+			this.#options.onSettled({module, path, at: this.#now()});
+		}
+	}
+
+	/** Report a beam that stayed incomplete or invalid, unless these very bytes were reported already. */
+	async #giveUp(path: string, state: PathState, generation: number, error: ReloaderError): Promise<void> {
+		const fingerprint = await this.#fingerprintOf(path);
+		if (!this.#isCurrent(path, state, generation)) {
 			return;
 		}
-		if (this.#settled.get(path) === fingerprint) {
-			// The same bytes with the same mtime were handed on already: this event brought nothing new.
-			return;
+		this.#finish(path);
+		const of = fingerprint instanceof ReloaderError ? 'unreadable' : fingerprint ?? 'gone';
+		this.#report(path, `${error.code}:${of}`, error);
+	}
+
+	/** The file's fingerprint; undefined if it is gone; the error if it cannot be read. */
+	async #fingerprintOf(path: string): Promise<string | undefined | ReloaderError> {
+		try {
+			return await this.#fingerprint(path);
+		} catch (error) {
+			return asBeamError(path, error);
 		}
-		this.#settled.set(path, fingerprint);
-		this.#options.onSettled({module, path, at: this.#now()});
+	}
+
+	/**
+	 * Whether `path` came to this same outcome last time (and remember it if
+	 * not): a second event for the same bytes (the chmod after a write, the
+	 * watcher's trailing re-check, a rescan) then hands nothing on and reports
+	 * nothing twice.
+	 */
+	#isRepeat(path: string, outcome: string): boolean {
+		if (this.#outcomes.get(path) === outcome) {
+			return true;
+		}
+		this.#outcomes.set(path, outcome);
+		return false;
 	}
 
 	#isCurrent(path: string, state: PathState, generation: number): boolean {
@@ -168,9 +202,15 @@ export class BeamSettler {
 		this.#paths.delete(path);
 	}
 
-	#report(path: string, error: ReloaderError): void {
-		this.#options.onProblem({module: moduleOfBeamPath(path), path, error});
+	#report(path: string, outcome: string, error: ReloaderError): void {
+		if (!this.#isRepeat(path, outcome)) {
+			this.#options.onProblem({module: moduleOfBeamPath(path), path, error});
+		}
 	}
+}
+
+function asBeamError(path: string, error: unknown): ReloaderError {
+	return error instanceof ReloaderError ? error : new ReloaderError('ERR_BEAM_UNREADABLE', `Cannot read ${path}: ${String(error)}`, {cause: error});
 }
 
 /** Deleted or renamed away before it could be read: a later event brings the new name. */

@@ -43,3 +43,15 @@ test('an init line says whether ejabberd_update was loaded and what is pending',
 test('a problem line carries its hint', t => {
 	t.is(summarize({event: 'error', severity: 'warn', code: 'ERR_BEAM_INCOMPLETE', message: 'half', hint: 'again'}), 'half (again)');
 });
+
+test('a watched directory that goes is a warning, its return is info; a newer sibling is a warning that says what to do', t => {
+	const gone = {event: 'directory', directory: '/x/ebin', state: 'gone'} as const;
+	const back = {event: 'directory', directory: '/x/ebin', state: 'back'} as const;
+	const sibling = {event: 'sibling', directory: '/lib/ejabberd-23.01/ebin', sibling: '/lib/ejabberd-24.02/ebin'} as const;
+	t.is(levelOf(gone), 'warn');
+	t.is(levelOf(back), 'info');
+	t.is(levelOf(sibling), 'warn');
+	t.regex(summarize(gone), /\/x\/ebin is gone/);
+	t.regex(summarize(back), /back and watched again/);
+	t.regex(summarize(sibling), /ejabberd-24\.02\/ebin.*point `watch` at it/);
+});
