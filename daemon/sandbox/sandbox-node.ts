@@ -46,6 +46,8 @@ export interface SandboxNode {
 	restart(): Promise<void>;
 	/** Stop the node process but keep its directory: the node is down until resume(). */
 	halt(): Promise<void>;
+	/** Kill the node's whole process group at once (SIGKILL, as a crash would), keeping its directory. */
+	crash(): Promise<void>;
 	/** Start a halted node again (same name, same directory); nothing if it runs. */
 	resume(): Promise<void>;
 }
@@ -148,6 +150,15 @@ class Sandbox implements SandboxNode {
 
 	halt(): Promise<void> {
 		return this.#whileAlive('halt', () => this.#stopProcess());
+	}
+
+	crash(): Promise<void> {
+		return this.#whileAlive('crash', async () => {
+			if (this.#running !== undefined) {
+				killGroup(this.#running.pid, 'SIGKILL');
+				await this.#killProcess(this.#running);
+			}
+		});
 	}
 
 	resume(): Promise<void> {

@@ -54,6 +54,26 @@ export function defineReconnectSuite(test: TestFn, transportConfig: TransportCon
 		t.true(daemon.status().connected);
 	});
 
+	test('a node killed outright and started again: the init step runs again and the change made meanwhile is applied', async t => {
+		const node = await withSandboxNode(t);
+		const records = new RecordCollector();
+		await startDaemon(t, node, records, transportConfig);
+		await records.waitFor(isInit, {what: 'the first init'});
+
+		const since = records.mark();
+		await node.crash();
+		await installBeam(await buildBeam(t, 'gen_crash'), node.ebinDir);
+		// ctl and http hold no connection: the crash shows when a batch finds the node gone.
+		await records.waitFor(record => record.event === 'node' && record.state === 'down', {since, what: 'node down'});
+		await node.resume();
+		const init = await records.waitFor(isInit, {since, what: 'init after the crash'});
+		const batch = await records.waitFor(batchWith('gen_crash'), {since, what: 'the change made during the crash'});
+		const after = records.after(since);
+		t.true(after.indexOf(init) < after.indexOf(batch), 'init runs before the batch');
+		t.deepEqual(batch.notLoaded, ['gen_crash']);
+		t.regex(await nodeCall(node, 'code:is_loaded(ejabberd_update)'), /^\{file,/);
+	});
+
 	test('a node that is down at start is waited for, and changes made meanwhile are kept', async t => {
 		const node = await withSandboxNode(t);
 		await node.halt();

@@ -60,8 +60,29 @@ export class CtlTransport implements Transport {
 		// Nothing is held open between calls.
 	}
 
-	#run(args: readonly string[], signal?: AbortSignal): Promise<string> {
-		return runEjabberdctl({command: this.#command, args, timeoutMs: this.#timeoutMs, signal});
+	/**
+	 * While ejabberd boots, its commands fail with exit 1 ("Unhandled exception")
+	 * although the node answers. A failed command is followed by `status`: if
+	 * the node is not fully started, the failure is a retryable node-down, so
+	 * the batch is held back instead of lost.
+	 */
+	async #run(args: readonly string[], signal?: AbortSignal): Promise<string> {
+		try {
+			return await runEjabberdctl({command: this.#command, args, timeoutMs: this.#timeoutMs, signal});
+		} catch (error) {
+			if (!(error instanceof ReloaderError) || error.code !== 'ERR_NODE_COMMAND' || await this.#isStarted(signal)) {
+				throw error;
+			}
+			throw new ReloaderError('ERR_NODE_DOWN', `${this.node} is not fully started yet (ejabberdctl status), so \`${args.join(' ')}\` failed: ${error.message}`, {
+				cause: error,
+				retryable: true,
+				hint: 'Nothing to do: the daemon retries once ejabberd has started.',
+			});
+		}
+	}
+
+	async #isStarted(signal?: AbortSignal): Promise<boolean> {
+		return runEjabberdctl({command: this.#command, args: ['status'], timeoutMs: this.#timeoutMs, signal}).then(() => true, () => false);
 	}
 }
 

@@ -37,7 +37,7 @@ export function runEjabberdctl(call: EjabberdctlCall): Promise<string> {
 				reject(error);
 				return;
 			}
-			reject(toCtlError(error, shown, firstLine(stdout) ?? firstLine(stderr), call.timeoutMs));
+			reject(isStarting(stdout) ? startingError(shown, error) : toCtlError(error, shown, firstLine(stdout) ?? firstLine(stderr), call.timeoutMs));
 		});
 	});
 }
@@ -85,6 +85,24 @@ function toCtlError(error: ExecFileException, shown: string, said: string | unde
 			});
 		}
 	}
+}
+
+/**
+ * While ejabberd boots, the node answers before its command table exists:
+ * every command then fails with `{aborted, {no_exists, [ejabberd_commands, ...]}}`
+ * (seen on 23.01 right after a restart). That is a node not ready yet, not a
+ * failed command.
+ */
+function isStarting(output: string): boolean {
+	return output.includes('no_exists') && output.includes('ejabberd_commands');
+}
+
+function startingError(shown: string, cause: ExecFileException): ReloaderError {
+	return new ReloaderError('ERR_NODE_DOWN', `\`${shown}\` reached the node while ejabberd is still starting (its command table does not exist yet)`, {
+		cause,
+		retryable: true,
+		hint: 'Nothing to do: the daemon retries once ejabberd has started.',
+	});
 }
 
 function firstLine(text: string): string | undefined {

@@ -9,18 +9,18 @@ const PROCESS_CHUNK = 64;
 
 /**
  * Load a beam the way `code` does it by hand: purge the old code first (a
- * module may have at most one old version), then load the file. `soft`
- * refuses when processes still run the old code; `brutal` kills them, as
+ * module may have at most one old version), softly; then load the file. When
+ * processes still run the old code, `soft` refuses, `brutal` kills them, as
  * ejabberd_update's own script does.
  */
 export async function loadBeamFile(call: RemoteCall, {module, path}: ModuleLocation, purge: PurgeMode, signal?: AbortSignal): Promise<string | undefined> {
 	const name = atom(module);
-	if (purge === 'soft') {
-		const purged = await call('code', 'soft_purge', [name], signal);
-		if (!isAtom(purged, 'true')) {
+	const softlyPurged = isAtom(await call('code', 'soft_purge', [name], signal), 'true');
+	if (!softlyPurged) {
+		if (purge === 'soft') {
 			return 'processes still run its old code, and purge is soft';
 		}
-	} else {
+		// The daemon found these processes before and reports them as killed.
 		await call('code', 'purge', [name], signal);
 	}
 	// code:load_abs/1 takes the path without `.beam`.
