@@ -10,6 +10,7 @@ import {promisify} from 'node:util';
 import {ReloaderError} from '../errors.ts';
 import {asEjabberdUser, assertMayRunEjabberdctl, ensureErlangCookie, findEjabberdInstall, findEjabberdUser, type EjabberdUser} from '../ejabberd/ejabberd-install.ts';
 import {findFreePorts} from './free-port.ts';
+import {killGroup, settlesWithin, waitForGroupGone} from './process-group.ts';
 import {loadSandboxTemplates, renderSandboxConfigs, sandboxOptionProblems} from './sandbox-config.ts';
 
 export interface SandboxNodeOptions {
@@ -287,37 +288,6 @@ class Sandbox implements SandboxNode {
 		const log = await readFile(join(this.logDir, 'ejabberd.log'), 'utf8').catch(() => '');
 		const logTail = log.trimEnd().split('\n').slice(-TAIL_LINES).join('\n');
 		return `Last output:\n${running.output.join('\n') || '(none)'}\nLast lines of ${join(this.logDir, 'ejabberd.log')}:\n${logTail || '(empty)'}`;
-	}
-}
-
-const settlesWithin = (promise: Promise<unknown>, ms: number): Promise<boolean> => Promise.race([promise.then(() => true), delay(ms, false, {ref: false})]);
-
-/** Signal the process group we created; a group that is already gone is fine. */
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-	// -0 or -1 would mean our own group or every process we may signal.
-	if (pid <= 1) {
-		return;
-	}
-	try {
-		process.kill(-pid, signal);
-	} catch {
-		// ESRCH: nothing left in the group.
-	}
-}
-
-// Children of the VM (erl_child_setup, inet_gethost) may outlive our child by
-// a moment; stop() promises the whole group is gone. A zombie that init has
-// not reaped yet still counts, hence the final limit.
-async function waitForGroupGone(pid: number): Promise<void> {
-	for (const start = Date.now(); pid > 1 && Date.now() - start < 10_000; await delay(50)) {
-		try {
-			process.kill(-pid, 0);
-		} catch {
-			return;
-		}
-		if (Date.now() - start > 5000) {
-			killGroup(pid, 'SIGKILL');
-		}
 	}
 }
 
