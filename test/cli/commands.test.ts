@@ -11,6 +11,7 @@ import {compileGenerated, installBeam} from '../support/fixtures.ts';
 const getNode = useSandboxNode(test);
 let workDir = '';
 let configFile = '';
+let apiListen = '';
 
 const install = async (module: string, version: number) => {
 	const dir = await mkdtemp(join(workDir, `${module}-`));
@@ -21,10 +22,12 @@ test.serial.before(async () => {
 	const node = getNode();
 	workDir = await mkdtemp(join(tmpdir(), 'reloader-cli-'));
 	configFile = join(workDir, 'config.yml');
-	await writeFile(configFile, stringify({node: node.node, transport: 'ctl', ctl: {command: [...node.ctlCommand]}, watch: [node.ebinDir], api: {listen: `127.0.0.1:${await findFreePort()}`}}));
+	apiListen = `127.0.0.1:${await findFreePort()}`;
+	await writeFile(configFile, stringify({node: node.node, transport: 'ctl', ctl: {command: [...node.ctlCommand]}, watch: [node.ebinDir], api: {listen: apiListen}}));
 	await install('cli_once', 1);
 	await install('cli_run', 1);
-	await nodeCall(node, '[code:ensure_loaded(M) || M <- [cli_once, cli_run]]');
+	await install('cli_tail', 1);
+	await nodeCall(node, '[code:ensure_loaded(M) || M <- [cli_once, cli_run, cli_tail]]');
 });
 
 test.after.always(async () => {
@@ -88,4 +91,25 @@ test.serial('a wrong cookie is a clear error naming the node and the cookie file
 		t.false(result.stderr.includes(secret), 'the cookie never appears');
 		t.false(result.stdout.includes(secret), 'the cookie never appears');
 	}
+});
+
+test.serial('tail prints the batch of a file change, as the running daemon streams it', async t => {
+	const daemon = new CliProcess(['run', '--config', configFile, '--transport', 'dist', '--cookie-file', getNode().cookieFile, '--log-format', 'json']);
+	t.teardown(() => daemon.kill());
+	await daemon.waitForLine('stderr', line => line.includes('"event":"api"'));
+	const tail = new CliProcess(['tail', '--url', `http://${apiListen}`]);
+	t.teardown(() => tail.kill());
+	// tail prints nothing until an event comes, so when it is connected cannot be seen:
+	// install new versions, each waited for in the daemon's own log, until tail has printed one.
+	for (let version = 2; version <= 6 && !tail.stdoutLines.some(text => text.includes('cli_tail')); version++) {
+		const seen = daemon.records().filter(record => record.event === 'batch').length;
+		await install('cli_tail', version);
+		await daemon.waitForLine('stderr', () => daemon.records().filter(record => record.event === 'batch').length > seen);
+	}
+	const line = await tail.waitForLine('stdout', text => text.includes('cli_tail'));
+	t.regex(line, /batch \d+ \(watch\) updated=\[cli_tail\]/);
+	tail.child.kill('SIGINT');
+	t.is(await tail.exited, 0);
+	daemon.child.kill('SIGTERM');
+	t.is(await daemon.exited, 0);
 });
