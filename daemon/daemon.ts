@@ -71,15 +71,7 @@ export class Daemon {
 				index.notePath(beam.module, beam.path);
 				this.#batcher.add(beam);
 			},
-			onProblem: problem => report({
-				event: 'error',
-				severity: 'warn',
-				code: problem.error.code,
-				message: problem.error.message,
-				hint: problem.error.hint,
-				module: problem.module,
-				path: problem.path,
-			}),
+			onProblem: problem => report(problemRecord(problem.error, 'warn', undefined, problem)),
 		});
 	}
 
@@ -106,7 +98,7 @@ export class Daemon {
 			onBeamWritten: path => this.#settler.check(path),
 			onDirectory: event => report({event: 'directory', ...event}),
 			onSiblingVersion: event => report({event: 'sibling', ...event}),
-			onError: error => report({event: 'error', severity: 'error', code: error.code, message: error.message, hint: error.hint}),
+			onError: error => report(problemRecord(error, 'error')),
 		});
 		await this.#watcher.ready();
 		report({event: 'watch', directories, beams: index.size});

@@ -83,8 +83,8 @@ export interface StopRecord {
 	readonly reason: string;
 }
 
-/** A caught error as a problem record: its stable code and hint when it has them. */
-export function problemRecord(error: unknown, severity: 'warn' | 'error', context?: string): ProblemRecord {
+/** A caught error as a problem record: its stable code and hint when it has them, and the beam it concerns if any. */
+export function problemRecord(error: unknown, severity: 'warn' | 'error', context?: string, where?: {readonly module: string | undefined; readonly path: string}): ProblemRecord {
 	const message = error instanceof Error ? error.message : String(error);
 	return {
 		event: 'error',
@@ -92,5 +92,6 @@ export function problemRecord(error: unknown, severity: 'warn' | 'error', contex
 		code: error instanceof ReloaderError ? error.code : 'ERR_UNEXPECTED',
 		message: context === undefined ? message : `${context}: ${message}`,
 		hint: error instanceof ReloaderError ? error.hint : undefined,
+		...(where === undefined ? {} : {module: where.module, path: where.path}),
 	};
 }
