@@ -6,7 +6,7 @@ import type {TransportKind} from './transports/transport.ts';
  * Every event the daemon reports, as one flat record: the same object becomes a
  * log line and (later) an SSE event or an HTTP answer.
  */
-export type DaemonRecord = StartRecord | InitRecord | WatchRecord | ApiRecord | BatchRecord | NodeRecord | ProblemRecord | StopRecord | DirectoryRecord | SiblingRecord;
+export type DaemonRecord = StartRecord | InitRecord | WatchRecord | ApiRecord | BatchRecord | NodeRecord | ProblemRecord | StopRecord | DirectoryRecord | SiblingRecord | ReloadRecord;
 
 export interface StartRecord {
 	readonly event: 'start';
@@ -77,6 +77,27 @@ export interface ProblemRecord {
 	/** A warning was reported and the daemon goes on; an error stops the operation it names. */
 	readonly severity: 'warn' | 'error';
 }
+
+/**
+ * A new configuration (SIGHUP) was put to work, or refused with every reason:
+ * a refused one leaves the running pipeline exactly as it was.
+ */
+export type ReloadRecord =
+	| {
+		readonly event: 'reload';
+		readonly outcome: 'applied';
+		readonly node: string;
+		readonly transport: TransportKind;
+		readonly directories: readonly string[];
+		readonly debounceMs: number;
+		readonly maxWaitMs: number;
+	}
+	| {
+		readonly event: 'reload';
+		readonly outcome: 'refused';
+		/** Each problem's message, as also logged one by one at error level with its hint. */
+		readonly reasons: readonly string[];
+	};
 
 export interface StopRecord {
 	readonly event: 'stop';

@@ -13,6 +13,16 @@ export interface PipelineStatus {
 	readonly pendingChanges: number;
 	readonly queuedBatches: number;
 	readonly runningBatches: number;
+	/** The last configuration reload (SIGHUP), if there was one. */
+	readonly lastReload?: ReloadState | undefined;
+}
+
+/** What became of the last new configuration: applied, or refused with every reason (the running one kept). */
+export interface ReloadState {
+	readonly outcome: 'applied' | 'refused';
+	/** ISO 8601. */
+	readonly at: string;
+	readonly reasons: readonly string[];
 }
 
 /**

@@ -28,6 +28,7 @@ export function statusAnswer(source: StatusSource, now = Date.now()): Answer {
 				unsettledBeams: status.unsettledBeams,
 			},
 			lastBatch: source.lastBatch() ?? null,
+			lastReload: status.lastReload ?? null,
 			uptimeSeconds: Math.floor((now - source.startedAt) / 1000),
 		},
 	};

@@ -17,6 +17,9 @@ export function levelOf(record: DaemonRecord): LogLevel {
 		case 'sibling': {
 			return 'warn';
 		}
+		case 'reload': {
+			return record.outcome === 'refused' ? 'error' : 'info';
+		}
 		default: {
 			return 'info';
 		}
@@ -62,6 +65,11 @@ export function summarize(record: DaemonRecord): string {
 		}
 		case 'stop': {
 			return `stopping: ${record.reason}`;
+		}
+		case 'reload': {
+			return record.outcome === 'applied'
+				? `new configuration applied: ${record.transport} transport to ${record.node}, watching ${record.directories.join(', ')}, debounce ${record.debounceMs} ms`
+				: `new configuration refused, the running one is kept: ${record.reasons.join('; ')}`;
 		}
 		case 'directory': {
 			return record.state === 'gone'

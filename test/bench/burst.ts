@@ -5,8 +5,7 @@ import {basename, join} from 'node:path';
 import {promisify} from 'node:util';
 import {resolveConfig} from '../../daemon/config/resolve-config.ts';
 import type {UserConfig} from '../../daemon/config/schema.ts';
-import {Daemon} from '../../daemon/daemon.ts';
-import {openNode} from '../../daemon/open-node.ts';
+import {openDaemon} from '../support/open-daemon.ts';
 import type {BatchRecord} from '../../daemon/reloader/batch-record.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
 import {nodeCall} from '../support/ejabberd.ts';
@@ -58,7 +57,7 @@ export async function measureBurst(node: SandboxNode, transport: UserConfig, cha
 
 		const config = resolveConfig({...transport, watch: [node.ebinDir]});
 		const records = new RecordCollector();
-		const daemon = new Daemon({...(await openNode(config, records.report)), config, report: records.report});
+		const daemon = await openDaemon(config, records.report);
 		await daemon.start();
 		try {
 			const start = performance.now();

@@ -3,8 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {resolveConfig} from '../../daemon/config/resolve-config.ts';
 import type {UserConfig} from '../../daemon/config/schema.ts';
-import {Daemon} from '../../daemon/daemon.ts';
-import {openNode} from '../../daemon/open-node.ts';
+import {openDaemon} from '../support/open-daemon.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
 import {nodeCall} from '../support/ejabberd.ts';
 import {compileGenerated, installBeam} from '../support/fixtures.ts';
@@ -41,7 +40,7 @@ export async function measureInstallLatency(node: SandboxNode, transport: UserCo
 
 	const config = resolveConfig({...transport, watch: [node.ebinDir], debounceMs, maxWaitMs: Math.max(3000, debounceMs)});
 	const records = new RecordCollector();
-	const daemon = new Daemon({...(await openNode(config, records.report)), config, report: records.report});
+	const daemon = await openDaemon(config, records.report);
 	const totals: number[] = [];
 	const transportShares: number[] = [];
 	const steps = {detect: [] as number[], updateInfo: [] as number[], update: [] as number[], verify: [] as number[]};

@@ -36,14 +36,15 @@ test.after.always(async () => {
 	}
 });
 
-test.serial('info lists the modified modules and changes nothing', async t => {
+test.serial('info runs the init step, lists the modified modules and changes nothing', async t => {
 	await install('cli_once', 2);
-	const result = await runCli(['info', '--config', configFile]);
+	const result = await runCli(['info', '--config', configFile, '--log-format', 'json']);
 	t.is(result.code, 0, result.stderr);
 	const answer = JSON.parse(result.stdout) as {node: string; modules: string[]};
 	t.is(answer.node, getNode().node);
 	t.deepEqual(answer.modules, ['cli_once']);
 	t.is(await nodeCall(getNode(), 'cli_once:version()'), '1');
+	t.true(result.stderr.split('\n').some(line => line.includes('"event":"init"')), 'the init step ran and is logged');
 });
 
 test.serial('once updates every modified module, prints the record and exits 0', async t => {

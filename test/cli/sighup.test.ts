@@ -1,4 +1,5 @@
-import {mkdtemp, rm, writeFile} from 'node:fs/promises';
+import {createServer} from 'node:net';
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import test from 'ava';
@@ -11,49 +12,88 @@ import {waitUntil} from '../support/wait.ts';
 
 const getNode = useSandboxNode(test);
 
-test('SIGHUP: a bad new config is refused and the old one kept; a good one applies; a beam written meanwhile is not lost', async t => {
+interface Refusal {
+	readonly name: string;
+	/** What changes in the config file. */
+	readonly change: (base: Record<string, unknown>, dir: string, busyPort: number) => Record<string, unknown>;
+	/** What the refusal must say. */
+	readonly reason: RegExp;
+}
+
+/** Each would have killed the service before: each must now leave it running, reloading as before. */
+const refusals: readonly Refusal[] = [
+	{name: 'a missing watch directory', change: (base, dir) => ({...base, watch: [join(dir, 'no-such-ebin')]}), reason: /watch\[0\]: .*no-such-ebin is not a directory/},
+	{name: 'an unreadable cookie file', change: (base, dir) => ({...base, cookieFile: join(dir, 'no-such-cookie')}), reason: /cookie/i},
+	{name: 'an API address in use', change: (base, _dir, busyPort) => ({...base, api: {listen: `127.0.0.1:${busyPort}`}}), reason: /api\.listen|in use|EADDRINUSE/i},
+	{name: 'a node name that does not resolve', change: base => ({...base, node: 'nobody@no-such-host.invalid'}), reason: /no-such-host\.invalid.*does not resolve/},
+	{name: 'a schema error', change: base => ({...base, debounceMs: -1, transport: 'pigeon'}), reason: /debounceMs[\s\S]*transport|transport[\s\S]*debounceMs/},
+];
+
+test('SIGHUP: every bad configuration is refused with its reasons, the old pipeline keeps reloading; a good one swaps and batch ids go on', async t => {
+	t.timeout(300_000);
 	const node = getNode();
 	const dir = await mkdtemp(join(tmpdir(), 'reloader-sighup-'));
 	t.teardown(() => rm(dir, {recursive: true, force: true}));
+	const busy = createServer();
+	await new Promise<void>(resolve => busy.listen({host: '127.0.0.1', port: 0}, resolve));
+	t.teardown(() => busy.close());
+	const busyPort = (busy.address() as {port: number}).port;
+
 	const configFile = join(dir, 'config.yml');
-	const base = {transport: 'dist', node: node.node, cookieFile: node.cookieFile, watch: [node.ebinDir], api: {listen: `127.0.0.1:${await findFreePort()}`}, log: {format: 'json'}};
-	await writeFile(configFile, stringify({...base, debounceMs: 300}));
-	const install = async (module: string, version: number) => {
-		const buildDir = await mkdtemp(join(dir, `${module}-`));
-		return installBeam(await compileGenerated(module, version, buildDir), node.ebinDir);
+	const apiPort = await findFreePort();
+	const base = {transport: 'dist', node: node.node, cookieFile: node.cookieFile, watch: [node.ebinDir], api: {listen: `127.0.0.1:${apiPort}`}, log: {format: 'json'}, debounceMs: 200};
+	await writeFile(configFile, stringify(base));
+	let version = 0;
+	const install = async (module: string) => {
+		version++;
+		const buildDir = join(dir, `build-${version}`);
+		await mkdir(buildDir);
+		await installBeam(await compileGenerated(module, version, buildDir), node.ebinDir);
+		return version;
 	};
-	await install('hup_a', 1);
-	await install('hup_b', 1);
-	await install('hup_c', 1);
-	await nodeCall(node, '[code:ensure_loaded(M) || M <- [hup_a, hup_b, hup_c]]');
+	await install('hup_a');
+	await nodeCall(node, 'code:ensure_loaded(hup_a)');
 
 	const cli = new CliProcess(['run', '--config', configFile]);
 	t.teardown(() => cli.kill());
 	await cli.waitForLine('stderr', line => line.includes('"event":"api"'));
-	const count = (event: string) => cli.records().filter(record => record.event === event).length;
+	const records = (event: string) => cli.records().filter(record => record.event === event);
+	const batchIds = () => records('batch').map(record => record.id as number);
+	const reloaded = async (what: string) => {
+		const expected = await install('hup_a');
+		await waitUntil(async () => (await nodeCall(node, 'hup_a:version()')) === String(expected), what);
+	};
 
-	// A bad config: refused with its problems listed, the daemon goes on as it was.
-	await writeFile(configFile, stringify({...base, debounceMs: -1, transport: 'pigeon'}));
-	cli.child.kill('SIGHUP');
-	const refused = await cli.waitForLine('stderr', line => line.includes('SIGHUP: the new configuration was refused'));
-	t.regex(refused, /debounceMs/);
-	t.regex(refused, /transport/);
-	t.is(count('start'), 1);
-	await install('hup_a', 2);
-	await cli.waitForLine('stderr', line => line.includes('"event":"batch"') && line.includes('hup_a'));
-	t.is(await nodeCall(node, 'hup_a:version()'), '2');
+	for (const [position, refusal] of refusals.entries()) {
+		await writeFile(configFile, stringify(refusal.change(base, dir, busyPort)));
+		cli.child.kill('SIGHUP');
+		await waitUntil(() => records('reload').length === position + 1, `the reload with ${refusal.name} is answered`);
+		const answer = records('reload')[position];
+		t.is(answer?.outcome, 'refused', refusal.name);
+		t.regex((answer?.reasons as string[]).join('\n'), refusal.reason, refusal.name);
+		t.true(cli.records().some(record => record.event === 'error' && record.level === 'error' && String(record.message).startsWith('SIGHUP: the new configuration was refused')), `${refusal.name}: logged at error level`);
+		t.is(cli.child.exitCode, null, `${refusal.name}: the process stays up`);
+		// The running pipeline is untouched: a real reload still goes through.
+		await reloaded(`hup_a is reloaded after refusing ${refusal.name}`);
+		const status = await fetch(`http://127.0.0.1:${apiPort}/status`).then(async response => response.json()) as {lastReload: {outcome: string; reasons: string[]}};
+		t.is(status.lastReload.outcome, 'refused', `${refusal.name}: /status says the reload was refused`);
+	}
+	t.is(records('start').length, 1, 'no refused reload restarted anything');
 
-	// A good config replaces the daemon; a beam written right after the signal is applied either way.
+	// A good configuration swaps in; a beam written right after the signal is applied either way.
+	const idsBefore = batchIds();
 	await writeFile(configFile, stringify({...base, debounceMs: 150}));
 	cli.child.kill('SIGHUP');
-	await install('hup_b', 2);
-	await waitUntil(() => count('start') === 2, 'the daemon restarted with the new config');
-	const start = cli.records().filter(record => record.event === 'start')[1];
-	t.is(start?.debounceMs, 150);
-	await waitUntil(async () => (await nodeCall(node, 'hup_b:version()')) === '2', 'hup_b, written during the swap, is updated');
+	const expected = await install('hup_a');
+	await waitUntil(() => records('reload').some(record => record.outcome === 'applied'), 'the new configuration is applied');
+	t.is(records('reload').find(record => record.outcome === 'applied')?.debounceMs, 150);
+	await waitUntil(async () => (await nodeCall(node, 'hup_a:version()')) === String(expected), 'hup_a, written during the swap, is updated');
+	await reloaded('the new pipeline reloads');
+	await waitUntil(() => batchIds().length > idsBefore.length, 'the new pipeline reported a batch');
+	const ids = batchIds();
+	t.deepEqual(ids, [...new Set(ids)].sort((a, b) => a - b), 'batch ids never repeat and keep rising across the reload');
+	t.true(Math.min(...ids.slice(idsBefore.length)) > Math.max(...idsBefore), 'ids go on from where they were');
 
-	await install('hup_c', 2);
-	await waitUntil(async () => (await nodeCall(node, 'hup_c:version()')) === '2', 'the new daemon reloads');
 	cli.child.kill('SIGTERM');
 	t.is(await cli.exited, 0);
 });

@@ -5,13 +5,14 @@ import test from 'ava';
 import {resolveApiAccess} from '../../daemon/api/api-access.ts';
 import {startApiServer, type ApiServer} from '../../daemon/api/api-server.ts';
 import {resolveConfig} from '../../daemon/config/resolve-config.ts';
-import {Daemon} from '../../daemon/daemon.ts';
+import type {Daemon} from '../../daemon/daemon.ts';
 import {ReloaderError} from '../../daemon/errors.ts';
-import {atom} from '../../daemon/etf/index.ts';
-import {openNode} from '../../daemon/open-node.ts';
+import {atom} from '../../daemon/lib/erlang-term/index.ts';
+import {openDaemon} from '../support/open-daemon.ts';
 import {RecordBus} from '../../daemon/record-bus.ts';
 import {findFreePort} from '../../daemon/sandbox/free-port.ts';
-import {DistClient, RELOADER_ALLOW_LIST} from '../../daemon/transports/dist/index.ts';
+import {DistClient} from '../../daemon/lib/erlang-dist/index.ts';
+import {RELOADER_ALLOW_LIST, readCookie} from '../../daemon/transports/distribution/index.ts';
 import {nodeCall, useSandboxNode} from '../support/ejabberd.ts';
 import {compileGenerated, installBeam} from '../support/fixtures.ts';
 import {RecordCollector, batchWith} from '../support/record-collector.ts';
@@ -64,15 +65,14 @@ test.serial.before(async () => {
 	});
 	const bus = new RecordBus();
 	bus.subscribe(records.report);
-	const access = await openNode(config, bus.publish);
-	daemon = new Daemon({...access, config, report: bus.publish});
+	daemon = await openDaemon(config, bus.publish);
 	await daemon.start();
 	const apiAccess = await resolveApiAccess(config.api, () => undefined);
 	if (apiAccess === undefined) {
 		throw new Error('the API is enabled in this config');
 	}
 	api = await startApiServer({access: apiAccess, daemon, records: bus, report: bus.publish, version: 'test'});
-	atoms = new DistClient({node: node.node, cookieFile: node.cookieFile, allow: RELOADER_ALLOW_LIST, connectTimeoutMs: 10_000, callTimeoutMs: 10_000});
+	atoms = new DistClient({node: node.node, cookie: async () => (await readCookie(node.cookieFile)).cookie, allow: RELOADER_ALLOW_LIST, connectTimeoutMs: 10_000, callTimeoutMs: 10_000});
 	await atoms.connect();
 });
 

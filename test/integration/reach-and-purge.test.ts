@@ -4,8 +4,8 @@ import {join} from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {resolveConfig} from '../../daemon/config/resolve-config.ts';
 import type {UserConfig} from '../../daemon/config/schema.ts';
-import {Daemon} from '../../daemon/daemon.ts';
-import {openNode} from '../../daemon/open-node.ts';
+import type {Daemon} from '../../daemon/daemon.ts';
+import {openDaemon} from '../support/open-daemon.ts';
 import type {BatchRecord} from '../../daemon/reloader/batch-record.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
 import {nodeCall, useSandboxNode} from '../support/ejabberd.ts';
@@ -42,7 +42,7 @@ async function build(compile: typeof compileGenerated, module: string, version: 
 
 async function startDaemon(t: ExecutionContext, records: RecordCollector, config: UserConfig): Promise<Daemon> {
 	const resolved = resolveConfig({...config, watch: [getNode().ebinDir, contribEbin]});
-	const daemon = new Daemon({...(await openNode(resolved, records.report)), config: resolved, report: records.report});
+	const daemon = await openDaemon(resolved, records.report);
 	t.teardown(() => daemon.close('test done'));
 	await daemon.start();
 	return daemon;

@@ -4,10 +4,11 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
 import test from 'ava';
+import {appendFileSync as require_append} from 'node:fs';
 import {resolveConfig} from '../../daemon/config/resolve-config.ts';
-import {Daemon} from '../../daemon/daemon.ts';
-import {openNode} from '../../daemon/open-node.ts';
+import {openDaemon} from '../support/open-daemon.ts';
 import {nodeCall, withSandboxNode} from '../support/ejabberd.ts';
+import {haltNode, resumeNode} from '../support/node-faults.ts';
 import {RecordCollector, isBatch} from '../support/record-collector.ts';
 import {waitUntil} from '../support/wait.ts';
 
@@ -70,7 +71,10 @@ test('soak: random bursts and outages lose nothing, load nothing partial, update
 
 	const config = resolveConfig({transport: 'dist', node: node.node, cookieFile: node.cookieFile, watch: [node.ebinDir], debounceMs: 200, incompleteTimeoutMs: 500});
 	const records = new RecordCollector();
-	const daemon = new Daemon({...(await openNode(config, records.report)), config, report: records.report});
+	const trace = (line: unknown) => { if (process.env.SOAK_DEBUG) require_append('/tmp/soak-trace.log', `${Date.now() % 100000} ${JSON.stringify(line)}\n`); };
+	const report0 = records.report;
+	(records as any).report = (r: any) => { trace(r.event === 'batch' ? {id: r.id, updated: r.updated, unchanged: r.unchanged, notLoaded: r.notLoaded, deferred: r.deferred, failed: r.failed, listed: r.listed} : r); report0(r); };
+	const daemon = await openDaemon(config, records.report);
 	t.teardown(() => daemon.close('soak done'));
 	await daemon.start();
 
@@ -83,7 +87,7 @@ test('soak: random bursts and outages lose nothing, load nothing partial, update
 	for (let round = 1; round <= ROUNDS; round++) {
 		const outage = OUTAGE_ROUNDS.has(round);
 		if (outage) {
-			await node.halt();
+			await haltNode(node);
 		}
 		const since = records.mark();
 		const version = nextVersion++;
@@ -95,6 +99,7 @@ test('soak: random bursts and outages lose nothing, load nothing partial, update
 				continue;
 			}
 			totals.writes++;
+			trace({round, module, action, version});
 			if (action === 'changed') {
 				await write(module, beam(module, version));
 				newest.set(module, version);
@@ -109,7 +114,7 @@ test('soak: random bursts and outages lose nothing, load nothing partial, update
 			}
 		}
 		if (outage) {
-			await node.resume();
+			await resumeNode(node);
 			// A fresh incarnation loads nothing until asked; load what can be loaded, as first use would.
 			await waitUntil(() => daemon.status().connected, 'the daemon reconnected', 60_000);
 			await loadAll();
@@ -117,7 +122,9 @@ test('soak: random bursts and outages lose nothing, load nothing partial, update
 				pendingChange.set(module, false);
 			}
 		}
+		trace({round, phase: 'wait idle'});
 		await idle();
+		trace({round, phase: 'idle'});
 
 		for (const record of records.after(since).filter(isBatch)) {
 			for (const module of record.updated) {
@@ -147,6 +154,7 @@ test('soak: random bursts and outages lose nothing, load nothing partial, update
 				t.log(`round ${round}: ${module} loaded but answers ${answer}`);
 			} else if (Number(answer) !== newest.get(module)) {
 				totals.lost++;
+				if (process.env.SOAK_DEBUG) t.log(JSON.stringify(records.records.filter(r => r.event !== 'batch' || JSON.stringify(r).includes(module)).map(r => r.event === 'batch' ? {id: r.id, updated: r.updated, unchanged: r.unchanged, notLoaded: r.notLoaded, deferred: r.deferred, failed: r.failed, listed: r.listed} : r)));
 				t.log(`round ${round}: ${module} runs version ${answer}, newest complete is ${String(newest.get(module))}`);
 			}
 		}

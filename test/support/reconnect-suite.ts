@@ -4,18 +4,19 @@ import {join} from 'node:path';
 import type {ExecutionContext, TestFn} from 'ava';
 import {resolveConfig} from '../../daemon/config/resolve-config.ts';
 import type {UserConfig} from '../../daemon/config/schema.ts';
-import {Daemon} from '../../daemon/daemon.ts';
-import {openNode} from '../../daemon/open-node.ts';
+import type {Daemon} from '../../daemon/daemon.ts';
+import {openDaemon} from './open-daemon.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
 import {nodeCall, withSandboxNode} from './ejabberd.ts';
 import {compileGenerated, installBeam} from './fixtures.ts';
+import {crashNode, haltNode, resumeNode} from './node-faults.ts';
 import {RecordCollector, batchWith, isInit} from './record-collector.ts';
 
 type TransportConfig = (node: SandboxNode) => UserConfig;
 
 async function startDaemon(t: ExecutionContext, node: SandboxNode, records: RecordCollector, transportConfig: TransportConfig): Promise<Daemon> {
 	const config = resolveConfig({...transportConfig(node), watch: [node.ebinDir]});
-	const daemon = new Daemon({...(await openNode(config, records.report)), config, report: records.report});
+	const daemon = await openDaemon(config, records.report);
 	t.teardown(() => daemon.close('test done'));
 	await daemon.start();
 	return daemon;
@@ -36,13 +37,13 @@ export function defineReconnectSuite(test: TestFn, transportConfig: TransportCon
 		await records.waitFor(isInit, {what: 'the first init'});
 		t.true(daemon.status().connected);
 
-		await node.halt();
+		await haltNode(node);
 		const since = records.mark();
 		await installBeam(await buildBeam(t, 'gen_outage'), node.ebinDir);
 		await records.waitFor(record => record.event === 'node' && record.state === 'down', {since, what: 'node down'});
 		t.false(daemon.status().connected);
 
-		await node.resume();
+		await resumeNode(node);
 		const init = await records.waitFor(isInit, {since, what: 'init after the outage'});
 		const batch = await records.waitFor(batchWith('gen_outage'), {since, what: 'the held-back batch'});
 		const after = records.after(since);
@@ -61,11 +62,11 @@ export function defineReconnectSuite(test: TestFn, transportConfig: TransportCon
 		await records.waitFor(isInit, {what: 'the first init'});
 
 		const since = records.mark();
-		await node.crash();
+		await crashNode(node);
 		await installBeam(await buildBeam(t, 'gen_crash'), node.ebinDir);
 		// ctl and http hold no connection: the crash shows when a batch finds the node gone.
 		await records.waitFor(record => record.event === 'node' && record.state === 'down', {since, what: 'node down'});
-		await node.resume();
+		await resumeNode(node);
 		const init = await records.waitFor(isInit, {since, what: 'init after the crash'});
 		const batch = await records.waitFor(batchWith('gen_crash'), {since, what: 'the change made during the crash'});
 		const after = records.after(since);
@@ -76,7 +77,7 @@ export function defineReconnectSuite(test: TestFn, transportConfig: TransportCon
 
 	test('a node that is down at start is waited for, and changes made meanwhile are kept', async t => {
 		const node = await withSandboxNode(t);
-		await node.halt();
+		await haltNode(node);
 		const records = new RecordCollector();
 		const daemon = await startDaemon(t, node, records, transportConfig);
 		await records.waitFor(record => record.event === 'node' && record.state === 'down', {what: 'node down at start'});
@@ -84,7 +85,7 @@ export function defineReconnectSuite(test: TestFn, transportConfig: TransportCon
 		t.false(records.records.some(isInit));
 
 		await installBeam(await buildBeam(t, 'gen_early'), node.ebinDir);
-		await node.resume();
+		await resumeNode(node);
 		await records.waitFor(isInit, {what: 'init once the node is up'});
 		const batch = await records.waitFor(batchWith('gen_early'), {what: 'the change made while the node was down'});
 		t.deepEqual(batch.notLoaded, ['gen_early']);

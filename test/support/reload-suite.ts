@@ -6,8 +6,8 @@ import {promisify} from 'node:util';
 import type {TestFn} from 'ava';
 import {resolveConfig} from '../../daemon/config/resolve-config.ts';
 import type {UserConfig} from '../../daemon/config/schema.ts';
-import {Daemon} from '../../daemon/daemon.ts';
-import {openNode} from '../../daemon/open-node.ts';
+import type {Daemon} from '../../daemon/daemon.ts';
+import {openDaemon} from './open-daemon.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
 import {nodeCall, useSandboxNode} from './ejabberd.ts';
 import {compileFailingOnLoad, compileGenerated, installBeam, installBeamTruncated} from './fixtures.ts';
@@ -47,9 +47,7 @@ export function defineReloadSuite(test: TestFn, transportConfig: (node: SandboxN
 		}
 		await nodeCall(node, `[code:ensure_loaded(M) || M <- [${LOADED.join(',')}]]`);
 		const config = resolveConfig({debounceMs: 300, maxWaitMs: 3000, incompleteTimeoutMs: 1000, ...transportConfig(node), watch: [node.ebinDir]});
-		const access = await openNode(config, records.report);
-		const transport = observeTransport(access.transport, {beforeUpdate: async modules => beforeUpdate?.(modules)});
-		daemon = new Daemon({...access, config, transport, report: records.report});
+		daemon = await openDaemon(config, records.report, transport => observeTransport(transport, {beforeUpdate: async modules => beforeUpdate?.(modules)}));
 		await daemon.start();
 	});
 
@@ -179,8 +177,7 @@ export function defineReloadSuite(test: TestFn, transportConfig: (node: SandboxN
 		daemon = undefined;
 		await writeFile(join(node.ebinDir, 'gen_changed.beam'), await readFile(beam), {mode: 0o644});
 		const config = resolveConfig({...transportConfig(node), watch: [node.ebinDir]});
-		const access = await openNode(config, records.report);
-		const once = new Daemon({...access, config, report: records.report});
+		const once = await openDaemon(config, records.report);
 		try {
 			const record = await once.reconcile('once');
 			t.deepEqual(record.updated, ['gen_changed']);

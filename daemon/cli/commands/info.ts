@@ -1,14 +1,17 @@
 import type {ResolvedConfig} from '../../config/schema.ts';
-import {createTransport} from '../../transports/create-transport.ts';
+import {createService} from '../../service/create-service.ts';
+import {readVersion} from '../read-version.ts';
 
-/** What update_info reports: the loaded modules whose beam on disk differs. Changes nothing. */
+/** What update_info reports after the init step: the loaded modules whose beam on disk differs. Reloads nothing. */
 export async function infoCommand(config: ResolvedConfig): Promise<number> {
-	const transport = await createTransport(config, message => console.error(`ejabberd-reloader: warning: ${message}`));
+	const service = createService(config, {version: readVersion(), mode: 'oneshot', logFilter: record => record.event !== 'stop'});
+	await service.start();
 	try {
-		const info = await transport.updateInfo();
-		console.log(JSON.stringify({node: transport.node, transport: transport.kind, modules: info.modules}, null, 2));
+		const info = await service.updateInfo();
+		const {node, transport} = service.status();
+		console.log(JSON.stringify({node, transport, modules: info.modules}, null, 2));
 		return 0;
 	} finally {
-		await transport.close();
+		await service.close('info done');
 	}
 }

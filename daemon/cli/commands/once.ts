@@ -1,24 +1,22 @@
 import type {ResolvedConfig} from '../../config/schema.ts';
-import {Daemon} from '../../daemon.ts';
-import {createRecordLogger} from '../../log/create-logger.ts';
-import {openNode} from '../../open-node.ts';
+import {createService} from '../../service/create-service.ts';
 import {EXIT_FAILURE, EXIT_OK} from '../exit-codes.ts';
+import {readVersion} from '../read-version.ts';
 
-/** One reconcile pass: update every module update_info lists, print the record as JSON. */
+/** One reconcile pass: the init step, then update every module update_info lists; the record as JSON on stdout. */
 export async function onceCommand(config: ResolvedConfig): Promise<number> {
-	const logger = createRecordLogger(config.log);
-	const {transport, directories, index} = await openNode(config, record => logger.log(record));
-	const daemon = new Daemon({config, transport, directories, index, report: record => {
-		if (record.event !== 'batch' && record.event !== 'stop') {
-			logger.log(record);
-		}
-	}});
+	const service = createService(config, {
+		version: readVersion(),
+		mode: 'oneshot',
+		// The batch goes to stdout as the answer; the log keeps to what led to it.
+		logFilter: record => record.event !== 'batch' && record.event !== 'stop',
+	});
+	await service.start();
 	try {
-		const record = await daemon.reconcile('once');
+		const record = await service.reconcile('once');
 		console.log(JSON.stringify(record, null, 2));
 		return record.ok ? EXIT_OK : EXIT_FAILURE;
 	} finally {
-		await daemon.close('once done');
-		await logger.close();
+		await service.close('once done');
 	}
 }

@@ -2,7 +2,7 @@ import {resolveConfig} from '../../config/resolve-config.ts';
 import type {ResolvedConfig} from '../../config/schema.ts';
 import {findEjabberdInstall} from '../../ejabberd/ejabberd-install.ts';
 import {startSandboxNode} from '../../sandbox/sandbox-node.ts';
-import {startDaemon, waitForStopSignal} from './run.ts';
+import {startService, waitForStopSignal} from './run.ts';
 
 /**
  * The embedded default: a throwaway ejabberd node from the system install
@@ -25,7 +25,7 @@ export async function sandboxCommand(config: ResolvedConfig): Promise<number> {
 			http: {...config.http, url: `http://127.0.0.1:${node.ports.http}/api`},
 			watch: [node.ebinDir],
 		}, 'sandbox');
-		const running = await startDaemon(sandboxConfig);
+		const service = await startService(sandboxConfig);
 		console.log([
 			'',
 			`Node ${node.node} is running; the daemon is watching it.`,
@@ -39,7 +39,7 @@ export async function sandboxCommand(config: ResolvedConfig): Promise<number> {
 			'',
 		].join('\n'));
 		const reason = await stopRequested;
-		await running.stop(reason);
+		await service.close(reason);
 	} finally {
 		await node.stop();
 		console.log(`Stopped ${node.node} and removed ${node.dir}.`);

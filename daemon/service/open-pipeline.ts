@@ -1,0 +1,129 @@
+import {stat} from 'node:fs/promises';
+import type {ResolvedConfig} from '../config/schema.ts';
+import {Daemon} from '../daemon.ts';
+import {ReloaderError, errorMessage} from '../errors.ts';
+import {scanBeams} from '../modules/scan-beams.ts';
+import {resolveWatchDirectories} from '../modules/watch-directories.ts';
+import type {DaemonRecord} from '../records.ts';
+import {createTransport} from '../transports/create-transport.ts';
+import type {Transport} from '../transports/transport.ts';
+import {checkNodeHost, nodeHostOf} from './node-host.ts';
+import {PipelineCheckError, asProblem} from './pipeline-error.ts';
+
+/** One configuration put to work: its transport, what it watches, and the daemon running the pipeline. */
+export interface Pipeline {
+	readonly config: ResolvedConfig;
+	readonly transport: Transport;
+	readonly directories: readonly string[];
+	readonly daemon: Daemon;
+}
+
+export interface PipelineContext {
+	readonly report: (record: DaemonRecord) => void;
+	/** Batch ids, shared by every pipeline of a service so they never repeat. */
+	readonly nextId: () => number;
+	/**
+	 * Try the node before the pipeline is used (a reload, while the old one
+	 * still runs): a node that refuses us (wrong cookie, say) is a problem, a
+	 * node that is down is not: the daemon waits for it, as at start.
+	 */
+	readonly probe: boolean;
+	/** Builds the transport; default createTransport (tests wrap it to observe calls). */
+	readonly createTransport?: typeof createTransport;
+}
+
+/** How long the probe of a reload may take before the node counts as down (and waited for). */
+const PROBE_TIMEOUT_MS = 15_000;
+
+/**
+ * Build every part of a pipeline for `config` and check what can be checked
+ * before anything runs: the transport and its secret files, that the node's
+ * host resolves, the watch directories, and (with `probe`) the node itself.
+ * Every problem found is reported at once in one PipelineCheckError; nothing
+ * built is left open then. The daemon is returned unstarted.
+ */
+export async function openPipeline(config: ResolvedConfig, context: PipelineContext): Promise<Pipeline> {
+	const warn = (code: string) => (message: string) => context.report({event: 'error', severity: 'warn', code, message});
+	const problems: ReloaderError[] = [];
+	let transport: Transport | undefined;
+	try {
+		transport = await (context.createTransport ?? createTransport)(config, warn('WARN_SECRET_FILE'));
+	} catch (error) {
+		problems.push(asProblem(error, 'transport'));
+	}
+	const [directories] = await Promise.all([
+		watchDirectories(config, transport, warn('WARN_WATCH_AUTO'), problems),
+		transport === undefined ? undefined : checkNode(config, transport, context, problems),
+	]);
+	if (transport === undefined || directories === undefined || problems.length > 0) {
+		await transport?.close();
+		throw new PipelineCheckError(problems);
+	}
+	try {
+		const index = await scanBeams(directories);
+		const daemon = new Daemon({config, transport, directories, index, report: context.report, graceMs: config.shutdownGraceMs, nextId: context.nextId});
+		return {config, transport, directories, daemon};
+	} catch (error) {
+		await transport.close();
+		throw error;
+	}
+}
+
+/** The directories to watch; every one that is missing is a problem of its own. */
+async function watchDirectories(config: ResolvedConfig, transport: Transport | undefined, onWarning: (message: string) => void, problems: ReloaderError[]): Promise<readonly string[] | undefined> {
+	if (config.watch === 'auto') {
+		if (transport === undefined) {
+			return undefined;
+		}
+		try {
+			return await resolveWatchDirectories(config, transport, onWarning);
+		} catch (error) {
+			problems.push(asProblem(error, 'watch: auto'));
+			return undefined;
+		}
+	}
+	const missing = await Promise.all(config.watch.map(async (directory, position) => {
+		const stats = await stat(directory).catch((error: unknown) => error);
+		if (stats instanceof Error || !(stats as {isDirectory(): boolean}).isDirectory()) {
+			const why = stats instanceof Error ? (stats as NodeJS.ErrnoException).code ?? errorMessage(stats) : 'not a directory';
+			return new ReloaderError('ERR_CONFIG_INVALID', `watch[${position}]: ${directory} is not a directory (${why})`, {
+				hint: 'Set `watch` to the directory `make install` writes beams into (ejabberd\'s ebin), or create it first.',
+			});
+		}
+		return undefined;
+	}));
+	const found = missing.filter(problem => problem !== undefined);
+	problems.push(...found);
+	return found.length === 0 ? config.watch : undefined;
+}
+
+/** The node's host must resolve; with `probe`, the node must not refuse us (being down is fine). */
+async function checkNode(config: ResolvedConfig, transport: Transport, context: PipelineContext, problems: ReloaderError[]): Promise<void> {
+	const host = nodeHostOf(config, transport.kind, transport.node);
+	if (host !== undefined) {
+		try {
+			await checkNodeHost(host, transport.kind === 'http' ? 'http.url' : 'node');
+		} catch (error) {
+			problems.push(asProblem(error, 'node'));
+			return;
+		}
+	}
+	if (!context.probe) {
+		return;
+	}
+	try {
+		await transport.ensureUpdaterLoaded(AbortSignal.timeout(PROBE_TIMEOUT_MS));
+	} catch (error) {
+		if (error instanceof ReloaderError && error.retryable) {
+			context.report({event: 'error', severity: 'warn', code: 'WARN_NODE_DOWN', message: `${transport.node} does not answer now (${error.message}); the new configuration waits for it like the old one would`});
+		} else if (isTimeout(error)) {
+			context.report({event: 'error', severity: 'warn', code: 'WARN_NODE_DOWN', message: `${transport.node} did not answer within ${PROBE_TIMEOUT_MS} ms; the new configuration waits for it like the old one would`});
+		} else {
+			problems.push(asProblem(error, `node ${transport.node}`));
+		}
+	}
+}
+
+function isTimeout(error: unknown): boolean {
+	return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+}
