@@ -1,7 +1,7 @@
 import {TextDecoder} from 'node:util';
 import {ReloaderError} from '../errors.ts';
-import {decodeTerm, formatTerm, isAtom, isTuple} from '../etf/index.ts';
-import type {Term} from '../etf/index.ts';
+import {decodeTerm, formatTerm, isAtom, isTuple} from '../lib/erlang-term/index.ts';
+import type {Term} from '../lib/erlang-term/index.ts';
 import {BEAM_HEADER_SIZE, checkBeamHeader, describeBytes} from './beam-header.ts';
 
 const CHUNK_HEADER_SIZE = 8;

@@ -36,21 +36,19 @@ export interface SandboxNode {
 	readonly logDir: string;
 	/** ejabberdctl and the options that aim it at this node; append a command. */
 	readonly ctlCommand: readonly string[];
-	/** Pid (and process group id) of the `ejabberdctl foreground` we spawned; changes on restart. */
+	/** Pid (and process group id) of the `ejabberdctl foreground` we spawned; changes on restart. Signal the group, never anything else. */
 	readonly pid: number;
 	readonly ports: {readonly c2s: number; readonly http: number};
 	/** The cookie the node uses: `$HOME/.erlang.cookie` of the ejabberd user. */
 	readonly cookieFile: string;
 	/** Stop the node and remove its directory; idempotent. */
 	stop(): Promise<void>;
-	/** Stop the node process, keep its directory and name (mnesia is bound to the name), start again. */
+	/**
+	 * Stop the node process, keep its directory and name (mnesia is bound to the
+	 * name), start again. Also starts a node whose process has exited or was
+	 * killed from outside.
+	 */
 	restart(): Promise<void>;
-	/** Stop the node process but keep its directory: the node is down until resume(). */
-	halt(): Promise<void>;
-	/** Kill the node's whole process group at once (SIGKILL, as a crash would), keeping its directory. */
-	crash(): Promise<void>;
-	/** Start a halted node again (same name, same directory); nothing if it runs. */
-	resume(): Promise<void>;
 }
 
 const POLL_INTERVAL_MS = 200;
@@ -149,27 +147,6 @@ class Sandbox implements SandboxNode {
 		});
 	}
 
-	halt(): Promise<void> {
-		return this.#whileAlive('halt', () => this.#stopProcess());
-	}
-
-	crash(): Promise<void> {
-		return this.#whileAlive('crash', async () => {
-			if (this.#running !== undefined) {
-				killGroup(this.#running.pid, 'SIGKILL');
-				await this.#killProcess(this.#running);
-			}
-		});
-	}
-
-	resume(): Promise<void> {
-		return this.#whileAlive('resume', async () => {
-			if (this.#running === undefined) {
-				await this.#launch();
-			}
-		});
-	}
-
 	#whileAlive(what: string, task: () => Promise<void>): Promise<void> {
 		if (this.#stopping !== undefined) {
 			return Promise.reject(new ReloaderError('ERR_SANDBOX', `Cannot ${what} sandbox node ${this.node}: stop() was already called`));
@@ -259,8 +236,11 @@ class Sandbox implements SandboxNode {
 
 	async #stopProcess(): Promise<void> {
 		if (this.#running !== undefined) {
-			// The node may already be down: then `stop` fails and the child has exited.
-			await this.#ctl(['stop']);
+			// A node stopped or killed from outside has nothing left to stop; one
+			// going down by itself makes `stop` fail, and the child exits anyway.
+			if (!(await settlesWithin(this.#running.exit, 0))) {
+				await this.#ctl(['stop']);
+			}
 			await this.#killProcess(this.#running, STOP_GRACE_MS);
 		}
 	}

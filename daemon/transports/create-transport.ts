@@ -1,8 +1,8 @@
 import type {ResolvedConfig} from '../config/schema.ts';
 import {ReloaderError} from '../errors.ts';
 import {CtlTransport} from './ctl/ctl-transport.ts';
-import {defaultCookieFiles, findReadableCookieFile} from './dist/cookie.ts';
-import {DistTransport} from './dist/dist-transport.ts';
+import {defaultCookieFiles, findReadableCookieFile} from './distribution/cookie.ts';
+import {DistTransport} from './distribution/dist-transport.ts';
 import {HttpTransport} from './http/http-transport.ts';
 import type {Transport} from './transport.ts';
 

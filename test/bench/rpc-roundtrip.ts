@@ -1,7 +1,7 @@
-import {atom} from '../../daemon/etf/index.ts';
+import {DistClient} from '../../daemon/lib/erlang-dist/index.ts';
+import {atom} from '../../daemon/lib/erlang-term/index.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
-import {RELOADER_ALLOW_LIST} from '../../daemon/transports/dist/allow-list.ts';
-import {DistClient} from '../../daemon/transports/dist/dist-client.ts';
+import {RELOADER_ALLOW_LIST, readCookie} from '../../daemon/transports/distribution/index.ts';
 import {summarize, type Summary} from './stats.ts';
 
 export interface RpcRoundTrip {
@@ -12,7 +12,7 @@ export interface RpcRoundTrip {
 
 /** Sequential `code:is_loaded(ejabberd)` calls over one dist connection. */
 export async function measureRpcRoundTrip(node: SandboxNode, calls: number): Promise<RpcRoundTrip> {
-	const client = new DistClient({node: node.node, cookieFile: node.cookieFile, connectTimeoutMs: 5000, callTimeoutMs: 5000, allow: RELOADER_ALLOW_LIST});
+	const client = new DistClient({node: node.node, cookie: async () => (await readCookie(node.cookieFile)).cookie, connectTimeoutMs: 5000, callTimeoutMs: 5000, allow: RELOADER_ALLOW_LIST});
 	try {
 		const connectStart = performance.now();
 		await client.connect();

@@ -4,13 +4,14 @@ import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import test from 'ava';
 import type {ExecutionContext} from 'ava';
-import {atom, isAtom, isTuple} from '../../daemon/etf/index.ts';
-import type {Tuple} from '../../daemon/etf/index.ts';
-import {ReloaderError} from '../../daemon/errors.ts';
+import {DistClient, DistError} from '../../daemon/lib/erlang-dist/index.ts';
+import type {DistClientOptions, DistEvent} from '../../daemon/lib/erlang-dist/index.ts';
+import {atom, isAtom, isTuple} from '../../daemon/lib/erlang-term/index.ts';
+import type {Tuple} from '../../daemon/lib/erlang-term/index.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
-import {DistClient, RELOADER_ALLOW_LIST} from '../../daemon/transports/dist/index.ts';
-import type {DistClientOptions, DistEvent} from '../../daemon/transports/dist/index.ts';
+import {RELOADER_ALLOW_LIST, readCookie} from '../../daemon/transports/distribution/index.ts';
 import {nodeCall, useSandboxNode, withSandboxNode} from '../support/ejabberd.ts';
+import {haltNode, resumeNode} from '../support/node-faults.ts';
 
 const sandbox = useSandboxNode(test);
 
@@ -24,11 +25,15 @@ const TEST_ALLOW = [
 function distClient(t: ExecutionContext, node: SandboxNode, options: Partial<DistClientOptions> = {}): {client: DistClient; events: DistEvent[]} {
 	const events: DistEvent[] = [];
 	const client = new DistClient({
-		node: node.node, cookieFile: node.cookieFile, connectTimeoutMs: 10_000, callTimeoutMs: 10_000, allow: TEST_ALLOW,
+		node: node.node, cookie: cookieReader(node.cookieFile), cookieSource: `the cookie in ${node.cookieFile}`, connectTimeoutMs: 10_000, callTimeoutMs: 10_000, allow: TEST_ALLOW,
 		onEvent: event => events.push(event), ...options,
 	});
 	t.teardown(() => client.close());
 	return {client, events};
+}
+
+function cookieReader(file: string): () => Promise<string> {
+	return async () => (await readCookie(file)).cookie;
 }
 
 async function until(condition: () => boolean, limitMs = 30_000): Promise<void> {
@@ -80,8 +85,8 @@ test.serial('many concurrent calls each get their own answer', async t => {
 test.serial('a call that times out; its late reply does not confuse the calls after it', async t => {
 	const {client} = distClient(t, sandbox());
 	await client.connect();
-	const error = await t.throwsAsync(client.call('timer', 'sleep', [500], {timeoutMs: 50}), {instanceOf: ReloaderError});
-	t.like(error, {code: 'ERR_NODE_TIMEOUT', retryable: true});
+	const error = await t.throwsAsync(client.call('timer', 'sleep', [500], {timeoutMs: 50}), {instanceOf: DistError});
+	t.like(error, {code: 'ERR_DIST_TIMEOUT', retryable: true});
 	t.is(error?.message, `timer:sleep/1 on ${sandbox().node} did not answer within 50 ms`);
 	// Keep calling until well past the moment the late `ok` arrives: every answer must be its own.
 	const outlast = client.call('timer', 'sleep', [800]);
@@ -115,23 +120,23 @@ test.serial('a wrong cookie: ERR_DIST_HANDSHAKE, not retryable, naming node and 
 	await writeFile(wrongFile, wrongCookie);
 	await chmod(wrongFile, 0o400);
 	const realCookie = (await readFile(node.cookieFile, 'latin1')).trim();
-	const {client} = distClient(t, node, {cookieFile: wrongFile});
-	const error = await t.throwsAsync(client.connect(), {instanceOf: ReloaderError});
+	const {client} = distClient(t, node, {cookie: cookieReader(wrongFile), cookieSource: `the cookie in ${wrongFile}`});
+	const error = await t.throwsAsync(client.connect(), {instanceOf: DistError});
 	t.like(error, {code: 'ERR_DIST_HANDSHAKE', retryable: false});
 	t.is(error?.message, `${node.node} closed the connection during the handshake: the cookie in ${wrongFile} does not match the node's`);
 	const seen: string[] = [];
 	for (let current: unknown = error; current instanceof Error; current = current.cause) {
-		seen.push(current.message, (current as ReloaderError).hint ?? '', current.stack ?? '');
+		seen.push(current.message, (current as DistError).hint ?? '', current.stack ?? '');
 	}
 	for (const secret of [realCookie, wrongCookie]) {
 		t.false(seen.join('\n').includes(secret));
 	}
 });
 
-test.serial('a node name not registered with EPMD: ERR_NODE_DOWN, retryable', async t => {
+test.serial('a node name not registered with EPMD: ERR_DIST_NODE_DOWN, retryable', async t => {
 	const {client} = distClient(t, sandbox(), {node: 'reloader_nobody@localhost'});
-	const error = await t.throwsAsync(client.call('erlang', 'node', []), {instanceOf: ReloaderError});
-	t.like(error, {code: 'ERR_NODE_DOWN', retryable: true});
+	const error = await t.throwsAsync(client.call('erlang', 'node', []), {instanceOf: DistError});
+	t.like(error, {code: 'ERR_DIST_NODE_DOWN', retryable: true});
 	t.regex(error?.message ?? '', /reloader_nobody@localhost is not registered with EPMD on localhost/);
 });
 
@@ -141,17 +146,17 @@ test('halting the node fails a pending call at once; after resume the next call 
 	await client.connect();
 	const before = client.peerCreation;
 	const pending = client.call('timer', 'sleep', [100_000]);
-	const halted = node.halt();
+	const halted = haltNode(node);
 	const start = performance.now();
-	const error = await t.throwsAsync(pending, {instanceOf: ReloaderError});
+	const error = await t.throwsAsync(pending, {instanceOf: DistError});
 	t.log(`pending call failed ${(performance.now() - start).toFixed(0)} ms after halt() began`);
-	t.like(error, {code: 'ERR_NODE_DOWN', retryable: true});
+	t.like(error, {code: 'ERR_DIST_NODE_DOWN', retryable: true});
 	t.true(error?.message.includes(node.node));
 	await until(() => events.some(event => event.type === 'disconnected'));
 	t.false(client.connected);
 	await halted;
-	await t.throwsAsync(client.call('erlang', 'node', []), {code: 'ERR_NODE_DOWN'});
-	await node.resume();
+	await t.throwsAsync(client.call('erlang', 'node', []), {code: 'ERR_DIST_NODE_DOWN'});
+	await resumeNode(node);
 	t.deepEqual(await client.call('erlang', 'node', []), atom(node.node));
 	t.true(client.connected);
 	t.not(client.peerCreation, before);

@@ -1,7 +1,7 @@
 import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import * as path from 'node:path';
-import {compileErlang} from '../etf/_erlang.ts';
+import {compileErlang} from '../lib/erlang-term/_erlang.ts';
 
 export async function makeTemporaryDirectory(): Promise<{directory: string; remove: () => Promise<void>}> {
 	const directory = await mkdtemp(path.join(tmpdir(), 'reloader-beam-test-'));

@@ -5,8 +5,8 @@ import type {TestFn} from 'ava';
 import {readBeamChunks, readBeamModuleName, readBeamVersion} from '../../../daemon/beam/beam-chunks.ts';
 import {readBeamFileVersion} from '../../../daemon/beam/beam-version.ts';
 import {ReloaderError} from '../../../daemon/errors.ts';
-import {atom, encodeTerm, tuple} from '../../../daemon/etf/index.ts';
-import {runErlang} from '../etf/_erlang.ts';
+import {atom, encodeTerm, tuple} from '../../../daemon/lib/erlang-term/index.ts';
+import {runErlang} from '../lib/erlang-term/_erlang.ts';
 import {compileModule, makeBeam, makeTemporaryDirectory} from './_beams.ts';
 
 interface ErlangView {

@@ -1,0 +1,197 @@
+import {connect, type Socket} from 'node:net';
+import {DistError, errorMessage} from './dist-error.ts';
+import {TICK, parseDistPayload} from './dist-message.ts';
+import type {DistMessage} from './dist-message.ts';
+import {FrameReader} from './frame-reader.ts';
+import {HandshakeExchange} from './handshake-exchange.ts';
+import type {HandshakeParams, HandshakeResult} from './handshake-exchange.ts';
+import {Ticker} from './ticker.ts';
+
+export interface ConnectionOptions extends HandshakeParams {
+	readonly host: string;
+	readonly port: number;
+	/** Aborts the opening (not an open connection): the socket is destroyed and open() rejects with the reason. */
+	readonly signal: AbortSignal;
+	readonly tickIntervalMs?: number;
+	readonly onMessage: (message: DistMessage) => void;
+	/** A message that could not be decoded and was dropped; the connection goes on. */
+	readonly onWarning: (message: string) => void;
+	/** Once, when an open connection ends, with why. */
+	readonly onClose: (reason: DistError) => void;
+}
+
+/**
+ * One distribution connection: TCP, the handshake, then ticks both ways and
+ * pass-through messages handed to onMessage. Node-down is the socket closing:
+ * reported at once through onClose.
+ */
+export class DistConnection {
+	readonly #options: ConnectionOptions;
+	readonly #socket: Socket;
+	readonly #reader: FrameReader;
+	readonly #handshake: HandshakeExchange;
+	readonly #ticker: Ticker;
+	readonly #opening: Promise<HandshakeResult>;
+	readonly #ended: Promise<void>;
+	#settleOpening: {resolve: (result: HandshakeResult) => void; reject: (error: unknown) => void} | undefined;
+	#peer: HandshakeResult | undefined;
+	#closed = false;
+
+	/** Connect and run the handshake; resolves once the node has proved it knows the cookie. */
+	static async open(options: ConnectionOptions): Promise<DistConnection> {
+		options.signal.throwIfAborted();
+		const connection = new DistConnection(options);
+		await connection.#opening;
+		return connection;
+	}
+
+	private constructor(options: ConnectionOptions) {
+		this.#options = options;
+		this.#reader = new FrameReader({headerBytes: 2, peer: options.peerName});
+		this.#handshake = new HandshakeExchange(options);
+		this.#ticker = new Ticker({
+			intervalMs: options.tickIntervalMs,
+			sendTick: () => this.#write(TICK),
+			onSilent: silentMs => this.close(new DistError('ERR_DIST_NODE_DOWN', `${options.peerName} sent nothing for ${Math.round(silentMs)} ms, not even a tick: connection dropped`, {retryable: true})),
+		});
+		this.#opening = new Promise((resolve, reject) => {
+			this.#settleOpening = {resolve, reject};
+		});
+		const onAbort = (): void => this.#fail(options.signal.reason);
+		options.signal.addEventListener('abort', onAbort, {once: true});
+		void this.#opening.then(() => options.signal.removeEventListener('abort', onAbort), () => options.signal.removeEventListener('abort', onAbort));
+		this.#socket = connect({host: options.host, port: options.port});
+		this.#socket.setNoDelay(true);
+		this.#socket.once('connect', () => this.#write(this.#handshake.start()));
+		this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+		this.#socket.on('error', error => this.#fail(error));
+		this.#ended = new Promise(resolve => this.#socket.once('close', () => {
+			this.#fail(undefined);
+			resolve();
+		}));
+	}
+
+	get peerCreation(): number | undefined {
+		return this.#peer?.peerCreation;
+	}
+
+	get peerFlags(): bigint | undefined {
+		return this.#peer?.peerFlags;
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	/** Resolves when the socket is fully closed (after close(), or when the node closed it). */
+	get ended(): Promise<void> {
+		return this.#ended;
+	}
+
+	/** Queue a whole packet (length prefix included); false when the connection is closed. */
+	send(packet: Buffer): boolean {
+		return this.#write(packet);
+	}
+
+	/** End the connection; onClose fires with `reason` unless it already fired. */
+	close(reason: DistError): void {
+		this.#fail(reason);
+	}
+
+	#write(packet: Buffer): boolean {
+		if (this.#closed) {
+			return false;
+		}
+		this.#socket.write(packet);
+		return true;
+	}
+
+	#onData(chunk: Buffer): void {
+		this.#ticker.received();
+		this.#reader.push(chunk);
+		try {
+			for (let payload = this.#reader.next(); payload !== undefined && !this.#closed; payload = this.#reader.next()) {
+				if (this.#peer === undefined) {
+					this.#onHandshakePacket(payload);
+				} else if (payload.byteLength === 0) {
+					// The node's tick: answer it, as net_kernel expects traffic both ways.
+					this.#write(TICK);
+				} else {
+					this.#onPacket(payload);
+				}
+			}
+		} catch (error) {
+			this.#fail(error);
+		}
+	}
+
+	#onHandshakePacket(payload: Buffer): void {
+		const step = this.#handshake.receive(payload);
+		if (step.send !== undefined) {
+			this.#write(step.send);
+		}
+		if (step.done !== undefined) {
+			this.#peer = step.done;
+			this.#reader.headerBytes = 4;
+			this.#ticker.start();
+			this.#settleOpening?.resolve(step.done);
+			this.#settleOpening = undefined;
+		}
+	}
+
+	#onPacket(payload: Buffer): void {
+		let message: DistMessage;
+		try {
+			message = parseDistPayload(payload, this.#options.peerName);
+		} catch (error) {
+			// The packet's bounds are known: drop this one message, keep the connection.
+			this.#options.onWarning(`Dropped a message from ${this.#options.peerName}: ${errorMessage(error)}`);
+			return;
+		}
+		this.#options.onMessage(message);
+	}
+
+	/** Every way a connection ends comes here, once: `error` undefined means the peer closed. */
+	#fail(error: unknown): void {
+		if (this.#closed) {
+			return;
+		}
+		this.#closed = true;
+		this.#ticker.stop();
+		this.#socket.destroy();
+		if (this.#settleOpening !== undefined) {
+			this.#settleOpening.reject(this.#openingError(error));
+			this.#settleOpening = undefined;
+			return;
+		}
+		this.#options.onClose(error instanceof DistError ? error : this.#closedError(error));
+	}
+
+	#openingError(error: unknown): unknown {
+		const {signal, peerName, host, port} = this.#options;
+		if (signal.aborted) {
+			return signal.reason;
+		}
+		if (error instanceof DistError) {
+			return error;
+		}
+		const code = (error as NodeJS.ErrnoException | undefined)?.code;
+		if (code === undefined || code === 'ECONNRESET' || code === 'EPIPE') {
+			return this.#handshake.closedError(error);
+		}
+		return new DistError('ERR_DIST_NODE_DOWN', `Cannot connect to ${peerName} at ${host}:${port} (${code})`, {
+			cause: error,
+			retryable: true,
+			hint: code === 'ECONNREFUSED' ? 'Nothing listens there: the node is down or restarting, or a configured port is wrong.' : 'Check the host name and the network.',
+		});
+	}
+
+	#closedError(error: unknown): DistError {
+		const how = error === undefined ? 'the node closed it' : errorMessage(error);
+		return new DistError('ERR_DIST_NODE_DOWN', `The connection to ${this.#options.peerName} ended (${how})`, {
+			cause: error,
+			retryable: true,
+			hint: 'The node stopped or restarted; the next call reconnects.',
+		});
+	}
+}

@@ -1,0 +1,171 @@
+import {dirname} from 'node:path';
+import {ReloaderError} from '../../errors.ts';
+import {atom, formatTerm, isAtom, isTuple, type Term} from '../../lib/erlang-term/index.ts';
+import type {InitReport, ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
+import {DistClient, type DistEvent} from '../../lib/erlang-dist/index.ts';
+import {toReloaderError} from './adapt-error.ts';
+import {findOldCodeHolders, loadBeamFile, type RemoteCall} from './code-operations.ts';
+import {readCookie} from './cookie.ts';
+import {RELOADER_ALLOW_LIST} from './reloader-allow-list.ts';
+import {isLoadedAnswer, readBeamLibMd5, readCharlist, readMd5, readRpcFailure, readUpdateInfo, readUpdateResult} from './read-results.ts';
+
+/** Modules whose state is asked at once (two calls each in flight). */
+export const STATE_CONCURRENCY = 16;
+
+export interface DistTransportOptions {
+	readonly node: string;
+	readonly cookieFile: string;
+	readonly port?: number | undefined;
+	readonly connectTimeoutMs: number;
+	readonly callTimeoutMs: number;
+	/** Warnings worth a log line (a cookie file readable by others). */
+	readonly onWarning?: (message: string) => void;
+}
+
+/**
+ * The node over Erlang distribution: one persistent hidden connection, each
+ * step a direct rpc (a fraction of a millisecond of transport cost), and the
+ * real result tuples back, so verification is by content.
+ */
+export class DistTransport implements Transport {
+	readonly kind = 'dist';
+	readonly node: string;
+	readonly #client: DistClient;
+	readonly #disconnectListeners = new Set<(reason: string) => void>();
+
+	constructor(options: DistTransportOptions) {
+		this.node = options.node;
+		try {
+			this.#client = new DistClient({
+				node: options.node,
+				cookie: async () => {
+					const {cookie, warnings} = await readCookie(options.cookieFile);
+					for (const message of warnings) {
+						options.onWarning?.(message);
+					}
+					return cookie;
+				},
+				cookieSource: `the cookie in ${options.cookieFile}`,
+				port: options.port,
+				connectTimeoutMs: options.connectTimeoutMs,
+				callTimeoutMs: options.callTimeoutMs,
+				allow: RELOADER_ALLOW_LIST,
+				onEvent: event => this.#onEvent(event, options.onWarning),
+			});
+		} catch (error) {
+			throw toReloaderError(error);
+		}
+	}
+
+	onDisconnect(listener: (reason: string) => void): void {
+		this.#disconnectListeners.add(listener);
+	}
+
+	#onEvent(event: DistEvent, onWarning?: (message: string) => void): void {
+		if (event.type === 'warning') {
+			onWarning?.(event.message);
+		} else if (event.type === 'disconnected') {
+			for (const listener of this.#disconnectListeners) {
+				listener(event.reason);
+			}
+		}
+	}
+
+	/** The node's incarnation as seen at the last handshake; it changes when ejabberd restarts. */
+	incarnation(): number | undefined {
+		return this.#client.peerCreation;
+	}
+
+	async ensureUpdaterLoaded(signal?: AbortSignal): Promise<InitReport> {
+		const wasLoaded = isLoadedAnswer(await this.#call('code', 'is_loaded', [atom('ejabberd_update')], signal));
+		const ensured = await this.#call('code', 'ensure_loaded', [atom('ejabberd_update')], signal);
+		if (isTuple(ensured, 2) && isAtom(ensured.elements[0], 'module')) {
+			return {method: 'code:ensure_loaded', wasLoaded};
+		}
+		// An embedded-mode node loads nothing on demand: load the file explicitly.
+		const loaded = await this.#call('code', 'load_file', [atom('ejabberd_update')], signal);
+		if (isTuple(loaded, 2) && isAtom(loaded.elements[0], 'module')) {
+			return {method: 'code:load_file (embedded code mode)', wasLoaded};
+		}
+		throw new ReloaderError('ERR_UPDATER_INIT', `Could not load ejabberd_update on ${this.node}: code:ensure_loaded gave ${formatTerm(ensured, 200)}, code:load_file gave ${formatTerm(loaded, 200)}`, {
+			hint: 'Check that ejabberd_update.beam is in the node\'s ebin and readable by the node.',
+		});
+	}
+
+	async updateInfo(signal?: AbortSignal): Promise<UpdateInfo> {
+		const term = await this.#call('ejabberd_update', 'update_info', [], signal);
+		const {modules, dir} = readUpdateInfo(term);
+		return {modules, dir, raw: formatTerm(term, 4000)};
+	}
+
+	loadBeam(location: ModuleLocation, purge: PurgeMode, signal?: AbortSignal): Promise<string | undefined> {
+		return loadBeamFile(this.#remote, location, purge, signal);
+	}
+
+	oldCodeHolders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>> {
+		return findOldCodeHolders(this.#remote, modules, signal);
+	}
+
+	readonly #remote: RemoteCall = (module, fn, args, signal) => this.#call(module, fn, args, signal);
+
+	async update(modules: readonly string[], signal?: AbortSignal): Promise<UpdateOutcome> {
+		const term = await this.#call('ejabberd_update', 'update', [modules.map(module => atom(module))], signal);
+		return {raw: formatTerm(term, 4000), result: readUpdateResult(term)};
+	}
+
+	async moduleStates(modules: readonly ModuleLocation[], signal?: AbortSignal): Promise<ReadonlyMap<string, ModuleState>> {
+		const states = new Map<string, ModuleState>();
+		// Bounded, so a burst of hundreds of modules keeps a few dozen calls in flight, not a thousand.
+		for (let start = 0; start < modules.length; start += STATE_CONCURRENCY) {
+			const chunk = modules.slice(start, start + STATE_CONCURRENCY);
+			for (const [module, state] of await Promise.all(chunk.map(async location => [location.module, await this.#moduleState(location, signal)] as const))) {
+				states.set(module, state);
+			}
+		}
+		return states;
+	}
+
+	async #moduleState({module, path}: ModuleLocation, signal?: AbortSignal): Promise<ModuleState> {
+		const [loadedAnswer, diskAnswer] = await Promise.all([
+			this.#call('code', 'is_loaded', [atom(module)], signal),
+			this.#call('beam_lib', 'md5', [path], signal),
+		]);
+		const diskMd5 = readBeamLibMd5(diskAnswer);
+		if (!isLoadedAnswer(loadedAnswer)) {
+			return {loaded: false, diskMd5};
+		}
+		const loadedMd5 = readMd5(await this.#call('erlang', 'get_module_info', [atom(module), atom('md5')], signal));
+		return {loaded: true, loadedMd5, diskMd5};
+	}
+
+	async codeDirectory(signal?: AbortSignal): Promise<string> {
+		const term = await this.#call('code', 'which', [atom('ejabberd')], signal);
+		const path = readCharlist(term);
+		if (path === undefined || !path.startsWith('/')) {
+			throw new ReloaderError('ERR_NODE_COMMAND', `code:which(ejabberd) on ${this.node} gave ${formatTerm(term, 200)}, not a path`, {
+				hint: 'Set `watch` to ejabberd\'s ebin directory explicitly.',
+			});
+		}
+		return dirname(path);
+	}
+
+	close(): Promise<void> {
+		return this.#client.close();
+	}
+
+	async #call(module: string, fn: string, args: readonly Term[], signal?: AbortSignal): Promise<Term> {
+		let result: Term;
+		try {
+			result = await this.#client.call(module, fn, args, {signal});
+		} catch (error) {
+			throw toReloaderError(error);
+		}
+		const failure = readRpcFailure(result);
+		if (failure !== undefined && !(module === 'ejabberd_update' && fn === 'update')) {
+			throw new ReloaderError('ERR_NODE_COMMAND', `${module}:${fn}/${args.length} failed on ${this.node}: ${failure}`, {
+				hint: 'See ejabberd.log on the node.',
+			});
+		}
+		return result;
+	}
+}

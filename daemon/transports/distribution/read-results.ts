@@ -1,0 +1,93 @@
+import {ReloaderError} from '../../errors.ts';
+import {Atom, formatTerm, isAtom, isTuple, Tuple, type Term} from '../../lib/erlang-term/index.ts';
+import type {UpdateResult} from '../transport.ts';
+
+/**
+ * Pure readers of what ejabberd_update and code answer over rpc. Every shape
+ * ejabberd 23.01 was seen to return is named here; anything else is an error
+ * that quotes the term.
+ */
+
+/** `{ok, Dir, UpdatedBeams, Script, LowLevelScript, Check}` → the listed modules. */
+export function readUpdateInfo(term: Term): {modules: string[]; dir: string} {
+	if (isTuple(term, 6) && isAtom(term.elements[0], 'ok') && Array.isArray(term.elements[2])) {
+		const modules = term.elements[2].map(element => {
+			if (!(element instanceof Atom)) {
+				throw unexpected('update_info', term);
+			}
+			return element.name;
+		});
+		return {modules, dir: readCharlist(term.elements[1]) ?? ''};
+	}
+	const reason = readRpcFailure(term) ?? (isTuple(term, 2) && isAtom(term.elements[0], 'error') ? formatTerm(term.elements[1] as Term) : undefined);
+	if (reason !== undefined) {
+		throw new ReloaderError('ERR_NODE_COMMAND', `ejabberd_update:update_info() failed on the node: ${reason}`, {
+			hint: 'Check that the directory of ejabberd.beam is readable by the node (see ejabberd.log).',
+		});
+	}
+	throw unexpected('update_info', term);
+}
+
+/** `{ok, Unpurged}`, `{error, R}`, `{'EXIT', R}` or an rpc exception, as a result. */
+export function readUpdateResult(term: Term): UpdateResult {
+	if (isTuple(term, 2)) {
+		const [tag, value] = term.elements as [Term, Term];
+		if (isAtom(tag, 'ok') && Array.isArray(value)) {
+			return {kind: 'ok', unpurged: value.filter((element): element is Atom => element instanceof Atom).map(element => element.name)};
+		}
+		if (isAtom(tag, 'error')) {
+			return {kind: 'error', reason: formatTerm(value, 500)};
+		}
+		if (isAtom(tag, 'EXIT')) {
+			return {kind: 'exit', reason: formatTerm(value, 500)};
+		}
+		if (isAtom(tag, 'badrpc')) {
+			const inner = isTuple(value, 2) && isAtom(value.elements[0], 'EXIT') ? value.elements[1] as Term : value;
+			return {kind: 'exit', reason: formatTerm(inner, 500)};
+		}
+	}
+	return {kind: 'error', reason: `unexpected answer ${formatTerm(term, 500)}`};
+}
+
+/** `{badrpc, R}` → R formatted; anything else → undefined. */
+export function readRpcFailure(term: Term): string | undefined {
+	if (isTuple(term, 2) && isAtom(term.elements[0], 'badrpc')) {
+		return formatTerm(term.elements[1] as Term, 500);
+	}
+	return undefined;
+}
+
+/** A charlist (STRING_EXT decodes to a JS string; a long or wide one is a list of integers). */
+export function readCharlist(term: Term | undefined): string | undefined {
+	if (typeof term === 'string') {
+		return term;
+	}
+	if (Array.isArray(term) && term.every(element => typeof element === 'number')) {
+		return String.fromCodePoint(...term);
+	}
+	return undefined;
+}
+
+/** A 16-byte binary (`module_info(md5)`, `beam_lib:md5/1`) as lowercase hex. */
+export function readMd5(term: Term | undefined): string | undefined {
+	return Buffer.isBuffer(term) && term.length === 16 ? term.toString('hex') : undefined;
+}
+
+/** `{ok, {Module, Md5}}` from `beam_lib:md5/1`. */
+export function readBeamLibMd5(term: Term): string | undefined {
+	if (isTuple(term, 2) && isAtom(term.elements[0], 'ok') && isTuple(term.elements[1], 2)) {
+		return readMd5(term.elements[1].elements[1]);
+	}
+	return undefined;
+}
+
+export function isLoadedAnswer(term: Term): boolean {
+	// code:is_loaded/1: {file, Loaded} or false.
+	return term instanceof Tuple && isAtom(term.elements[0], 'file');
+}
+
+function unexpected(what: string, term: Term): ReloaderError {
+	return new ReloaderError('ERR_NODE_COMMAND', `Unexpected answer from ejabberd_update:${what}: ${formatTerm(term, 300)}`, {
+		hint: 'This daemon is made for ejabberd 23.01; a different version may answer differently.',
+	});
+}

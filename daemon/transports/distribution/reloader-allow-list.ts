@@ -1,0 +1,27 @@
+import {remoteFunction as fn, type RemoteFunction} from '../../lib/erlang-dist/index.ts';
+
+/**
+ * Exactly what the daemon calls on the node. The cookie would allow anything;
+ * this list keeps a bug or a crafted request from turning the daemon into a
+ * remote shell.
+ */
+export const RELOADER_ALLOW_LIST: readonly RemoteFunction[] = Object.freeze([
+	fn('code', 'ensure_loaded', 1),
+	fn('code', 'is_loaded', 1),
+	fn('code', 'which', 1),
+	fn('code', 'load_file', 1),
+	fn('code', 'get_mode', 0),
+	fn('filename', 'dirname', 1),
+	fn('ejabberd_update', 'update_info', 0),
+	fn('ejabberd_update', 'update', 1),
+	fn('beam_lib', 'md5', 1),
+	fn('erlang', 'get_module_info', 2),
+	fn('erlang', 'system_info', 1),
+	// For verifying purges (a later feature).
+	fn('code', 'soft_purge', 1),
+	fn('code', 'purge', 1),
+	fn('code', 'load_abs', 1),
+	fn('erlang', 'check_old_code', 1),
+	fn('erlang', 'check_process_code', 2),
+	fn('erlang', 'processes', 0),
+]);
