@@ -225,7 +225,8 @@ class ReloaderService implements Service {
 			}
 			const {transport, directories} = this.#requirePipeline();
 			this.records.publish({event: 'reload', outcome: 'applied', node: transport.node, transport: transport.kind, directories, debounceMs: next.debounceMs, maxWaitMs: next.maxWaitMs});
-			await this.#catchUp(before);
+			// Through the queue like any batch, and not awaited: with the node down it waits for the node, and requests must not wait for that.
+			this.#catchUp(before);
 		} finally {
 			this.#swapping = undefined;
 			swapped();
@@ -266,7 +267,7 @@ class ReloaderService implements Service {
 	}
 
 	/** Beams whose version changed between the old pipeline's last look and the new one's first: update them, nothing is lost. */
-	async #catchUp(before: BeamIndex): Promise<void> {
+	#catchUp(before: BeamIndex): void {
 		const {daemon} = this.#requirePipeline();
 		const after = daemon.index;
 		const changed = after.modules().filter(module => {
@@ -274,7 +275,7 @@ class ReloaderService implements Service {
 			return vsn !== undefined && before.get(module)?.vsn !== vsn;
 		});
 		if (changed.length > 0) {
-			await daemon.update(changed, 'watch').catch(() => {
+			daemon.update(changed, 'watch').catch(() => {
 				// Reported through the bus like any batch failure.
 			});
 		}
