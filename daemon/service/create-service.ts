@@ -275,7 +275,7 @@ class ReloaderService implements Service {
 			return vsn !== undefined && before.get(module)?.vsn !== vsn;
 		});
 		if (changed.length > 0) {
-			daemon.update(changed, 'watch').catch(() => {
+			Promise.resolve().then(async () => daemon.update(changed, 'watch')).catch(() => {
 				// Reported through the bus like any batch failure.
 			});
 		}

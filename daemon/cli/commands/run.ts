@@ -1,4 +1,5 @@
 import type {ResolvedConfig} from '../../config/schema.ts';
+import {problemRecord} from '../../records.ts';
 import {createService, type Service} from '../../service/create-service.ts';
 import {readVersion} from '../read-version.ts';
 
@@ -34,10 +35,13 @@ export function waitForStopSignal(): Promise<string> {
 export async function runCommand(config: ResolvedConfig, reloadConfig: () => Promise<ResolvedConfig>): Promise<number> {
 	const service = await startService(config);
 	const onHangup = () => {
-		void reloadConfig().then(
+		reloadConfig().then(
 			async next => service.reload(next),
 			async (error: unknown) => service.reload(error instanceof Error ? error : new Error(String(error))),
-		);
+		).catch((error: unknown) => {
+			// reload() refuses rather than throws; anything else is a bug, and must still not end the process.
+			service.records.publish(problemRecord(error, 'error', 'SIGHUP: the reload failed unexpectedly, the running configuration is kept'));
+		});
 	};
 	process.on('SIGHUP', onHangup);
 	const reason = await waitForStopSignal();
