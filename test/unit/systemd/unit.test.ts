@@ -8,6 +8,7 @@ import {CLI} from '../../support/cli.ts';
 
 const UNIT_NAME = 'ejabberd-reloader.service';
 const UNIT = fileURLToPath(new URL(`../../../config/${UNIT_NAME}`, import.meta.url));
+const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 const SYSTEMD_ANALYZE = '/usr/bin/systemd-analyze';
 
 /** Section → key → every value given (a key may repeat); comments and blank lines dropped. */
@@ -50,7 +51,7 @@ function run(command: string, args: readonly string[]): Promise<{code: number; o
 test('systemd-analyze verify finds nothing wrong with the unit', async t => {
 	const dir = await mkdtemp(join(tmpdir(), 'reloader-unit-'));
 	t.teardown(() => rm(dir, {recursive: true, force: true}));
-	// verify insists that ExecStart's program exists; /usr/bin/ejabberd-reloader
+	// verify insists that ExecStart's program exists; /usr/local/bin/ejabberd-reloader
 	// is not installed here, so the copy runs the built CLI with this node.
 	const text = await readFile(UNIT, 'utf8');
 	const copy = join(dir, UNIT_NAME);
@@ -79,7 +80,8 @@ test('the unit runs the daemon as ejabberd, restarts it on failure and hardens i
 		['Service', 'Type', 'simple'],
 		['Service', 'User', 'ejabberd'],
 		['Service', 'Group', 'ejabberd'],
-		['Service', 'ExecStart', '/usr/bin/ejabberd-reloader run --config /etc/ejabberd-reloader/config.yml'],
+		['Service', 'ExecStart', '/usr/local/bin/ejabberd-reloader run --config /etc/ejabberd-reloader/config.yml'],
+		['Service', 'ExecReload', '/bin/kill -HUP $MAINPID'],
 		['Service', 'Environment', 'NODE_ENV=production'],
 		['Service', 'Restart', 'on-failure'],
 		['Service', 'RestartSec', '2'],
@@ -110,4 +112,23 @@ test('the unit runs the daemon as ejabberd, restarts it on failure and hardens i
 	t.is(value('Service', 'IPAddressDeny'), undefined);
 	// Stopping must outlast the daemon's default shutdownGraceMs of 30 s.
 	t.true(Number(value('Service', 'TimeoutStopSec')) > 30);
+});
+
+test('systemctl reload sends SIGHUP to the daemon, which re-reads its config', async t => {
+	const unit = parseUnit(await readFile(UNIT, 'utf8'));
+	const reload = unit.get('Service')?.get('ExecReload');
+	t.deepEqual(reload, ['/bin/kill -HUP $MAINPID'], 'exactly one ExecReload, signalling the main process');
+});
+
+test('ExecStart runs the command where the README says `npm install -g` puts it', async t => {
+	const unit = parseUnit(await readFile(UNIT, 'utf8'));
+	const program = unit.get('Service')?.get('ExecStart')?.at(-1)?.split(/\s+/)[0];
+	const readme = await readFile(README, 'utf8');
+	const documented = /The unit runs `([^`]+)`/.exec(readme)?.[1];
+	t.not(documented, undefined, 'README.md says "The unit runs `<path>`" in its service section');
+	t.is(program, documented);
+	// The install section names the same path, and how to adjust when npm's prefix differs.
+	const install = readme.slice(readme.indexOf('## Install'), readme.indexOf('\n## ', readme.indexOf('## Install') + 1));
+	t.true(install.includes(`\`${program ?? ''}\``), `the README's Install section names ${program ?? '(none)'}`);
+	t.true(install.includes('npm prefix -g'), 'the README\'s Install section says how to check npm\'s prefix');
 });
