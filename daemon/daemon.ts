@@ -1,10 +1,10 @@
 import {setMaxListeners} from 'node:events';
 import PQueue from 'p-queue';
 import type {PipelineStatus} from './api/api-daemon.ts';
-import {inspectBeamFile} from './beam/beam-file.ts';
 import type {Batch, BeamChange} from './batcher/batch.ts';
 import {Batcher, counter} from './batcher/batcher.ts';
-import {systemClock} from './batcher/clock.ts';
+import {systemClock, type Clock, type TimerHandle} from './batcher/clock.ts';
+import {readBeamSnapshot, type BeamReader} from './beam/beam-snapshot.ts';
 import type {ResolvedConfig} from './config/schema.ts';
 import {ReloaderError, isRetryable} from './errors.ts';
 import type {BeamIndex} from './modules/beam-index.ts';
@@ -16,7 +16,7 @@ import type {BatchRecord, Trigger} from './reloader/batch-record.ts';
 import {Reloader, type ReloadRequest} from './reloader/reloader.ts';
 import type {Transport, UpdateInfo} from './transports/transport.ts';
 import {BeamSettler} from './watcher/beam-settler.ts';
-import {BeamWatcher} from './watcher/beam-watcher.ts';
+import {BeamWatcher, type BeamWatcherOptions} from './watcher/beam-watcher.ts';
 
 export interface DaemonOptions {
 	readonly config: ResolvedConfig;
@@ -27,6 +27,20 @@ export interface DaemonOptions {
 	readonly report: (record: DaemonRecord) => void;
 	/** How long close() lets a running batch finish. */
 	readonly graceMs?: number;
+	/** Gives each batch its id; share one counter across config reloads so ids never repeat. Default: 1, 2, 3... */
+	readonly nextId?: () => number;
+	/** Time for every timer of the pipeline (settle re-checks, batching, purge retries, node backoff). Default: the system clock. */
+	readonly clock?: Clock;
+	/** Reads a beam once into a snapshot (the settle step and beams asked for by name). Default: readBeamSnapshot. */
+	readonly readBeam?: BeamReader;
+	/** What reports beam writes. Default: a BeamWatcher (chokidar) on `directories`. */
+	readonly createWatcher?: (options: BeamWatcherOptions) => WatchSource;
+}
+
+/** What the daemon needs of a watcher: report writes once ready, and stop. */
+export interface WatchSource {
+	ready(): Promise<void>;
+	close(): Promise<void>;
 }
 
 /**
@@ -41,13 +55,14 @@ export class Daemon {
 	readonly #session: NodeSession;
 	readonly #reloader: Reloader;
 	readonly #queue = new PQueue({concurrency: 1});
-	readonly #nextId = counter();
+	readonly #nextId: () => number;
+	readonly #clock: Clock;
 	readonly #batcher: Batcher;
 	readonly #settler: BeamSettler;
 	readonly #abort = new AbortController();
-	#watcher: BeamWatcher | undefined;
+	#watcher: WatchSource | undefined;
 	#waitingForNode = false;
-	readonly #retryTimers = new Set<NodeJS.Timeout>();
+	readonly #retryTimers = new Set<TimerHandle>();
 	#closing: Promise<void> | undefined;
 
 	constructor(options: DaemonOptions) {
@@ -55,22 +70,24 @@ export class Daemon {
 		// Every call in flight listens to this signal; a batch keeps a few dozen in flight (dist's STATE_CONCURRENCY).
 		setMaxListeners(100, this.#abort.signal);
 		const {config, transport, index, report} = options;
+		this.#nextId = options.nextId ?? counter();
+		this.#clock = options.clock ?? systemClock;
+		const readBeam = options.readBeam ?? (async (path: string) => readBeamSnapshot(path));
 		this.#session = new NodeSession(transport, report);
-		this.#reloader = new Reloader(transport, index, {purge: config.purge, loadNew: config.loadNew});
+		this.#reloader = new Reloader(transport, index, {purge: config.purge, loadNew: config.loadNew, readBeam});
 		this.#batcher = new Batcher({
 			debounceMs: config.debounceMs,
 			maxWaitMs: config.maxWaitMs,
-			clock: systemClock,
+			clock: this.#clock,
 			nextId: this.#nextId,
 			onBatch: batch => this.#enqueueBatch(batch),
 		});
+		// The index is not written here: only batches, in queue order, note what a beam became.
 		this.#settler = new BeamSettler({
 			incompleteTimeoutMs: config.incompleteTimeoutMs,
-			inspect: inspectBeamFile,
-			onSettled: beam => {
-				index.notePath(beam.module, beam.path);
-				this.#batcher.add(beam);
-			},
+			read: readBeam,
+			clock: this.#clock,
+			onSettled: beam => this.#batcher.add(beam),
 			onProblem: problem => report(problemRecord(problem.error, 'warn', undefined, problem)),
 		});
 	}
@@ -93,7 +110,8 @@ export class Daemon {
 			this.#nodeDown(error);
 		}
 		const {directories, index, report} = this.#options;
-		this.#watcher = new BeamWatcher({
+		const createWatcher = this.#options.createWatcher ?? (options => new BeamWatcher(options));
+		this.#watcher = createWatcher({
 			directories,
 			onBeamWritten: path => this.#settler.check(path),
 			onDirectory: event => report({event: 'directory', ...event}),
@@ -116,7 +134,7 @@ export class Daemon {
 	 * reaches the node (throws ERR_MODULE_NAME / ERR_MODULE_UNKNOWN).
 	 */
 	update(names: unknown, trigger: Trigger): Promise<BatchRecord> {
-		const now = Date.now();
+		const now = this.#clock.now();
 		const changes = resolveRequestedModules(names, this.#options.index).map(({module, path}) => ({module, path, at: now}));
 		return this.#run({id: this.#nextId(), trigger, changes, firstChangeAt: now});
 	}
@@ -156,15 +174,21 @@ export class Daemon {
 		this.#options.report({event: 'stop', reason});
 		await this.#watcher?.close();
 		for (const timer of this.#retryTimers) {
-			clearTimeout(timer);
+			this.#clock.clearTimer(timer);
 		}
 		this.#settler.close();
 		this.#batcher.close();
 		const graceMs = this.#options.graceMs ?? 30_000;
+		let graceTimer: TimerHandle | undefined;
 		const drained = await Promise.race([
 			this.#queue.onIdle().then(() => true),
-			new Promise<false>(resolve => setTimeout(resolve, graceMs, false).unref()),
+			new Promise<false>(resolve => {
+				graceTimer = this.#clock.setTimer(() => resolve(false), graceMs);
+			}),
 		]);
+		if (graceTimer !== undefined) {
+			this.#clock.clearTimer(graceTimer);
+		}
 		// Batches still queued are rejected (not dropped silently): their callers, an API request say, get an answer.
 		this.#abort.abort(new ReloaderError('ERR_NODE_DOWN', `The daemon stopped (${reason}) before this batch could run`, {
 			retryable: true,
@@ -218,11 +242,10 @@ export class Daemon {
 		if (changes.length === 0) {
 			return;
 		}
-		const timer = setTimeout(() => {
+		const timer = this.#clock.setTimer(() => {
 			this.#retryTimers.delete(timer);
 			this.#handBack(changes);
 		}, this.#options.config.purgeRetryMs);
-		timer.unref();
 		this.#retryTimers.add(timer);
 	}
 
@@ -250,7 +273,7 @@ export class Daemon {
 
 	async #waitForNode(firstError: unknown): Promise<void> {
 		const {report, transport} = this.#options;
-		if (await waitForNode({node: transport.node, session: this.#session, report, signal: this.#abort.signal}, firstError)) {
+		if (await waitForNode({node: transport.node, session: this.#session, report, signal: this.#abort.signal, clock: this.#options.clock}, firstError)) {
 			this.#queue.start();
 		}
 	}

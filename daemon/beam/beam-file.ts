@@ -1,52 +1,6 @@
-import {open} from 'node:fs/promises';
-import type {FileHandle} from 'node:fs/promises';
 import {ReloaderError} from '../errors.ts';
-import {BEAM_HEADER_SIZE, checkBeamHeader} from './beam-header.ts';
-import type {BeamHeaderCheck} from './beam-header.ts';
 
-export type BeamInspection =
-	| {readonly state: 'missing'}
-	| (BeamHeaderCheck & {readonly size: number; readonly mtimeMs: number});
-
-/**
- * Read a beam's header and size through one file descriptor, so both describe
- * the same file even when `make install` replaces it meanwhile.
- */
-export async function inspectBeamFile(path: string): Promise<BeamInspection> {
-	let handle: FileHandle;
-	try {
-		handle = await open(path, 'r');
-	} catch (error) {
-		if (errnoOf(error) === 'ENOENT') {
-			return {state: 'missing'};
-		}
-		throw unreadable(path, error);
-	}
-	try {
-		const header = await readHeader(handle);
-		// After the read: a file still growing then shows at least the bytes read.
-		const stats = await handle.stat();
-		return {...checkBeamHeader(header, stats.size), size: stats.size, mtimeMs: stats.mtimeMs};
-	} catch (error) {
-		throw unreadable(path, error);
-	} finally {
-		await handle.close().catch(() => undefined);
-	}
-}
-
-async function readHeader(handle: FileHandle): Promise<Buffer> {
-	const header = Buffer.alloc(BEAM_HEADER_SIZE);
-	let filled = 0;
-	while (filled < BEAM_HEADER_SIZE) {
-		const {bytesRead} = await handle.read(header, filled, BEAM_HEADER_SIZE - filled, filled);
-		if (bytesRead === 0) {
-			break;
-		}
-		filled += bytesRead;
-	}
-	return header.subarray(0, filled);
-}
-
+/** Why a beam file could not be read, for the settle step's single read. */
 export function errnoOf(error: unknown): string | undefined {
 	if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
 		return error.code;

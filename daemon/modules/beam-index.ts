@@ -12,6 +12,8 @@ export interface BeamEntry {
  * What the daemon knows of the beams in its watched directories: where each
  * module's beam is, and the version it had when last read. The version is what
  * tells an identical rebuild (`unchanged`) from a real change on every transport.
+ * Written by the initial scan, then only as batches are classified (the version
+ * each module's batch checked): one writer, in queue order.
  */
 export class BeamIndex {
 	readonly #entries = new Map<string, BeamEntry>();

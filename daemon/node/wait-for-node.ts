@@ -1,3 +1,4 @@
+import {systemClock, type Clock} from '../batcher/clock.ts';
 import {errorMessage, isRetryable} from '../errors.ts';
 import {problemRecord, type DaemonRecord} from '../records.ts';
 import {backoffDelay} from './backoff.ts';
@@ -8,6 +9,8 @@ export interface WaitForNodeOptions {
 	readonly session: NodeSession;
 	readonly report: (record: DaemonRecord) => void;
 	readonly signal: AbortSignal;
+	/** Times the backoff. Default: the system clock, holding the process open while it waits (nothing else may). */
+	readonly clock?: Clock;
 }
 
 /**
@@ -21,7 +24,7 @@ export async function waitForNode(options: WaitForNodeOptions, firstError: unkno
 	for (let attempt = 0; !signal.aborted; attempt++) {
 		const retryInMs = backoffDelay(attempt);
 		report({event: 'node', node, state: 'down', reason: errorMessage(error), retryInMs});
-		await sleep(retryInMs, signal);
+		await sleep(retryInMs, signal, options.clock ?? keepAliveClock);
 		if (signal.aborted) {
 			break;
 		}
@@ -39,12 +42,21 @@ export async function waitForNode(options: WaitForNodeOptions, firstError: unkno
 	return false;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+const keepAliveClock: Clock = {
+	...systemClock,
+	setTimer: (callback, delayMs) => ({id: setTimeout(callback, delayMs)}),
+};
+
+function sleep(ms: number, signal: AbortSignal, clock: Clock): Promise<void> {
 	return new Promise(resolve => {
-		const timer = setTimeout(resolve, ms);
-		signal.addEventListener('abort', () => {
-			clearTimeout(timer);
+		const onAbort = () => {
+			clock.clearTimer(timer);
 			resolve();
-		}, {once: true});
+		};
+		const timer = clock.setTimer(() => {
+			signal.removeEventListener('abort', onAbort);
+			resolve();
+		}, ms);
+		signal.addEventListener('abort', onAbort, {once: true});
 	});
 }

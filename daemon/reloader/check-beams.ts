@@ -1,10 +1,10 @@
-import {readBeamFileVersion} from '../beam/beam-version.ts';
-import {ReloaderError, errorMessage} from '../errors.ts';
-import type {ModuleLocation} from '../transports/transport.ts';
+import type {BeamChange} from '../batcher/batch.ts';
+import type {BeamRead, BeamReader, BeamSnapshot} from '../beam/beam-snapshot.ts';
+import {errorMessage} from '../errors.ts';
 
 export interface BeamCheck {
-	/** Complete beams, with the version read from each. */
-	readonly versions: ReadonlyMap<string, {readonly path: string; readonly vsn: string | undefined}>;
+	/** Complete beams, by module: the snapshot each was checked from. */
+	readonly versions: ReadonlyMap<string, BeamSnapshot>;
 	/** Half-written right now: handed back to the watcher, they come again once complete. */
 	readonly deferred: ReadonlySet<string>;
 	/** Not usable: unreadable, vanished, not a beam, or holding another module. */
@@ -13,31 +13,50 @@ export interface BeamCheck {
 	readonly unchecked: ReadonlySet<string>;
 }
 
-/** Read each beam whole right before the node sees it: a half-written beam is never handed on. */
-export async function checkBeams(changes: readonly ModuleLocation[]): Promise<BeamCheck> {
-	const versions = new Map<string, {path: string; vsn: string | undefined}>();
+/**
+ * The beams of a batch, each from its snapshot: the settle step already read
+ * the file once, and it is never read again. Only a change nobody has read yet
+ * (asked for by name, or listed by update_info for `all`) is read, once.
+ */
+export async function checkBeams(changes: readonly Pick<BeamChange, 'module' | 'path' | 'snapshot'>[], read: BeamReader): Promise<BeamCheck> {
+	const reads = await Promise.all(changes.map(async ({module, path, snapshot}): Promise<[string, string, BeamRead | Error | undefined]> => {
+		if (snapshot !== undefined) {
+			return [module, path, {state: 'complete', snapshot, fingerprint: ''}];
+		}
+		if (path === '') {
+			return [module, path, undefined];
+		}
+		try {
+			return [module, path, await read(path)];
+		} catch (error) {
+			return [module, path, error instanceof Error ? error : new Error(String(error))];
+		}
+	}));
+	return judgeReads(reads);
+}
+
+/** Pure: sort each module's read into exactly one of the check's sets. */
+export function judgeReads(reads: readonly (readonly [module: string, path: string, read: BeamRead | Error | undefined])[]): BeamCheck {
+	const versions = new Map<string, BeamSnapshot>();
 	const deferred = new Set<string>();
 	const rejected = new Map<string, string>();
 	const unchecked = new Set<string>();
-	await Promise.all(changes.map(async ({module, path}) => {
-		if (path === '') {
+	for (const [module, path, read] of reads) {
+		if (read === undefined) {
 			unchecked.add(module);
-			return;
+		} else if (read instanceof Error) {
+			rejected.set(module, errorMessage(read));
+		} else if (read.state === 'incomplete') {
+			deferred.add(module);
+		} else if (read.state === 'missing') {
+			rejected.set(module, `${path} vanished before it could be read`);
+		} else if (read.state === 'invalid') {
+			rejected.set(module, `${path} is not a usable beam: ${read.reason}`);
+		} else if (read.snapshot.module === module) {
+			versions.set(module, read.snapshot);
+		} else {
+			rejected.set(module, `${path} holds module ${read.snapshot.module}, not ${module}: rename the file or fix its -module attribute`);
 		}
-		try {
-			const beam = await readBeamFileVersion(path);
-			if (beam.module === module) {
-				versions.set(module, {path, vsn: beam.vsn});
-			} else {
-				rejected.set(module, `${path} holds module ${beam.module}, not ${module}: rename the file or fix its -module attribute`);
-			}
-		} catch (error) {
-			if (error instanceof ReloaderError && error.code === 'ERR_BEAM_INCOMPLETE') {
-				deferred.add(module);
-			} else {
-				rejected.set(module, errorMessage(error));
-			}
-		}
-	}));
+	}
 	return {versions, deferred, rejected, unchecked};
 }

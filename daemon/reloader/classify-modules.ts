@@ -26,6 +26,13 @@ export interface ClassificationInput {
 	/** Held back because processes run their old code (`purge: soft`). */
 	readonly heldBack: ReadonlySet<string>;
 	readonly verification: Verification;
+	/**
+	 * The code MD5 of the snapshot each module was checked from. The node reads
+	 * the file itself when it updates, so after an update it must run exactly
+	 * this code (verified by content); other code means the file changed after
+	 * the snapshot: the module is re-checked (deferred), never reported updated.
+	 */
+	readonly expectedMd5?: ReadonlyMap<string, string>;
 	/** Modules whose beam holds the same version as the one seen before (for `list`). */
 	readonly sameVersionAsBefore: ReadonlySet<string>;
 }
@@ -47,8 +54,10 @@ export function classifyModules(input: ClassificationInput): ModuleClassificatio
 		} else if (input.outOfReach.has(module)) {
 			result.outOfReach.push(module);
 		} else if (input.attempted.has(module)) {
-			const failure = input.updateErrors.get(module) ?? verifyUpdated(module, input.verification);
-			if (failure === undefined) {
+			const failure = input.updateErrors.get(module) ?? verifyUpdated(module, input.verification, input.expectedMd5?.get(module));
+			if (failure === SUPERSEDED) {
+				result.deferred.push(module);
+			} else if (failure === undefined) {
 				result.updated.push(module);
 			} else {
 				result.failed.push({module, reason: failure});
@@ -65,7 +74,10 @@ export function classifyModules(input: ClassificationInput): ModuleClassificatio
 	return result;
 }
 
-function verifyUpdated(module: string, verification: Verification): string | undefined {
+/** The node runs other code than the snapshot's because the file changed after the snapshot: a newer write is on its way. */
+const SUPERSEDED = Symbol('superseded');
+
+function verifyUpdated(module: string, verification: Verification, expectedMd5: string | undefined): string | typeof SUPERSEDED | undefined {
 	if (verification.kind === 'list') {
 		return verification.listedAfter.has(module)
 			? 'still differs from its beam after update: the node did not load the new code (see ejabberd.log)'
@@ -74,6 +86,14 @@ function verifyUpdated(module: string, verification: Verification): string | und
 	const state = verification.after.get(module);
 	if (state?.loaded !== true) {
 		return 'not loaded after update: the node purged it and did not load the new code (see ejabberd.log)';
+	}
+	if (expectedMd5 !== undefined && state.loadedMd5 !== expectedMd5) {
+		return state.diskMd5 === expectedMd5
+			? `after update the loaded code (md5 ${state.loadedMd5 ?? 'unknown'}) is not the beam's (md5 ${expectedMd5}): the node did not load the new code (see ejabberd.log)`
+			: SUPERSEDED;
+	}
+	if (expectedMd5 !== undefined) {
+		return undefined;
 	}
 	if (state.loadedMd5 === undefined || state.loadedMd5 !== state.diskMd5) {
 		return `after update the loaded code (md5 ${state.loadedMd5 ?? 'unknown'}) differs from the beam on disk (md5 ${state.diskMd5 ?? 'unreadable'})`;

@@ -1,6 +1,7 @@
 import {dirname, join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import type {BeamChange} from '../batcher/batch.ts';
+import {readBeamSnapshot, type BeamReader} from '../beam/beam-snapshot.ts';
 import type {BeamIndex} from '../modules/beam-index.ts';
 import type {ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo} from '../transports/transport.ts';
 import type {BatchRecord, ModuleHolders, Trigger} from './batch-record.ts';
@@ -22,6 +23,8 @@ export interface ReloaderOptions {
 	readonly purge: PurgeMode;
 	/** Load changed modules the node never loaded (needs a transport that can load beams). */
 	readonly loadNew: boolean;
+	/** Reads a beam no one has read yet (asked for by name, or listed for `all`); settled beams come with their snapshot. Default: readBeamSnapshot. */
+	readonly readBeam?: BeamReader;
 }
 
 /**
@@ -49,12 +52,13 @@ export class Reloader {
 
 		// A batch's beams are checked before update_info reads them; for `all`, the
 		// listed modules are only known afterwards.
-		let check = request.changes === undefined ? undefined : await checkBeams(request.changes);
+		const read = this.#options.readBeam ?? (async (path: string) => readBeamSnapshot(path));
+		let check = request.changes === undefined ? undefined : await checkBeams(request.changes, read);
 		const infoStart = performance.now();
 		const before = await transport.updateInfo(signal);
 		const updateInfoMs = performance.now() - infoStart;
 		const changes = request.changes ?? this.#locate(before);
-		check ??= await checkBeams(changes);
+		check ??= await checkBeams(changes, read);
 		const ready = changes.filter(({module}) => check.versions.has(module) || check.unchecked.has(module));
 		const statesBefore = ready.length > 0 ? await transport.moduleStates?.(ready.filter(({path}) => path !== ''), signal) : undefined;
 		const plan = this.#plan(ready, before, statesBefore, check);
@@ -82,6 +86,7 @@ export class Reloader {
 			outOfReach: plan.outOfReach,
 			heldBack,
 			verification,
+			expectedMd5: new Map([...check.versions].map(([module, snapshot]) => [module, snapshot.codeMd5])),
 			sameVersionAsBefore: this.#sameVersionAsBefore(check),
 		});
 		for (const module of [...classes.updated, ...classes.unchanged, ...classes.notLoaded]) {

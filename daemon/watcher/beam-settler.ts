@@ -1,13 +1,11 @@
-import type {BeamInspection} from '../beam/beam-file.ts';
+import type {BeamChange} from '../batcher/batch.ts';
+import {systemClock, type Clock, type TimerHandle} from '../batcher/clock.ts';
+import {readBeamSnapshot, type BeamRead, type BeamReader} from '../beam/beam-snapshot.ts';
 import {ReloaderError} from '../errors.ts';
 import {moduleOfBeamPath} from '../modules/module-name.ts';
-import {fingerprintBeamFile} from './beam-fingerprint.ts';
 
-export interface SettledBeam {
-	readonly module: string;
-	readonly path: string;
-	readonly at: number;
-}
+/** A beam handed on: its path's module, when it settled, and the snapshot of its one read. */
+export type SettledBeam = BeamChange;
 
 export interface BeamProblem {
 	readonly module: string | undefined;
@@ -18,17 +16,17 @@ export interface BeamProblem {
 export interface BeamSettlerOptions {
 	/** How long a beam may stay half-written (or unreadable as a beam) before it is reported and skipped. */
 	readonly incompleteTimeoutMs: number;
-	readonly inspect: (path: string) => Promise<BeamInspection>;
 	readonly onSettled: (beam: SettledBeam) => void;
 	readonly onProblem: (problem: BeamProblem) => void;
-	readonly now?: () => number;
 	/**
-	 * What a file is, so that a second event for the same file (a `chmod`
-	 * after the write, a re-check, a directory scan after a reinstall) neither
-	 * hands it on nor reports it twice; undefined when the file is gone.
-	 * Default: size, mtime and MD5 of the content (`fingerprintBeamFile`).
+	 * Reads a path once (one open, one read) and judges it. Its fingerprint
+	 * (size, mtime, MD5 of the content) is what makes a second event for the
+	 * same file (a `chmod` after the write, a re-check, a directory scan after a
+	 * reinstall) neither hand it on nor report it twice. Default: readBeamSnapshot.
 	 */
-	readonly fingerprint?: (path: string) => Promise<string | undefined>;
+	readonly read?: BeamReader;
+	/** Re-check timers and settle times. Default: the system clock. */
+	readonly clock?: Clock;
 }
 
 /** First re-check of a half-written beam; each next one waits twice as long. */
@@ -36,7 +34,7 @@ const FIRST_RECHECK_MS = 20;
 
 interface PathState {
 	generation: number;
-	timer: NodeJS.Timeout | undefined;
+	timer: TimerHandle | undefined;
 	/** When this path was first seen incomplete in its current run of writes. */
 	unsettledSince: number | undefined;
 }
@@ -44,7 +42,7 @@ interface PathState {
 /**
  * The beam check between the watcher and the batcher: a path is handed on only
  * once its BEAM container is complete (`FOR1`, length, `BEAM`, and exactly that
- * many bytes). A write in progress is checked again with a short backoff, since
+ * many bytes), as one immutable snapshot from one read of the file. A write in progress is checked again with a short backoff, since
  * the watcher's last event of a burst may arrive before the last write; a beam
  * that stays incomplete or is no beam at all is reported once and skipped.
  * One write often brings several events (`install` chmods after writing, the
@@ -54,8 +52,8 @@ interface PathState {
  */
 export class BeamSettler {
 	readonly #options: BeamSettlerOptions;
-	readonly #now: () => number;
-	readonly #fingerprint: (path: string) => Promise<string | undefined>;
+	readonly #clock: Clock;
+	readonly #read: BeamReader;
 	readonly #paths = new Map<string, PathState>();
 	/** What each path last came to: settled or reported, with the file's fingerprint. */
 	readonly #outcomes = new Map<string, string>();
@@ -63,8 +61,8 @@ export class BeamSettler {
 
 	constructor(options: BeamSettlerOptions) {
 		this.#options = options;
-		this.#now = options.now ?? Date.now;
-		this.#fingerprint = options.fingerprint ?? fingerprintBeamFile;
+		this.#clock = options.clock ?? systemClock;
+		this.#read = options.read ?? (async path => readBeamSnapshot(path));
 	}
 
 	/** Number of beams being waited on. */
@@ -80,8 +78,7 @@ export class BeamSettler {
 		const state = this.#paths.get(path) ?? {generation: 0, timer: undefined, unsettledSince: undefined};
 		this.#paths.set(path, state);
 		state.generation++;
-		clearTimeout(state.timer);
-		state.timer = undefined;
+		this.#cancelTimer(state);
 		void this.#inspect(path, state, state.generation, FIRST_RECHECK_MS);
 	}
 
@@ -99,16 +96,17 @@ export class BeamSettler {
 	close(): void {
 		this.#closed = true;
 		for (const state of this.#paths.values()) {
-			clearTimeout(state.timer);
+			this.#cancelTimer(state);
 		}
 		this.#paths.clear();
 		this.#outcomes.clear();
 	}
 
+	/** One read of the path; a complete beam is handed on, a half-written one read again with a backoff. */
 	async #inspect(path: string, state: PathState, generation: number, nextDelayMs: number): Promise<void> {
-		let inspection: BeamInspection;
+		let read: BeamRead;
 		try {
-			inspection = await this.#options.inspect(path);
+			read = await this.#read(path);
 		} catch (error) {
 			if (this.#isCurrent(path, state, generation)) {
 				this.#finish(path);
@@ -121,63 +119,32 @@ export class BeamSettler {
 			return;
 		}
 		const module = moduleOfBeamPath(path);
-		if (inspection.state === 'complete' && module !== undefined) {
-			await this.#settle(path, state, generation, module);
-			return;
-		}
-		if (inspection.state === 'missing') {
+		if (read.state === 'missing') {
 			this.#finish(path);
 			this.#report(path, 'vanished', vanished(path));
 			return;
 		}
-		const now = this.#now();
+		if (read.state === 'complete' && module !== undefined) {
+			this.#finish(path);
+			if (!this.#isRepeat(path, `settled:${read.fingerprint}`)) {
+				this.#options.onSettled(Object.freeze({module, path, at: this.#clock.now(), snapshot: read.snapshot}));
+			}
+			return;
+		}
+		const now = this.#clock.now();
 		state.unsettledSince ??= now;
 		const deadline = state.unsettledSince + this.#options.incompleteTimeoutMs;
 		if (now >= deadline) {
-			await this.#giveUp(path, state, generation, describeUnsettled(path, inspection, this.#options.incompleteTimeoutMs));
+			// Reported with this read's fingerprint: the very same bytes are not reported twice.
+			this.#finish(path);
+			const error = describeUnsettled(path, read, this.#options.incompleteTimeoutMs);
+			this.#report(path, `${error.code}:${read.fingerprint}`, error);
 			return;
 		}
-		state.timer = setTimeout(() => {
+		state.timer = this.#clock.setTimer(() => {
 			state.timer = undefined;
 			void this.#inspect(path, state, generation, nextDelayMs * 2);
 		}, Math.min(nextDelayMs, deadline - now));
-		state.timer.unref();
-	}
-
-	/** Hand a complete beam on, unless it is exactly what this path last came to. */
-	async #settle(path: string, state: PathState, generation: number, module: string): Promise<void> {
-		const fingerprint = await this.#fingerprintOf(path);
-		if (!this.#isCurrent(path, state, generation)) {
-			return;
-		}
-		this.#finish(path);
-		if (fingerprint instanceof ReloaderError) {
-			this.#report(path, `${fingerprint.code}:${fingerprint.message}`, fingerprint);
-		} else if (fingerprint === undefined) {
-			this.#report(path, 'vanished', vanished(path));
-		} else if (!this.#isRepeat(path, `settled:${fingerprint}`)) {
-			this.#options.onSettled({module, path, at: this.#now()});
-		}
-	}
-
-	/** Report a beam that stayed incomplete or invalid, unless these very bytes were reported already. */
-	async #giveUp(path: string, state: PathState, generation: number, error: ReloaderError): Promise<void> {
-		const fingerprint = await this.#fingerprintOf(path);
-		if (!this.#isCurrent(path, state, generation)) {
-			return;
-		}
-		this.#finish(path);
-		const of = fingerprint instanceof ReloaderError ? 'unreadable' : fingerprint ?? 'gone';
-		this.#report(path, `${error.code}:${of}`, error);
-	}
-
-	/** The file's fingerprint; undefined if it is gone; the error if it cannot be read. */
-	async #fingerprintOf(path: string): Promise<string | undefined | ReloaderError> {
-		try {
-			return await this.#fingerprint(path);
-		} catch (error) {
-			return asBeamError(path, error);
-		}
 	}
 
 	/**
@@ -202,6 +169,13 @@ export class BeamSettler {
 		this.#paths.delete(path);
 	}
 
+	#cancelTimer(state: PathState): void {
+		if (state.timer !== undefined) {
+			this.#clock.clearTimer(state.timer);
+			state.timer = undefined;
+		}
+	}
+
 	#report(path: string, outcome: string, error: ReloaderError): void {
 		if (!this.#isRepeat(path, outcome)) {
 			this.#options.onProblem({module: moduleOfBeamPath(path), path, error});
@@ -220,13 +194,13 @@ function vanished(path: string): ReloaderError {
 	});
 }
 
-function describeUnsettled(path: string, inspection: BeamInspection, timeoutMs: number): ReloaderError {
-	if (inspection.state === 'incomplete') {
-		return new ReloaderError('ERR_BEAM_INCOMPLETE', `${path} stayed incomplete for ${timeoutMs} ms (${inspection.actualSize} of ${inspection.expectedSize} bytes); skipped, ejabberd was not given it`, {
+function describeUnsettled(path: string, read: Exclude<BeamRead, {state: 'missing'}>, timeoutMs: number): ReloaderError {
+	if (read.state === 'incomplete') {
+		return new ReloaderError('ERR_BEAM_INCOMPLETE', `${path} stayed incomplete for ${timeoutMs} ms (${read.actualSize} of ${read.expectedSize} bytes); skipped, ejabberd was not given it`, {
 			hint: 'Re-run `make install`; a complete write of the file is picked up at once.',
 		});
 	}
-	const reason = inspection.state === 'invalid' ? inspection.reason : 'its name is not a module name';
+	const reason = read.state === 'invalid' ? read.reason : 'its name is not a module name';
 	return new ReloaderError('ERR_BEAM_INVALID', `${path} is not a BEAM file: ${reason}; skipped, ejabberd was not given it`, {
 		hint: 'Check what wrote this file; only erlc output belongs in an ebin directory.',
 	});

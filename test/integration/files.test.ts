@@ -4,7 +4,6 @@ import {tmpdir} from 'node:os';
 import * as path from 'node:path';
 import anyTest from 'ava';
 import type {ExecutionContext, TestFn} from 'ava';
-import {inspectBeamFile} from '../../daemon/beam/beam-file.ts';
 import type {ReloaderError} from '../../daemon/errors.ts';
 import {BeamSettler, type BeamProblem, type SettledBeam} from '../../daemon/watcher/beam-settler.ts';
 import {BeamWatcher, type DirectoryEvent, type SiblingVersionEvent} from '../../daemon/watcher/beam-watcher.ts';
@@ -111,7 +110,6 @@ async function startPipeline(t: ExecutionContext<Context>, directories: string[]
 	};
 	const settler = new BeamSettler({
 		incompleteTimeoutMs: INCOMPLETE_TIMEOUT_MS,
-		inspect: inspectBeamFile,
 		onSettled: record(pipeline.settled),
 		onProblem: record(pipeline.problems),
 	});

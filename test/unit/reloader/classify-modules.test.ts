@@ -124,3 +124,38 @@ test('held-back and out-of-reach modules get their own classes, ahead of verific
 	t.deepEqual(result.updated, ['mod_a']);
 	t.deepEqual(result.failed, []);
 });
+
+test('content with a snapshot: updated when the node runs the snapshot\'s code, even if the file moved on since', t => {
+	const result = classifyModules({
+		...base,
+		modules: ['mod_a'],
+		attempted: new Set(['mod_a']),
+		expectedMd5: new Map([['mod_a', md5.new]]),
+		verification: content({}, {mod_a: {loaded: true, loadedMd5: md5.new, diskMd5: 'c'.repeat(32)}}),
+	});
+	t.deepEqual(result.updated, ['mod_a']);
+});
+
+test('content with a snapshot: other code loaded from a file that changed after the snapshot is deferred (re-checked), never updated', t => {
+	const result = classifyModules({
+		...base,
+		modules: ['mod_a'],
+		attempted: new Set(['mod_a']),
+		expectedMd5: new Map([['mod_a', md5.new]]),
+		verification: content({}, {mod_a: {loaded: true, loadedMd5: 'c'.repeat(32), diskMd5: 'c'.repeat(32)}}),
+	});
+	t.deepEqual(result.updated, []);
+	t.deepEqual(result.deferred, ['mod_a']);
+});
+
+test('content with a snapshot: old code still loaded while the file is the snapshot\'s is a failure, not a re-check', t => {
+	const result = classifyModules({
+		...base,
+		modules: ['mod_a'],
+		attempted: new Set(['mod_a']),
+		expectedMd5: new Map([['mod_a', md5.new]]),
+		verification: content({}, {mod_a: {loaded: true, loadedMd5: md5.old, diskMd5: md5.new}}),
+	});
+	t.deepEqual(result.deferred, []);
+	t.regex(result.failed[0]?.reason ?? '', /did not load the new code/);
+});

@@ -1,50 +1,78 @@
 import test from 'ava';
-import type {BeamInspection} from '../../../daemon/beam/beam-file.ts';
+import {beamReader} from '../../../daemon/beam/beam-snapshot.ts';
+import type {FileReader} from '../../../daemon/beam/read-file-once.ts';
 import {ReloaderError} from '../../../daemon/errors.ts';
 import {BeamSettler, type BeamProblem, type SettledBeam} from '../../../daemon/watcher/beam-settler.ts';
+import {FakeClock} from '../../support/fake-clock.ts';
+import {syntheticBeam} from '../../support/synthetic-beam.ts';
 
-const COMPLETE: BeamInspection = {state: 'complete', size: 100, mtimeMs: 1};
+const BEAM_A1 = syntheticBeam('mod_a', 1);
+const BEAM_A2 = syntheticBeam('mod_a', 2);
 
-/** A settler over a fake file system and a clock that stands still: `files` maps a path to its fingerprint (absent once deleted). */
-function makeSettler(files: Map<string, string | undefined>, inspection: BeamInspection = COMPLETE, incompleteTimeoutMs = 1000) {
+/**
+ * A settler over a fake disk (`files`: path → content and mtime, absent once
+ * deleted) read through the real snapshot code; every open is counted.
+ */
+function makeSettler(files: Map<string, {bytes: Buffer; mtimeMs: number}>, incompleteTimeoutMs = 1000) {
 	const settled: SettledBeam[] = [];
 	const problems: BeamProblem[] = [];
+	const opens: string[] = [];
 	let pending = 0;
-	const track = async <T>(work: () => T): Promise<T> => {
+	const readFile: FileReader = async path => {
+		opens.push(path);
 		pending++;
 		// One turn of the event loop, as a real read would take.
 		await new Promise(resolve => setImmediate(resolve));
 		pending--;
-		return work();
+		return files.get(path);
 	};
+	const clock = new FakeClock();
+	clock.advance(42);
 	const settler = new BeamSettler({
 		incompleteTimeoutMs,
-		inspect: async path => track(() => (files.get(path) === undefined ? {state: 'missing'} : inspection)),
-		fingerprint: async path => track(() => files.get(path)),
+		read: beamReader(readFile),
+		clock,
 		onSettled: beam => settled.push(beam),
 		onProblem: problem => problems.push(problem),
-		now: () => 42,
 	});
-	/** Resolves once no read is in flight: the next one would have started in the same turn as the last one ended. */
-	const idle = async () => {
+	/** Resolves once no read is in flight and no re-check is due within `ms`. */
+	const idle = async (ms = 0) => {
 		do {
 			await new Promise(resolve => setImmediate(resolve));
-		} while (pending > 0);
+			if (pending === 0 && clock.pendingTimers > 0 && ms > 0) {
+				clock.advance(Math.min(ms, 10));
+				ms -= 10;
+			}
+		} while (pending > 0 || (ms > 0 && clock.pendingTimers > 0));
 	};
-	return {settler, settled, problems, idle};
+	return {settler, settled, problems, opens, idle, clock};
 }
 
-test('a complete beam is handed on with its module and path', async t => {
-	const {settler, settled, problems, idle} = makeSettler(new Map([['/ebin/mod_a.beam', 'v1']]));
+test('a complete beam is handed on once, with its module, path and the snapshot of its one read', async t => {
+	const {settler, settled, problems, opens, idle} = makeSettler(new Map([['/ebin/mod_a.beam', {bytes: BEAM_A1, mtimeMs: 5}]]));
 	settler.check('/ebin/mod_a.beam');
 	await idle();
-	t.deepEqual(settled, [{module: 'mod_a', path: '/ebin/mod_a.beam', at: 42}]);
+	t.is(settled.length, 1);
+	t.like(settled[0], {module: 'mod_a', path: '/ebin/mod_a.beam', at: 42, snapshot: {path: '/ebin/mod_a.beam', module: 'mod_a', size: BEAM_A1.length, mtimeMs: 5}});
+	t.true(Object.isFrozen(settled[0]?.snapshot));
 	t.deepEqual(problems, []);
 	t.is(settler.unsettledCount, 0);
+	t.deepEqual(opens, ['/ebin/mod_a.beam'], 'one open for one settled beam');
+});
+
+test('the settler opens each settled beam once', async t => {
+	const files = new Map(Array.from({length: 20}, (_, index) => [`/ebin/mod_${index}.beam`, {bytes: syntheticBeam(`mod_${index}`, index), mtimeMs: index}]));
+	const {settler, settled, opens, idle} = makeSettler(files);
+	for (const path of files.keys()) {
+		settler.check(path);
+	}
+	await idle();
+	t.is(settled.length, 20);
+	t.deepEqual([...opens].sort(), [...files.keys()].sort());
 });
 
 test('a second event for the same bytes and mtime (a chmod, a rescan) hands nothing on', async t => {
-	const {settler, settled, idle} = makeSettler(new Map([['/ebin/mod_a.beam', 'v1']]));
+	const {settler, settled, idle} = makeSettler(new Map([['/ebin/mod_a.beam', {bytes: BEAM_A1, mtimeMs: 1}]]));
 	settler.check('/ebin/mod_a.beam');
 	await idle();
 	settler.check('/ebin/mod_a.beam');
@@ -53,18 +81,20 @@ test('a second event for the same bytes and mtime (a chmod, a rescan) hands noth
 });
 
 test('a rewrite with a new fingerprint is handed on again, and so is a return to an earlier one', async t => {
-	const files = new Map([['/ebin/mod_a.beam', 'v1']]);
+	const files = new Map([['/ebin/mod_a.beam', {bytes: BEAM_A1, mtimeMs: 1}]]);
 	const {settler, settled, idle} = makeSettler(files);
-	for (const version of ['v1', 'v2', 'v1']) {
-		files.set('/ebin/mod_a.beam', version);
+	for (const bytes of [BEAM_A1, BEAM_A2, BEAM_A1]) {
+		files.set('/ebin/mod_a.beam', {bytes, mtimeMs: 1});
 		settler.check('/ebin/mod_a.beam');
 		await idle();
 	}
 	t.is(settled.length, 3);
+	t.not(settled[0]?.snapshot?.codeMd5, settled[1]?.snapshot?.codeMd5);
+	t.is(settled[0]?.snapshot?.codeMd5, settled[2]?.snapshot?.codeMd5);
 });
 
 test('events for different paths are judged apart', async t => {
-	const {settler, settled, idle} = makeSettler(new Map([['/ebin/mod_a.beam', 'same'], ['/ebin/mod_b.beam', 'same']]));
+	const {settler, settled, idle} = makeSettler(new Map([['/ebin/mod_a.beam', {bytes: BEAM_A1, mtimeMs: 1}], ['/ebin/mod_b.beam', {bytes: syntheticBeam('mod_b', 1), mtimeMs: 1}]]));
 	settler.check('/ebin/mod_a.beam');
 	settler.check('/ebin/mod_b.beam');
 	await idle();
@@ -72,7 +102,7 @@ test('events for different paths are judged apart', async t => {
 });
 
 test('checks while one is in flight settle once, with the latest state', async t => {
-	const {settler, settled, idle} = makeSettler(new Map([['/ebin/mod_a.beam', 'v1']]));
+	const {settler, settled, idle} = makeSettler(new Map([['/ebin/mod_a.beam', {bytes: BEAM_A1, mtimeMs: 1}]]));
 	settler.check('/ebin/mod_a.beam');
 	settler.check('/ebin/mod_a.beam');
 	settler.check('/ebin/mod_a.beam');
@@ -80,36 +110,38 @@ test('checks while one is in flight settle once, with the latest state', async t
 	t.is(settled.length, 1);
 });
 
-test('a beam gone before its fingerprint is taken is reported as vanished, not settled', async t => {
-	const files = new Map<string, string | undefined>([['/ebin/mod_a.beam', 'v1']]);
-	const settled: SettledBeam[] = [];
-	const problems: BeamProblem[] = [];
-	const settler = new BeamSettler({
-		incompleteTimeoutMs: 1000,
-		inspect: async () => COMPLETE,
-		fingerprint: async path => {
-			files.delete(path);
-			return files.get(path);
-		},
-		onSettled: beam => settled.push(beam),
-		onProblem: problem => problems.push(problem),
-	});
+test('a half-written beam is read again until complete, and handed on with the complete snapshot', async t => {
+	const files = new Map([['/ebin/mod_a.beam', {bytes: BEAM_A2.subarray(0, 30), mtimeMs: 1}]]);
+	const {settler, settled, problems, clock, idle} = makeSettler(files);
 	settler.check('/ebin/mod_a.beam');
-	await new Promise(resolve => setImmediate(resolve));
+	await idle();
+	t.is(settled.length, 0);
+	t.is(clock.pendingTimers, 1);
+	files.set('/ebin/mod_a.beam', {bytes: BEAM_A2, mtimeMs: 2});
+	await idle(100);
+	t.is(settled.length, 1);
+	t.is(settled[0]?.snapshot?.size, BEAM_A2.length);
+	t.deepEqual(problems, []);
+});
+
+test('a beam gone when it is read is reported as vanished, not settled', async t => {
+	const {settler, settled, problems, idle} = makeSettler(new Map());
+	settler.check('/ebin/mod_a.beam');
+	await idle();
 	t.deepEqual(settled, []);
 	t.is(problems.length, 1);
 	t.is(problems[0]?.error.code, 'ERR_BEAM_UNREADABLE');
 	t.regex(problems[0]?.error.message ?? '', /vanished/);
 });
 
-test('a fingerprint that cannot be read is reported with its error', async t => {
+test('a beam that cannot be read is reported with its error', async t => {
 	const problems: BeamProblem[] = [];
 	const settler = new BeamSettler({
 		incompleteTimeoutMs: 1000,
-		inspect: async () => COMPLETE,
-		fingerprint: async () => {
+		read: beamReader(async () => {
 			throw new ReloaderError('ERR_BEAM_UNREADABLE', 'Cannot read beam file "/ebin/mod_a.beam" (EACCES)');
-		},
+		}),
+		clock: new FakeClock(),
 		onSettled: () => t.fail('nothing may settle'),
 		onProblem: problem => problems.push(problem),
 	});
@@ -119,7 +151,7 @@ test('a fingerprint that cannot be read is reported with its error', async t => 
 });
 
 test('nothing is handed on after close', async t => {
-	const {settler, settled, idle} = makeSettler(new Map([['/ebin/mod_a.beam', 'v1']]));
+	const {settler, settled, idle} = makeSettler(new Map([['/ebin/mod_a.beam', {bytes: BEAM_A1, mtimeMs: 1}]]));
 	settler.check('/ebin/mod_a.beam');
 	settler.close();
 	await idle();
@@ -129,15 +161,25 @@ test('nothing is handed on after close', async t => {
 });
 
 test('a beam given up on is reported once for the same bytes, and again once they change', async t => {
-	const files = new Map([['/ebin/mod_a.beam', 'truncated-1']]);
-	const {settler, settled, problems, idle} = makeSettler(files, {state: 'incomplete', expectedSize: 600, actualSize: 100, size: 100, mtimeMs: 1}, 0);
-	for (const version of ['truncated-1', 'truncated-1', 'truncated-2']) {
-		files.set('/ebin/mod_a.beam', version);
+	const files = new Map([['/ebin/mod_a.beam', {bytes: BEAM_A1.subarray(0, 100), mtimeMs: 1}]]);
+	const {settler, settled, problems, idle} = makeSettler(files, 0);
+	for (const bytes of [BEAM_A1.subarray(0, 100), BEAM_A1.subarray(0, 100), BEAM_A1.subarray(0, 90)]) {
+		files.set('/ebin/mod_a.beam', {bytes, mtimeMs: 1});
 		settler.check('/ebin/mod_a.beam');
 		await idle();
 	}
 	t.deepEqual(problems.map(problem => problem.error.code), ['ERR_BEAM_INCOMPLETE', 'ERR_BEAM_INCOMPLETE']);
 	t.deepEqual(settled, []);
+});
+
+test('garbage of the right length is given up on as invalid, never handed on', async t => {
+	const garbage = Buffer.from(BEAM_A1);
+	garbage.writeUInt32BE(0xFF_FF, 16);
+	const {settler, settled, problems, idle} = makeSettler(new Map([['/ebin/mod_a.beam', {bytes: garbage, mtimeMs: 1}]]), 50);
+	settler.check('/ebin/mod_a.beam');
+	await idle(200);
+	t.deepEqual(settled, []);
+	t.deepEqual(problems.map(problem => problem.error.code), ['ERR_BEAM_INVALID']);
 });
 
 test('a beam that vanished is reported once, however often it is checked', async t => {
@@ -150,7 +192,7 @@ test('a beam that vanished is reported once, however often it is checked', async
 });
 
 test('recheck hands on the same bytes again (a batch found the beam half-written, so they never reached the node)', async t => {
-	const {settler, settled, idle} = makeSettler(new Map([['/ebin/mod_a.beam', 'v1']]));
+	const {settler, settled, idle} = makeSettler(new Map([['/ebin/mod_a.beam', {bytes: BEAM_A1, mtimeMs: 1}]]));
 	settler.check('/ebin/mod_a.beam');
 	await idle();
 	settler.recheck('/ebin/mod_a.beam');

@@ -1,8 +1,9 @@
+import {createHash} from 'node:crypto';
 import {readFile, stat, writeFile} from 'node:fs/promises';
 import * as path from 'node:path';
 import anyTest from 'ava';
 import type {TestFn} from 'ava';
-import {inspectBeamFile} from '../../../daemon/beam/beam-file.ts';
+import {readBeamSnapshot} from '../../../daemon/beam/beam-snapshot.ts';
 import {ReloaderError} from '../../../daemon/errors.ts';
 import {compileModule, makeTemporaryDirectory} from './_beams.ts';
 
@@ -30,11 +31,33 @@ async function scratch(t: {teardown: (fn: () => Promise<void>) => void}): Promis
 	return directory;
 }
 
-test('a beam written by erlc is complete', async t => {
-	const inspection = await inspectBeamFile(t.context.beamPath);
+test('a beam written by erlc is complete: one snapshot with its size, mtime, digest, module, vsn and code MD5', async t => {
+	const read = await readBeamSnapshot(t.context.beamPath);
 	const stats = await stat(t.context.beamPath);
-	t.deepEqual(inspection, {state: 'complete', size: stats.size, mtimeMs: stats.mtimeMs});
+	if (read.state !== 'complete') {
+		t.fail(`expected a complete beam, got ${read.state}`);
+		return;
+	}
+	const {snapshot} = read;
+	t.like(snapshot, {path: t.context.beamPath, size: stats.size, mtimeMs: stats.mtimeMs, module: 'tiny', digest: createHash('md5').update(t.context.beam).digest('hex')});
+	t.regex(snapshot.vsn ?? '', /^[\da-f]{32}$/);
+	t.regex(snapshot.codeMd5, /^[\da-f]{32}$/);
+	t.true(Object.isFrozen(snapshot));
+	t.is(read.fingerprint, `${stats.size}:${stats.mtimeMs}:${snapshot.digest}`);
 	t.is(t.context.beam.readUInt32BE(4) + 8, stats.size);
+});
+
+test('a whole container with broken chunks is invalid, not complete', async t => {
+	const directory = await scratch(t);
+	const broken = path.join(directory, 'broken.beam');
+	const {beam} = t.context;
+	// Same length, but the first chunk's size field now points past the end.
+	const copy = Buffer.from(beam);
+	copy.writeUInt32BE(0xFF_FF_FF, 16);
+	await writeFile(broken, copy);
+	const read = await readBeamSnapshot(broken);
+	t.is(read.state, 'invalid');
+	t.regex(read.state === 'invalid' ? read.reason : '', /claims/);
 });
 
 test('truncated copies are incomplete with the expected and actual sizes', async t => {
@@ -43,9 +66,9 @@ test('truncated copies are incomplete with the expected and actual sizes', async
 	for (const size of [0, 1, 4, 7, 8, 11, 12, 13, 100, beam.length - 1]) {
 		const copy = path.join(directory, `tiny-${size}.beam`);
 		await writeFile(copy, beam.subarray(0, size));
-		const inspection = await inspectBeamFile(copy);
+		const read = await readBeamSnapshot(copy);
 		const expectedSize = size < 8 ? 12 : beam.length;
-		t.like(inspection, {state: 'incomplete', expectedSize, actualSize: size, size}, `truncated to ${size} bytes`);
+		t.like(read, {state: 'incomplete', expectedSize, actualSize: size}, `truncated to ${size} bytes`);
 	}
 });
 
@@ -53,27 +76,27 @@ test('garbage is invalid and says what it found', async t => {
 	const directory = await scratch(t);
 	const garbage = path.join(directory, 'garbage.beam');
 	await writeFile(garbage, 'this is not a beam file at all');
-	const inspection = await inspectBeamFile(garbage);
-	t.like(inspection, {state: 'invalid', reason: 'expected "FOR1" at offset 0, found 74 68 69 73 ("this"): not a beam file', size: 30});
+	const read = await readBeamSnapshot(garbage);
+	t.like(read, {state: 'invalid', reason: 'expected "FOR1" at offset 0, found 74 68 69 73 ("this"): not a beam file'});
 });
 
 test('a beam with bytes appended is invalid', async t => {
 	const directory = await scratch(t);
 	const longer = path.join(directory, 'longer.beam');
 	await writeFile(longer, Buffer.concat([t.context.beam, Buffer.alloc(3)]));
-	const inspection = await inspectBeamFile(longer);
-	t.is(inspection.state, 'invalid');
-	t.regex(inspection.state === 'invalid' ? inspection.reason : '', /3 too many/);
+	const read = await readBeamSnapshot(longer);
+	t.is(read.state, 'invalid');
+	t.regex(read.state === 'invalid' ? read.reason : '', /3 too many/);
 });
 
 test('a missing file is missing', async t => {
 	const directory = await scratch(t);
-	t.deepEqual(await inspectBeamFile(path.join(directory, 'gone.beam')), {state: 'missing'});
+	t.deepEqual(await readBeamSnapshot(path.join(directory, 'gone.beam')), {state: 'missing'});
 });
 
 test('a directory is unreadable, with the path, the errno and a hint', async t => {
 	const directory = await scratch(t);
-	const error = await t.throwsAsync(inspectBeamFile(directory), {instanceOf: ReloaderError});
+	const error = await t.throwsAsync(readBeamSnapshot(directory), {instanceOf: ReloaderError});
 	t.is(error?.code, 'ERR_BEAM_UNREADABLE');
 	t.true(error?.message.includes(JSON.stringify(directory)));
 	t.regex(error?.message ?? '', /\(EISDIR\)/);
