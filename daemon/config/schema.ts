@@ -30,6 +30,35 @@ const apiSchema = z.strictObject({
 	token: z.string().min(16, 'use at least 16 characters').optional(),
 	/** File holding the bearer token. */
 	tokenFile: z.string().min(1).optional(),
+	/**
+	 * Open connections served at once; past it a connection gets 503 with
+	 * Retry-After and is closed. Event streams count too, so it must leave room
+	 * above maxEventStreams for /healthz and the update endpoints.
+	 */
+	maxConnections: z.number().int().min(2, 'must be at least 2 (one stream, one request)').max(65_536).default(256),
+	/** `GET /events` streams held at once; past it 503 with Retry-After. */
+	maxEventStreams: z.number().int().min(0).max(65_535).default(32),
+	/**
+	 * Extra names the API may be called by (the Host header), besides the
+	 * listen address, `localhost` and the loopback literals; any other Host is
+	 * refused (421), which stops DNS rebinding. E.g. the machine's name behind
+	 * a reverse proxy.
+	 */
+	allowedHosts: z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?$/, 'expected a host name or host:port, e.g. reloader.internal or reloader.internal:8080')).default([]),
+	/**
+	 * Web origins (scheme://host[:port]) allowed to call the API from a
+	 * browser; every other cross-site request is refused (403).
+	 */
+	allowedOrigins: z.array(z.string().regex(/^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?$/, 'expected an origin, scheme://host[:port] without a path, e.g. http://localhost:3000')).default([]),
+}).superRefine((api, context) => {
+	if (api.maxEventStreams >= api.maxConnections) {
+		context.addIssue({
+			code: 'custom',
+			path: ['maxEventStreams'],
+			input: api.maxEventStreams,
+			message: `must be less than api.maxConnections (${api.maxConnections}), so that streams never take every connection /healthz and the update endpoints need`,
+		});
+	}
 });
 
 const ctlSchema = z.strictObject({
@@ -81,7 +110,7 @@ export const configSchema = z
 		/** How long a beam may stay half-written before it is reported and skipped. */
 		incompleteTimeoutMs: durationMs(600_000).min(100).default(2000),
 		log: logSchema.default({level: 'info', format: 'pretty', maxSizeBytes: 10 * 1024 * 1024, maxFiles: 5}),
-		api: apiSchema.default({enabled: true, listen: '127.0.0.1:5290'}),
+		api: apiSchema.default({enabled: true, listen: '127.0.0.1:5290', maxConnections: 256, maxEventStreams: 32, allowedHosts: [], allowedOrigins: []}),
 		/**
 		 * What to do with processes still running a module's old code, which
 		 * updating it again would kill (dist only). `brutal`: ejabberd's own

@@ -10,7 +10,7 @@ test('an empty config resolves to the documented defaults, frozen', t => {
 	t.is(config.watch, 'auto');
 	t.deepEqual(config.ctl.command, ['ejabberdctl']);
 	t.deepEqual(config.log, {level: 'info', format: 'pretty', maxSizeBytes: 10 * 1024 * 1024, maxFiles: 5});
-	t.deepEqual(config.api, {enabled: true, listen: '127.0.0.1:5290'});
+	t.deepEqual(config.api, {enabled: true, listen: '127.0.0.1:5290', maxConnections: 256, maxEventStreams: 32, allowedHosts: [], allowedOrigins: []});
 	t.is(config.purge, 'brutal');
 	t.false(config.loadNew);
 	t.is(config.node, undefined);
@@ -81,4 +81,15 @@ test('a bad token is named but never shown', t => {
 	t.deepEqual(error.problems.map(problem => problem.path), ['api.token']);
 	t.false(error.message.includes('short-secret'));
 	t.regex(error.message, /secret, not shown/);
+});
+
+test('api limits and browser rules: defaults, and each bad value named with its key', t => {
+	t.like(resolveConfig({api: {}}).api, {maxConnections: 256, maxEventStreams: 32});
+	t.deepEqual(resolveConfig({api: {allowedHosts: ['reloader.internal', 'box:8080', '[::1]:5290'], allowedOrigins: ['http://localhost:3000']}}).api.allowedOrigins, ['http://localhost:3000']);
+	const error = t.throws(() => resolveConfig({api: {maxConnections: 1, allowedHosts: ['a b'], allowedOrigins: ['http://x.example/path', 'x.example']}}), {instanceOf: ConfigError});
+	t.deepEqual(error.problems.map(problem => problem.path).sort(), ['api.allowedHosts[0]', 'api.allowedOrigins[0]', 'api.allowedOrigins[1]', 'api.maxConnections', 'api.maxEventStreams']);
+	t.regex(error.message, /api\.allowedOrigins\[0\]: expected an origin, scheme:\/\/host\[:port\] without a path.*got `"http:\/\/x\.example\/path"`/);
+	const streams = t.throws(() => resolveConfig({api: {maxConnections: 8, maxEventStreams: 8}}), {instanceOf: ConfigError});
+	t.deepEqual(streams.problems.map(problem => problem.path), ['api.maxEventStreams']);
+	t.regex(streams.message, /api\.maxEventStreams: must be less than api\.maxConnections \(8\).*got `8` \(number\)/);
 });
