@@ -71,3 +71,10 @@ export function describeValue(value: unknown): string {
 export function errorMessage(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Bytes from files and peers reach messages only through these: control and
+ * unprintable characters escaped, long input summarised. They live in
+ * daemon/lib/ so the libraries there (the distribution client) can use them too.
+ */
+export {describeBytes, escapeUntrusted, quoteUntrusted} from './lib/untrusted-text/index.ts';
