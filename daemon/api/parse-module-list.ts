@@ -1,5 +1,9 @@
 import {describeValue, errorMessage} from '../errors.ts';
 import {ApiError} from './api-error.ts';
+import {jsonDepth} from './json-depth.ts';
+
+/** `{"modules": ["mod_a"]}` nests two deep; anything much deeper is not a module list. */
+export const MAX_JSON_DEPTH = 8;
 
 const SHAPE_HINT = 'Send a JSON list of module names, e.g. ["mod_a","mod_b"], or {"modules": ["mod_a"]}.';
 
@@ -12,6 +16,10 @@ export function parseModuleList(body: Buffer): unknown {
 	const text = body.toString('utf8');
 	if (text.trim() === '') {
 		throw new ApiError(400, 'ERR_API_JSON', 'The request body is empty', {hint: SHAPE_HINT});
+	}
+	const depth = jsonDepth(text, MAX_JSON_DEPTH);
+	if (depth > MAX_JSON_DEPTH) {
+		throw new ApiError(400, 'ERR_API_JSON_DEPTH', `The request body nests more than ${MAX_JSON_DEPTH} levels deep; a module list nests at most 2`, {hint: SHAPE_HINT});
 	}
 	let value: unknown;
 	try {

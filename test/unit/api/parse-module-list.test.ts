@@ -38,3 +38,12 @@ test(refuses, 'null', 'ERR_API_BODY_SHAPE', /got `null` \(null\)/);
 test(refuses, '{}', 'ERR_API_BODY_SHAPE', /got an empty object/);
 test(refuses, '{"module": ["mod_a"]}', 'ERR_API_BODY_SHAPE', /got the key\(s\) `"module"` \(string\)/);
 test(refuses, '{"modules": ["mod_a"], "force": true}', 'ERR_API_BODY_SHAPE', /only key is `modules`.*`"force"`/);
+
+// Past the depth limit the body is refused before JSON.parse, and before any message shows the value (both recurse).
+const deepList = '['.repeat(30_000) + ']'.repeat(30_000);
+test('refuses a list nested 30,000 deep with ERR_API_JSON_DEPTH', refuses, deepList, 'ERR_API_JSON_DEPTH', /more than 8 levels deep/);
+test('refuses {"modules": ...} nested 30,000 deep with ERR_API_JSON_DEPTH', refuses, `{"modules":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`, 'ERR_API_JSON_DEPTH', /more than 8 levels deep/);
+test('refuses an unclosed deep body with ERR_API_JSON_DEPTH', refuses, '['.repeat(60_000), 'ERR_API_JSON_DEPTH', /more than 8 levels deep/);
+test(parses, '[["mod_a"]]', [['mod_a']]);
+test(parses, '["[[[[[[[[[[[[[[", "\\"[[[[[[[[[[[["]', ['[[[[[[[[[[[[[[', '"[[[[[[[[[[[[']);
+test(refuses, '\uFEFF["mod_a"]', 'ERR_API_JSON', /not valid JSON/);
