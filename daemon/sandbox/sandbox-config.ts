@@ -9,6 +9,8 @@ export interface SandboxTemplates {
 export interface EjabberdYmlValues {
 	readonly c2sPort: number;
 	readonly httpPort: number;
+	/** Modules enabled in the `modules:` section, each with its default options. Default: none. */
+	readonly modules?: readonly string[];
 }
 
 export interface EjabberdctlCfgValues {
@@ -18,9 +20,13 @@ export interface EjabberdctlCfgValues {
 	readonly configPath: string;
 	/** Absolute path of the private ebin, put first on the code path. */
 	readonly ebinDir: string;
+	/** Absolute path of the private contrib modules dir (`CONTRIB_MODULES_PATH`), where `module_install` writes. */
+	readonly contribDir: string;
 }
 
 export const NODE_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+/** An Erlang module name ejabberd's config takes as a plain YAML key: an unquoted atom. */
+export const MODULE_NAME_PATTERN = /^[a-z][a-zA-Z0-9_]{0,254}$/;
 // ejabberdctl sources the cfg as shell and splits ERL_OPTIONS on spaces
 // without quoting: a path outside this set would be mangled or executed.
 const SAFE_PATH_PATTERN = /^\/[A-Za-z0-9._/-]+$/;
@@ -30,8 +36,20 @@ export function renderEjabberdYml(template: string, values: EjabberdYmlValues): 
 	if (values.c2sPort === values.httpPort) {
 		problems.push(`c2sPort and httpPort must differ, both are ${values.c2sPort}`);
 	}
+	problems.push(...moduleNameProblems(values.modules ?? []));
 	throwProblems('ejabberd.yml', problems);
-	return renderTemplate(template, {c2sPort: String(values.c2sPort), httpPort: String(values.httpPort)});
+	return renderTemplate(template, {c2sPort: String(values.c2sPort), httpPort: String(values.httpPort), modules: renderModules(values.modules ?? [])});
+}
+
+/** One problem per name that is not a module name (so not safe as a YAML key and an atom either). */
+export function moduleNameProblems(names: readonly unknown[]): string[] {
+	return names.flatMap(name => typeof name === 'string' && MODULE_NAME_PATTERN.test(name) ? [] : [`module name must match ${String(MODULE_NAME_PATTERN)} (e.g. mod_echo), got ${describeValue(name)}`]);
+}
+
+// The template reads `modules:{{modules}}`: an empty map, or one module per
+// line with its defaults. A name given twice is enabled once.
+function renderModules(modules: readonly string[]): string {
+	return modules.length === 0 ? ' {}' : [...new Set(modules)].map(module => `\n  ${module}: {}`).join('');
 }
 
 export function renderEjabberdctlCfg(template: string, values: EjabberdctlCfgValues): string {
@@ -39,8 +57,9 @@ export function renderEjabberdctlCfg(template: string, values: EjabberdctlCfgVal
 		NODE_NAME_PATTERN.test(values.nodeName) ? undefined : `nodeName must match ${String(NODE_NAME_PATTERN)}, got ${describeValue(values.nodeName)}`,
 		checkPath('configPath', values.configPath),
 		checkPath('ebinDir', values.ebinDir),
+		checkPath('contribDir', values.contribDir),
 	]);
-	return renderTemplate(template, {nodeName: values.nodeName, configPath: values.configPath, ebinDir: values.ebinDir});
+	return renderTemplate(template, {nodeName: values.nodeName, configPath: values.configPath, ebinDir: values.ebinDir, contribDir: values.contribDir});
 }
 
 /** The files of a sandbox node's config dir, by name: what ejabberdctl --config-dir expects. */
@@ -54,12 +73,15 @@ export function renderSandboxConfigs(templates: SandboxTemplates, values: Ejabbe
 }
 
 /** Every problem with a sandbox node's resolved options, for one error that lists them all. */
-export function sandboxOptionProblems(options: {readonly name: unknown; readonly baseDir: string; readonly startTimeoutMs: unknown}): string[] {
-	const {name, baseDir, startTimeoutMs} = options;
+export function sandboxOptionProblems(options: {readonly name: unknown; readonly baseDir: string; readonly startTimeoutMs: unknown; readonly modules?: readonly unknown[]; readonly root?: string | undefined}): string[] {
+	const {name, baseDir, startTimeoutMs, modules = [], root} = options;
 	return [
 		typeof name === 'string' && NODE_NAME_PATTERN.test(name) ? undefined : `name must match ${String(NODE_NAME_PATTERN)}, got ${describeValue(name)}`,
 		checkPath('baseDir', baseDir),
+		root === undefined ? undefined : checkPath('root', root),
+		root === undefined || baseDir.startsWith(`${root}/`) ? undefined : `baseDir must lie inside root ${root} (the node sees only that), got ${describeValue(baseDir)}`,
 		typeof startTimeoutMs === 'number' && Number.isFinite(startTimeoutMs) && startTimeoutMs > 0 ? undefined : `startTimeoutMs must be a positive number, got ${describeValue(startTimeoutMs)}`,
+		...moduleNameProblems(modules),
 	].filter(problem => problem !== undefined);
 }
 

@@ -1,23 +1,39 @@
 import {execFile, spawn, type ChildProcess} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
 import {rmSync} from 'node:fs';
-import {chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
+import {access, chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {createInterface} from 'node:readline';
 import {setTimeout as delay} from 'node:timers/promises';
 import {promisify} from 'node:util';
 import {ReloaderError} from '../errors.ts';
-import {asEjabberdUser, assertMayRunEjabberdctl, ensureErlangCookie, findEjabberdInstall, findEjabberdUser, type EjabberdUser} from '../ejabberd/ejabberd-install.ts';
+import {asEjabberdUser, assertMayRunEjabberdctl, ensureErlangCookie} from '../ejabberd/ejabberd-install.ts';
 import {findFreePorts} from './free-port.ts';
 import {killGroup, settlesWithin, waitForGroupGone} from './process-group.ts';
 import {loadSandboxTemplates, renderSandboxConfigs, sandboxOptionProblems} from './sandbox-config.ts';
+import {CHROOT, findSandboxInstall, hostPath, nodePath, type SandboxInstall} from './sandbox-install.ts';
 
 export interface SandboxNodeOptions {
 	/** Node name before `@localhost`, matching `[a-z][a-z0-9_]*`. Default: a unique `reloader_<8 hex digits>`. */
 	readonly name?: string;
-	/** Where the node's fresh directory is created (it must be traversable by the ejabberd user). Default: `os.tmpdir()`. */
+	/**
+	 * Where the node's fresh directory is created (it must be traversable by the
+	 * ejabberd user), as this process sees it. Default: `os.tmpdir()`, or
+	 * `<root>/compat` with a root.
+	 */
 	readonly baseDir?: string;
+	/** Modules enabled in the node's ejabberd.yml (`modules:` section, default options). Default: none. */
+	readonly modules?: readonly string[];
+	/**
+	 * Run the node chrooted into this directory, from the ejabberd installed
+	 * there (the tests' Debian 13 root with 24.12), instead of the system's. The
+	 * node then sees its files without this prefix, like a container with a
+	 * mounted volume. Needs root, proc mounted on `<root>/proc` and a
+	 * `<root>/etc/hosts` (test/support/ejabberd-2412.ts prepares them).
+	 * Default: the system's install.
+	 */
+	readonly root?: string;
 	/** How long to wait for `ejabberdctl status` to succeed. Default: 60000. */
 	readonly startTimeoutMs?: number;
 	/** Aborts a start or restart in progress (the node is then killed); does not stop a started node. */
@@ -29,18 +45,33 @@ export interface SandboxNodeOptions {
 export interface SandboxNode {
 	/** `name@localhost`. */
 	readonly node: string;
+	/** The ejabberd version, from its lib dir's name: `23.01-1`, `24.12-3+deb13u2`. */
+	readonly version: string;
+	/** The root the node is chrooted into; undefined when it runs from the system's install. */
+	readonly root: string | undefined;
+	/** Every path below is as this process sees it (inside `root` for a chrooted node). */
 	readonly dir: string;
-	/** The private ebin the node loads from: install beams here. */
+	/** The private ebin the node loads from: install beams here. Same as hostEbinDir. */
 	readonly ebinDir: string;
+	/** The private ebin as this process (the daemon's side) sees it. */
+	readonly hostEbinDir: string;
+	/** The private ebin as the node sees it (`code:which/1`, update_info's Dir): differs from hostEbinDir in a root. */
+	readonly nodeEbinDir: string;
 	readonly configDir: string;
+	/** The node's ejabberd.yml (enable modules in its `modules:` section). */
+	readonly configFile: string;
 	readonly logDir: string;
-	/** ejabberdctl and the options that aim it at this node; append a command. */
+	/** The node's private CONTRIB_MODULES_PATH: `ejabberdctl module_install` writes here, nowhere else. */
+	readonly contribDir: string;
+	/** ejabberdctl and the options that aim it at this node, to run as root or the ejabberd user; append a command. */
 	readonly ctlCommand: readonly string[];
 	/** Pid (and process group id) of the `ejabberdctl foreground` we spawned; changes on restart. Signal the group, never anything else. */
 	readonly pid: number;
 	readonly ports: {readonly c2s: number; readonly http: number};
-	/** The cookie the node uses: `$HOME/.erlang.cookie` of the ejabberd user. */
+	/** The cookie the node uses: `$HOME/.erlang.cookie` of the ejabberd user (of the root's passwd, in a root). */
 	readonly cookieFile: string;
+	/** The path the node uses for a path of this process (inside the root); the same path without a root. */
+	toNodePath(path: string): string;
 	/** Stop the node and remove its directory; idempotent. */
 	stop(): Promise<void>;
 	/**
@@ -62,35 +93,51 @@ interface Running {
 	readonly output: string[];
 }
 
-type Layout = Readonly<Record<'dir' | 'ebinDir' | 'configDir' | 'spoolDir' | 'logDir', string>>;
+/** The node's files, as this process sees them. */
+type Layout = Readonly<Record<'dir' | 'ebinDir' | 'configDir' | 'spoolDir' | 'logDir' | 'contribDir', string>>;
 
 /** Start a throwaway ejabberd node of our own, beside (never instead of) the system's. */
 export async function startSandboxNode(options: SandboxNodeOptions = {}): Promise<SandboxNode> {
 	const name = options.name ?? `reloader_${randomBytes(4).toString('hex')}`;
-	const baseDir = resolve(options.baseDir ?? tmpdir());
+	const root = options.root === undefined ? undefined : resolve(options.root);
+	const baseDir = resolve(options.baseDir ?? (root === undefined ? tmpdir() : join(root, 'compat')));
 	const startTimeoutMs = options.startTimeoutMs ?? 60_000;
-	const problems = sandboxOptionProblems({name, baseDir, startTimeoutMs});
+	const problems = sandboxOptionProblems({name, baseDir, startTimeoutMs, modules: options.modules, root});
 	if (problems.length > 0) {
 		throw new ReloaderError('ERR_SANDBOX', `Invalid sandbox node options:\n${problems.map(problem => `  - ${problem}`).join('\n')}`);
 	}
-	assertMayRunEjabberdctl();
-	const [install, user, templates, [c2s = 0, http = 0]] = await Promise.all([findEjabberdInstall(), findEjabberdUser(), loadSandboxTemplates(), findFreePorts(2)]);
+	if (root === undefined) {
+		assertMayRunEjabberdctl();
+	} else {
+		await assertRootUsable(root);
+	}
+	const [install, templates, [c2s = 0, http = 0]] = await Promise.all([findSandboxInstall(root), loadSandboxTemplates(), findFreePorts(2)]);
+	const {user} = install;
+	if (root !== undefined) {
+		await mkdir(baseDir, {recursive: true});
+	}
 	const dir = await mkdtemp(join(baseDir, `${name}-`)).catch((error: unknown) => {
 		throw new ReloaderError('ERR_SANDBOX', `Could not create the sandbox node's directory under ${baseDir}`, {cause: error, hint: 'Pass an existing, writable baseDir.'});
 	});
-	const layout: Layout = {dir, ebinDir: join(dir, 'lib', `ejabberd-${install.version}`, 'ebin'), configDir: join(dir, 'etc'), spoolDir: join(dir, 'spool'), logDir: join(dir, 'logs')};
-	const sandbox = new Sandbox(name, layout, install.ejabberdctl, {c2s, http}, join(user.home, '.erlang.cookie'), user, startTimeoutMs);
+	// ejabberdctl takes the copy's path unquoted: keep the package revision's `+` out of it.
+	const libCopy = join(dir, 'lib', `ejabberd-${install.version.replace(/[^\w.-]/g, '_')}`);
+	const layout: Layout = {dir, ebinDir: join(libCopy, 'ebin'), configDir: join(dir, 'etc'), spoolDir: join(dir, 'spool'), logDir: join(dir, 'logs'), contribDir: join(dir, 'contrib')};
+	const sandbox = new Sandbox({name, install, layout, ports: {c2s, http}, cookieFile: hostPath(install, join(user.home, '.erlang.cookie')), startTimeoutMs});
 	try {
-		await cp(install.libDir, join(dir, 'lib', `ejabberd-${install.version}`), {recursive: true});
-		await Promise.all([mkdir(layout.configDir), mkdir(layout.spoolDir), mkdir(layout.logDir)]);
-		const files = renderSandboxConfigs(templates, {c2sPort: c2s, httpPort: http, nodeName: name, configDir: layout.configDir, ebinDir: layout.ebinDir});
+		await cp(install.libDir, libCopy, {recursive: true});
+		await Promise.all([mkdir(layout.configDir), mkdir(layout.spoolDir), mkdir(layout.logDir), mkdir(layout.contribDir)]);
+		const files = renderSandboxConfigs(templates, {
+			c2sPort: c2s, httpPort: http, nodeName: name, modules: options.modules,
+			configDir: nodePath(install, layout.configDir), ebinDir: nodePath(install, layout.ebinDir), contribDir: nodePath(install, layout.contribDir),
+		});
 		await Promise.all(Object.entries(files).map(([file, text]) => writeFile(join(layout.configDir, file), text)));
 		// mkdtemp gives 0700; the node runs as the ejabberd user and must enter it.
 		await chmod(dir, 0o755);
 		if (process.getuid?.() === 0) {
+			// By the install's own uid: a root's ejabberd user may have another uid than the system's.
 			await promisify(execFile)('chown', ['-R', `${user.uid}:${user.gid}`, dir]);
 		}
-		await ensureErlangCookie(user);
+		await ensureErlangCookie({...user, home: hostPath(install, user.home)});
 		await sandbox.start(options);
 		return sandbox;
 	} catch (error) {
@@ -99,16 +146,48 @@ export async function startSandboxNode(options: SandboxNodeOptions = {}): Promis
 	}
 }
 
+/** What a chrooted node needs from the machine, checked before anything is created. */
+async function assertRootUsable(root: string): Promise<void> {
+	const hint = 'Prepare the root as test/support/ejabberd-2412.ts does: `mount -t proc proc ROOT/proc`, `mount --bind /dev/pts ROOT/dev/pts`, and an ROOT/etc/hosts naming localhost.';
+	if (process.getuid?.() !== 0) {
+		throw new ReloaderError('ERR_SANDBOX', `A sandbox node in the root ${root} needs root (chroot); this process runs as uid ${process.getuid?.()}`, {hint: 'Run it as root.'});
+	}
+	const missing = [];
+	for (const [path, what] of [[join(root, 'proc', 'self'), 'proc is not mounted on it'], [join(root, 'etc', 'hosts'), 'it has no etc/hosts (ejabberdctl then fails with nodedown)']] as const) {
+		if (!(await access(path).then(() => true, () => false))) {
+			missing.push(what);
+		}
+	}
+	if (missing.length > 0) {
+		throw new ReloaderError('ERR_SANDBOX', `The root ${root} is not ready for a node: ${missing.join('; ')}`, {hint});
+	}
+}
+
+interface SandboxSetup {
+	readonly name: string;
+	readonly install: SandboxInstall;
+	readonly layout: Layout;
+	readonly ports: {readonly c2s: number; readonly http: number};
+	readonly cookieFile: string;
+	readonly startTimeoutMs: number;
+}
+
 class Sandbox implements SandboxNode {
 	readonly node: string;
+	readonly version: string;
+	readonly root: string | undefined;
 	readonly dir: string;
 	readonly ebinDir: string;
+	readonly hostEbinDir: string;
+	readonly nodeEbinDir: string;
 	readonly configDir: string;
+	readonly configFile: string;
 	readonly logDir: string;
+	readonly contribDir: string;
 	readonly ctlCommand: readonly string[];
 	readonly ports: {readonly c2s: number; readonly http: number};
 	readonly cookieFile: string;
-	readonly #user: EjabberdUser;
+	readonly #install: SandboxInstall;
 	readonly #startTimeoutMs: number;
 	#options: SandboxNodeOptions = {};
 	#running: Running | undefined;
@@ -117,18 +196,30 @@ class Sandbox implements SandboxNode {
 	#queue: Promise<unknown> = Promise.resolve();
 	#stopping: Promise<void> | undefined;
 
-	constructor(name: string, layout: Layout, ejabberdctl: string, ports: {c2s: number; http: number}, cookieFile: string, user: EjabberdUser, startTimeoutMs: number) {
+	constructor({name, install, layout, ports, cookieFile, startTimeoutMs}: SandboxSetup) {
 		this.node = `${name}@localhost`;
+		this.version = install.version;
+		this.root = install.root;
 		this.dir = layout.dir;
 		this.ebinDir = layout.ebinDir;
+		this.hostEbinDir = layout.ebinDir;
+		this.nodeEbinDir = nodePath(install, layout.ebinDir);
 		this.configDir = layout.configDir;
+		this.configFile = join(layout.configDir, 'ejabberd.yml');
 		this.logDir = layout.logDir;
-		this.ctlCommand = Object.freeze([ejabberdctl, '--config-dir', layout.configDir, '--spool', layout.spoolDir, '--logs', layout.logDir]);
+		this.contribDir = layout.contribDir;
+		const options = ['--config-dir', layout.configDir, '--spool', layout.spoolDir, '--logs', layout.logDir].map(arg => arg.startsWith('/') ? nodePath(install, arg) : arg);
+		// In a root, ejabberdctl (run as root) switches to the root's ejabberd user itself, with su.
+		this.ctlCommand = Object.freeze(install.root === undefined ? [install.ejabberdctl, ...options] : [CHROOT, install.root, install.ejabberdctl, ...options, '--node', this.node]);
 		this.ports = Object.freeze({...ports});
 		this.cookieFile = cookieFile;
-		this.#user = user;
+		this.#install = install;
 		this.#startTimeoutMs = startTimeoutMs;
 		liveSandboxes.add(this);
+	}
+
+	toNodePath(path: string): string {
+		return nodePath(this.#install, path);
 	}
 
 	get pid(): number {
@@ -186,10 +277,9 @@ class Sandbox implements SandboxNode {
 		if (names.split('\n').some(line => line.startsWith(`name ${this.node.split('@')[0]} at port `))) {
 			throw new ReloaderError('ERR_SANDBOX', `A node named ${this.node} is already running`, {hint: 'Choose another name, or leave the name option out for a unique one.'});
 		}
-		// Spawned directly as the ejabberd user rather than through ejabberdctl's
-		// `su`: su puts its child in a new session, outside the process group we
-		// can kill, and killing su would orphan the Erlang VM.
-		const child = spawn(this.ctlCommand[0] ?? '', [...this.ctlCommand.slice(1), 'foreground'], {...asEjabberdUser(this.#user, this.dir), detached: true, stdio: ['ignore', 'pipe', 'pipe']});
+		// Our child, in a process group of its own that stop() signals.
+		const [file, args, spawnOptions] = this.#asOwner(['foreground']);
+		const child = spawn(file, args, {...spawnOptions, detached: true, stdio: ['ignore', 'pipe', 'pipe']});
 		const exit = new Promise<string>(settle => {
 			child.once('exit', (code, exitSignal) => settle(exitSignal === null ? `exit code ${code}` : `signal ${exitSignal}`));
 			child.once('error', error => settle(`spawn error: ${error.message}`));
@@ -260,8 +350,23 @@ class Sandbox implements SandboxNode {
 
 	/** Run an ejabberdctl command against this node; true when it exits 0. */
 	async #ctl(args: readonly string[]): Promise<boolean> {
-		const [file = '', ...prefix] = this.ctlCommand;
-		return promisify(execFile)(file, [...prefix, ...args], {...asEjabberdUser(this.#user, this.dir), timeout: 30_000}).then(() => true, () => false);
+		const [file, argv, options] = this.#asOwner(args);
+		return promisify(execFile)(file, argv, {...options, timeout: 30_000}).then(() => true, () => false);
+	}
+
+	/**
+	 * ejabberdctl with `args`, run directly as the install's ejabberd user rather
+	 * than through ejabberdctl's `su`: su puts its child in a new session,
+	 * outside the process group we can kill, and killing su would orphan the
+	 * Erlang VM. In a root, chroot switches to that user's uid after entering the root.
+	 */
+	#asOwner(args: readonly string[]): [string, string[], {uid?: number; gid?: number; cwd: string; env: NodeJS.ProcessEnv}] {
+		const {root, user, ejabberdctl} = this.#install;
+		if (root === undefined) {
+			return [ejabberdctl, [...this.ctlCommand.slice(1), ...args], asEjabberdUser(user, this.dir)];
+		}
+		const env = {...process.env, HOME: user.home, USER: user.name, LOGNAME: user.name};
+		return [CHROOT, [`--userspec=${user.uid}:${user.gid}`, root, ...this.ctlCommand.slice(2), ...args], {cwd: '/', env}];
 	}
 
 	async #tails(running: Running): Promise<string> {

@@ -1,13 +1,31 @@
-import {access, mkdtemp, rm} from 'node:fs/promises';
+import {access, chown, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
-import {dirname, join} from 'node:path';
+import {dirname, join, relative} from 'node:path';
 import test from 'ava';
 import {ReloaderError} from '../../daemon/errors.ts';
 import {startSandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
 import {nodeCall, runCtl, useSandboxNode, withSandboxNode} from '../support/ejabberd.ts';
 import {compileFixture, installBeam} from '../support/fixtures.ts';
 
-const sandbox = useSandboxNode(test);
+// mod_version: a stock module, enabled through the `modules` option.
+const sandbox = useSandboxNode(test, {modules: ['mod_version']});
+
+/** The system's contrib modules dir, which a sandbox must never write into. */
+const SYSTEM_CONTRIB_DIR = '/var/lib/ejabberd/.ejabberd-modules';
+
+/** Every path under `dir`, recursively, with its size and mtime; `[]` if it does not exist. */
+async function listing(dir: string): Promise<string[]> {
+	const names = await readdir(dir, {recursive: true}).catch((error: unknown) => {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+			return [];
+		}
+		throw error;
+	});
+	return Promise.all(names.sort().map(async name => {
+		const stats = await stat(join(dir, name));
+		return `${name} ${stats.size} ${stats.mtimeMs}`;
+	}));
+}
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
@@ -96,9 +114,53 @@ test('restart() gives a working node with a new pid and the same dir', async t =
 });
 
 test('invalid options are all reported at once, before anything starts', async t => {
-	const error = await t.throwsAsync(startSandboxNode({name: 'Bad-Name', baseDir: '/tmp/has space', startTimeoutMs: -1}), {instanceOf: ReloaderError});
+	const error = await t.throwsAsync(startSandboxNode({name: 'Bad-Name', baseDir: '/tmp/has space', startTimeoutMs: -1, modules: ['mod_ok', 'Mod-Bad']}), {instanceOf: ReloaderError});
+	t.regex(error?.message ?? '', /module name must match .*got `?"Mod-Bad"/);
 	t.is(error?.code, 'ERR_SANDBOX');
 	t.regex(error?.message ?? '', /name must match/);
 	t.regex(error?.message ?? '', /baseDir must be/);
 	t.regex(error?.message ?? '', /startTimeoutMs must be/);
+});
+
+test.serial('the sandbox\'s CONTRIB_MODULES_PATH is a directory of its own, in its ejabberdctl.cfg', async t => {
+	const node = sandbox();
+	t.true(node.contribDir.startsWith(`${node.dir}/`));
+	t.true((await stat(node.contribDir)).isDirectory());
+	const cfg = await readFile(join(node.configDir, 'ejabberdctl.cfg'), 'utf8');
+	t.regex(cfg, new RegExp(`^CONTRIB_MODULES_PATH=${node.contribDir}$`, 'm'));
+});
+
+test.serial('module_install against the sandbox installs into its contrib dir and leaves the system\'s untouched', async t => {
+	const node = sandbox();
+	const before = await listing(SYSTEM_CONTRIB_DIR);
+	// A contrib module as ext_mod finds one offline: sources/<module>/<module>.spec and src/.
+	const source = join(node.contribDir, 'sources', 'mod_sandbox_probe');
+	await mkdir(join(source, 'src'), {recursive: true});
+	await writeFile(join(source, 'mod_sandbox_probe.spec'), 'author: "ejabberd-reloader tests"\nsummary: "Sandbox probe"\nhome: "https://example.invalid/"\nurl: "https://example.invalid/"\n');
+	await writeFile(join(source, 'src', 'mod_sandbox_probe.erl'), '-module(mod_sandbox_probe).\n-export([version/0]).\nversion() -> 1.\n');
+	// ext_mod compiles in place and writes beside the sources, as the node's user.
+	const owner = await stat(node.contribDir);
+	for (const path of ['sources', 'sources/mod_sandbox_probe', 'sources/mod_sandbox_probe/src', 'sources/mod_sandbox_probe/mod_sandbox_probe.spec', 'sources/mod_sandbox_probe/src/mod_sandbox_probe.erl']) {
+		await chown(join(node.contribDir, path), owner.uid, owner.gid);
+	}
+
+	const available = await runCtl(node, 'modules_available');
+	t.is(available.code, 0, available.stdout + available.stderr);
+	t.regex(available.stdout, /mod_sandbox_probe/);
+	const installed = await runCtl(node, 'module_install', 'mod_sandbox_probe');
+	t.log(`module_install: ${JSON.stringify(installed.stdout)}`);
+	t.is(installed.code, 0, installed.stdout + installed.stderr);
+	const beam = join(node.contribDir, 'mod_sandbox_probe', 'ebin', 'mod_sandbox_probe.beam');
+	t.true(await exists(beam));
+	t.is(await nodeCall(node, 'mod_sandbox_probe:version()'), '1');
+	t.is(await nodeCall(node, 'code:which(mod_sandbox_probe)'), `"${node.toNodePath(beam)}"`);
+	t.deepEqual(await listing(SYSTEM_CONTRIB_DIR), before);
+	t.false(relative(node.dir, beam).startsWith('..'));
+});
+
+test.serial('the modules option enables a module in the sandbox\'s ejabberd.yml, and the node runs it', async t => {
+	const node = sandbox();
+	t.is(node.configFile, join(node.configDir, 'ejabberd.yml'));
+	t.regex(await readFile(node.configFile, 'utf8'), /^modules:\n {2}mod_version: \{\}$/m);
+	t.is(await nodeCall(node, 'gen_mod:is_loaded(<<"localhost">>, mod_version)'), 'true');
 });

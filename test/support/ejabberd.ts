@@ -1,8 +1,9 @@
 import {execFile} from 'node:child_process';
-import {readdir} from 'node:fs/promises';
+import {readdir, stat} from 'node:fs/promises';
+import {dirname} from 'node:path';
 import type {ExecutionContext, TestFn} from 'ava';
-import {findEjabberdUser} from '../../daemon/ejabberd/ejabberd-install.ts';
 import {startSandboxNode, type SandboxNode, type SandboxNodeOptions} from '../../daemon/sandbox/sandbox-node.ts';
+import {startEjabberd2412Node} from './ejabberd-2412.ts';
 
 const ERLANG_LIB = '/usr/lib/erlang/lib';
 
@@ -13,15 +14,29 @@ for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
 	process.once(signal, () => process.exit(code));
 }
 
+/** The ejabberd versions the tests run nodes of: the system's (Debian 12) and the Debian 13 root's. */
+export const EJABBERD_VERSIONS = ['23.01', '24.12'] as const;
+export type EjabberdVersion = (typeof EJABBERD_VERSIONS)[number];
+
+export interface TestNodeOptions extends Omit<SandboxNodeOptions, 'root'> {
+	/** 23.01 (OTP 25, the system's install) or 24.12 (OTP 27, chrooted in the Debian 13 root). Default: 23.01. */
+	readonly ejabberd?: EjabberdVersion;
+}
+
+/** Start a throwaway node of the given ejabberd version. */
+export function startTestNode({ejabberd = '23.01', ...options}: TestNodeOptions = {}): Promise<SandboxNode> {
+	return ejabberd === '24.12' ? startEjabberd2412Node(options) : startSandboxNode(options);
+}
+
 /**
  * One sandbox node for a whole test file: started before the first test,
  * stopped after the last one even when tests fail. Call the returned function
  * inside a test to get the node.
  */
-export function useSandboxNode(test: TestFn, options: SandboxNodeOptions = {}): () => SandboxNode {
+export function useSandboxNode(test: TestFn, options: TestNodeOptions = {}): () => SandboxNode {
 	let node: SandboxNode | undefined;
 	test.serial.before(async () => {
-		node = await startSandboxNode(options);
+		node = await startTestNode(options);
 	});
 	test.after.always(async () => {
 		await node?.stop();
@@ -35,8 +50,8 @@ export function useSandboxNode(test: TestFn, options: SandboxNodeOptions = {}): 
 }
 
 /** A node of its own for one test (for tests that stop or restart it), stopped in t.teardown. */
-export async function withSandboxNode(t: ExecutionContext, options: SandboxNodeOptions = {}): Promise<SandboxNode> {
-	const node = await startSandboxNode(options);
+export async function withSandboxNode(t: ExecutionContext, options: TestNodeOptions = {}): Promise<SandboxNode> {
+	const node = await startTestNode(options);
 	t.teardown(() => node.stop());
 	return node;
 }
@@ -44,16 +59,19 @@ export async function withSandboxNode(t: ExecutionContext, options: SandboxNodeO
 /**
  * Evaluate Erlang expressions in the node and return what erl_call prints
  * for the value, e.g. `"/tmp/.../ebin/ejabberd.beam"`, `false`, `{ok, 1}`.
- * erl_call runs as the ejabberd user with its HOME so that it reads the
- * node's cookie from `$HOME/.erlang.cookie`: the cookie never appears on a
- * command line. The expressions travel on stdin; a final `.` is added if missing.
+ * erl_call runs as the owner of the node's cookie file, with HOME set to that
+ * file's directory, so that it reads the cookie from `$HOME/.erlang.cookie`:
+ * the cookie never appears on a command line. That holds for a 23.01 node and
+ * for one chrooted in the 24.12 root alike (the cookie is then inside the
+ * root, owned by the root's ejabberd uid; this OTP 25 erl_call reaches the
+ * OTP 27 node). The expressions travel on stdin; a final `.` is added if missing.
  */
 export async function nodeCall(node: SandboxNode, expr: string): Promise<string> {
-	const [erlCall, user] = await Promise.all([findErlCall(), findEjabberdUser()]);
-	const ids = process.getuid?.() === 0 ? {uid: user.uid, gid: user.gid} : {};
+	const [erlCall, owner] = await Promise.all([findErlCall(), stat(node.cookieFile)]);
+	const ids = process.getuid?.() === 0 ? {uid: owner.uid, gid: owner.gid} : {};
 	const forms = /\.\s*$/.test(expr) ? expr : `${expr}.`;
 	const printed = await new Promise<string>((resolve, reject) => {
-		const child = execFile(erlCall, ['-sname', node.node, '-timeout', '60', '-e'], {...ids, cwd: '/', env: {HOME: user.home}}, (error, stdout, stderr) => {
+		const child = execFile(erlCall, ['-sname', node.node, '-timeout', '60', '-e'], {...ids, cwd: '/', env: {HOME: dirname(node.cookieFile)}}, (error, stdout, stderr) => {
 			if (error) {
 				reject(new Error(`erl_call to ${node.node} failed (${error.code ?? error.message}): ${stderr || stdout}`, {cause: error}));
 			} else {

@@ -1,7 +1,6 @@
 import {execFile} from 'node:child_process';
 import {setTimeout as delay} from 'node:timers/promises';
 import {promisify} from 'node:util';
-import {asEjabberdUser, findEjabberdUser} from '../../daemon/ejabberd/ejabberd-install.ts';
 import {killGroup, waitForGroupGone} from '../../daemon/sandbox/process-group.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
 
@@ -40,9 +39,10 @@ async function groupGoneWithin(pid: number, ms: number): Promise<boolean> {
 export async function haltNode(node: SandboxNode): Promise<void> {
 	const {pid} = node;
 	const [file = '', ...prefix] = node.ctlCommand;
-	const user = await findEjabberdUser();
+	// Run as this process, like the ctl transport: ejabberdctl run as root
+	// switches to its user itself, and a chrooted node's ctlCommand only runs as root.
 	// A node already down makes `stop` fail: what counts is the group being gone.
-	await promisify(execFile)(file, [...prefix, 'stop'], {...asEjabberdUser(user, node.dir), timeout: STOP_GRACE_MS}).catch(() => undefined);
+	await promisify(execFile)(file, [...prefix, 'stop'], {timeout: STOP_GRACE_MS}).catch(() => undefined);
 	if (!(await groupGoneWithin(pid, STOP_GRACE_MS))) {
 		killGroup(pid, 'SIGTERM');
 		if (!(await groupGoneWithin(pid, 5000))) {
