@@ -1,30 +1,44 @@
 import type {z} from 'zod';
 import {ReloaderError, describeValue} from '../errors.ts';
+import {capabilitiesOf} from '../transports/capabilities.ts';
+import {capabilityProblems} from '../transports/check-capabilities.ts';
 import {configSchema, type ResolvedConfig} from './schema.ts';
 
 export interface ConfigProblem {
 	readonly path: string;
 	readonly message: string;
 	readonly value: unknown;
+	/** False when the message already quotes the value (an option the transport cannot honour). Default: true. */
+	readonly showValue?: boolean;
 }
 
 /**
  * Validate a whole config at once and freeze it. Every problem is collected
  * (fastify-style) so a user fixes the file in one go, not one error per run.
+ * Once the schema holds, an option the chosen transport cannot honour is a
+ * problem too (`purge: soft` over ctl, say); with `transport: auto` the choice
+ * is made later, and createTransport warns about what the fallback lost.
  */
 export function resolveConfig(input: unknown, source = 'config'): ResolvedConfig {
 	const result = configSchema.safeParse(input ?? {}, {reportInput: true});
 	if (!result.success) {
 		throw new ConfigError(source, result.error.issues.map(toProblem));
 	}
-	return deepFreeze(result.data);
+	const config = result.data;
+	if (config.transport !== 'auto') {
+		const unhonoured = capabilityProblems({...config, transport: config.transport, httpUrl: config.http.url}, capabilitiesOf(config.transport));
+		if (unhonoured.length > 0) {
+			throw new ConfigError(source, unhonoured.map(problem => ({path: problem.path, message: problem.message, value: problem.value, showValue: false})));
+		}
+	}
+	return deepFreeze(config);
 }
 
 export class ConfigError extends ReloaderError {
 	readonly problems: readonly ConfigProblem[];
 
 	constructor(source: string, problems: readonly ConfigProblem[]) {
-		const lines = problems.map(problem => `  - ${problem.path}: ${problem.message}, got ${describeValue(problem.value)}`);
+		const lines = problems.map(problem => (problem.showValue === false ? `  - ${problem.message}` : `  - ${problem.path}: ${problem.message}, got ${describeValue(problem.value)}`));
 		super('ERR_CONFIG_INVALID', `Invalid configuration in ${source} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, {
 			hint: 'Fix the keys listed above; config/config.example.yml documents every key and its default.',
 		});

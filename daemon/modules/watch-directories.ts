@@ -25,7 +25,7 @@ export async function resolveWatchDirectories(config: ResolvedConfig, transport:
 }
 
 async function autoDirectory(transport: Transport, onWarning: (message: string) => void): Promise<string> {
-	if (transport.codeDirectory !== undefined) {
+	if (transport.capabilities.codeDirectory) {
 		try {
 			return await transport.codeDirectory();
 		} catch (error) {

@@ -30,14 +30,14 @@ export class NodeSession {
 	 * disconnect was seen (the connection was re-made inside a call).
 	 */
 	async ready(signal?: AbortSignal): Promise<void> {
-		if (this.#initialised && this.#transport.incarnation?.() === this.#incarnation) {
+		if (this.#initialised && this.#transport.incarnation() === this.#incarnation) {
 			return;
 		}
 		const start = performance.now();
 		const report = await this.#transport.ensureUpdaterLoaded(signal);
 		const info = await this.#transport.updateInfo(signal);
 		this.#initialised = true;
-		this.#incarnation = this.#transport.incarnation?.();
+		this.#incarnation = this.#transport.incarnation();
 		this.#onInit({
 			event: 'init',
 			node: this.#transport.node,

@@ -7,6 +7,7 @@ import type {ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo} from
 import type {BatchRecord, ModuleHolders, Trigger} from './batch-record.ts';
 import {classifyModules, type Verification} from './classify-modules.ts';
 import {checkBeams, type BeamCheck} from './check-beams.ts';
+import {planReload, type ReloadPlan} from './reload-plan.ts';
 import {loadBeams, updateModules} from './update-modules.ts';
 
 export interface ReloadRequest {
@@ -38,11 +39,14 @@ export class Reloader {
 	readonly #transport: Transport;
 	readonly #index: BeamIndex;
 	readonly #options: ReloaderOptions;
+	/** Chosen once from the transport's capabilities: what each batch asks, loads and verifies. */
+	readonly #steps: ReloadPlan;
 
 	constructor(transport: Transport, index: BeamIndex, options: ReloaderOptions = {purge: 'brutal', loadNew: false}) {
 		this.#transport = transport;
 		this.#index = index;
 		this.#options = options;
+		this.#steps = planReload(transport.kind, transport.capabilities, options);
 	}
 
 	async reload(request: ReloadRequest, signal?: AbortSignal): Promise<BatchRecord> {
@@ -60,16 +64,16 @@ export class Reloader {
 		const changes = request.changes ?? this.#locate(before);
 		check ??= await checkBeams(changes, read);
 		const ready = changes.filter(({module}) => check.versions.has(module) || check.unchecked.has(module));
-		const statesBefore = ready.length > 0 ? await transport.moduleStates?.(ready.filter(({path}) => path !== ''), signal) : undefined;
-		const plan = this.#plan(ready, before, statesBefore, check);
+		const statesBefore = this.#steps.verify === 'content' && ready.length > 0 ? await transport.moduleStates(ready.filter(({path}) => path !== ''), signal) : undefined;
+		const plan = this.#route(ready, before, statesBefore, check);
 		const holders = await this.#holders([...plan.viaUpdate, ...plan.direct.map(({module}) => module)], signal);
-		const heldBack = this.#options.purge === 'soft' ? new Set(holders.keys()) : new Set<string>();
+		const heldBack = this.#steps.purge === 'soft' ? new Set(holders.keys()) : new Set<string>();
 		const viaUpdate = plan.viaUpdate.filter(module => !heldBack.has(module));
 		const direct = plan.direct.filter(({module}) => !heldBack.has(module));
 
 		const updateStart = performance.now();
 		const update = await updateModules(transport, viaUpdate, signal);
-		const loadErrors = await loadBeams(transport, direct, this.#options.purge, signal);
+		const loadErrors = await loadBeams(transport, direct, this.#steps.purge, signal);
 		const updateMs = performance.now() - updateStart;
 
 		const attempted = new Set([...viaUpdate, ...direct.map(({module}) => module)]);
@@ -110,7 +114,7 @@ export class Reloader {
 			listed: before.modules,
 			...classes,
 			holders: holdersOf(classes.heldBack),
-			killed: this.#options.purge === 'brutal' ? holdersOf(classes.updated) : [],
+			killed: this.#steps.purge === 'brutal' ? holdersOf(classes.updated) : [],
 			verifiedBy: attempted.size === 0 ? 'none' : verification.kind,
 			unpurged: update.unpurged,
 			raw: {updateInfo: before.raw, ...(viaUpdate.length === 0 ? {} : {update: update.raw})},
@@ -129,10 +133,10 @@ export class Reloader {
 	 * loaded directly (outside its directory, or never loaded with `loadNew`),
 	 * and which no transport call can reach.
 	 */
-	#plan(ready: readonly ModuleLocation[], info: UpdateInfo, states: ReadonlyMap<string, ModuleState> | undefined, check: BeamCheck): {viaUpdate: string[]; direct: ModuleLocation[]; outOfReach: Set<string>} {
+	#route(ready: readonly ModuleLocation[], info: UpdateInfo, states: ReadonlyMap<string, ModuleState> | undefined, check: BeamCheck): {viaUpdate: string[]; direct: ModuleLocation[]; outOfReach: Set<string>} {
 		const listed = new Set(info.modules);
 		const reach = info.dir ?? this.#reachDirectory();
-		const canLoad = this.#transport.loadBeam !== undefined;
+		const canLoad = this.#steps.loadDirect;
 		const plan = {viaUpdate: [] as string[], direct: [] as ModuleLocation[], outOfReach: new Set<string>()};
 		for (const location of ready) {
 			const {module, path} = location;
@@ -141,13 +145,13 @@ export class Reloader {
 				plan.viaUpdate.push(module);
 			} else if (reach !== undefined && path !== '' && dirname(path) !== reach) {
 				// update_info scans one directory only: a contrib or dependency ebin is beyond it.
-				const changed = state === undefined ? !this.#sameVersion(module, check) : state.loaded ? state.loadedMd5 !== state.diskMd5 : this.#options.loadNew;
+				const changed = state === undefined ? !this.#sameVersion(module, check) : state.loaded ? state.loadedMd5 !== state.diskMd5 : this.#steps.loadNew;
 				if (changed && canLoad) {
 					plan.direct.push(location);
 				} else if (changed && state === undefined) {
 					plan.outOfReach.add(module);
 				}
-			} else if (this.#options.loadNew && canLoad && state?.loaded === false) {
+			} else if (this.#steps.loadNew && canLoad && state?.loaded === false) {
 				plan.direct.push(location);
 			}
 		}
@@ -161,7 +165,7 @@ export class Reloader {
 	}
 
 	async #holders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>> {
-		if (modules.length === 0 || this.#transport.oldCodeHolders === undefined) {
+		if (modules.length === 0 || !this.#steps.findHolders) {
 			return new Map();
 		}
 		return this.#transport.oldCodeHolders(modules, signal);
@@ -169,7 +173,7 @@ export class Reloader {
 
 	/** By content where the transport can ask the node, else by asking update_info again. */
 	async #verify(attempted: readonly ModuleLocation[], statesBefore: ReadonlyMap<string, ModuleState> | undefined, signal?: AbortSignal): Promise<Verification> {
-		if (statesBefore !== undefined && this.#transport.moduleStates !== undefined) {
+		if (this.#steps.verify === 'content' && statesBefore !== undefined) {
 			const after = attempted.length === 0 ? new Map<string, ModuleState>() : await this.#transport.moduleStates(attempted, signal);
 			return {kind: 'content', before: statesBefore, after};
 		}

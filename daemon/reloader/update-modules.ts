@@ -36,11 +36,11 @@ export async function updateModules(transport: Transport, modules: readonly stri
 	return {raw: raws.filter(raw => raw !== '').join('\n'), unpurged, errors};
 }
 
-/** Load beams directly (outside update_info's reach, or never loaded), one by one. */
+/** Load beams directly (outside update_info's reach, or never loaded), one by one; only a plan with `loadDirect` (capabilities.loadBeam) gives any. */
 export async function loadBeams(transport: Transport, locations: readonly ModuleLocation[], purge: PurgeMode, signal?: AbortSignal): Promise<Map<string, string>> {
 	const errors = new Map<string, string>();
 	for (const location of locations) {
-		const refused = await guard(() => transport.loadBeam?.(location, purge, signal) ?? Promise.resolve('this transport cannot load a beam directly'));
+		const refused = await guard(() => transport.loadBeam(location, purge, signal));
 		if (refused !== undefined) {
 			errors.set(location.module, refused);
 		}

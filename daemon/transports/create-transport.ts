@@ -1,5 +1,7 @@
 import type {ResolvedConfig} from '../config/schema.ts';
 import {ReloaderError} from '../errors.ts';
+import {CTL_CAPABILITIES} from './capabilities.ts';
+import {describeAutoFallback} from './check-capabilities.ts';
 import {CtlTransport} from './ctl/ctl-transport.ts';
 import {defaultCookieFiles, findReadableCookieFile} from './distribution/cookie.ts';
 import {DistTransport} from './distribution/dist-transport.ts';
@@ -9,14 +11,33 @@ import type {Transport} from './transport.ts';
 /** The node name `dist` uses when none is configured: Debian's default. */
 export const DEFAULT_NODE = 'ejabberd@localhost';
 
+export interface CreateTransportOptions {
+	/** The cookie file to use: the configured one, else the first readable default, else undefined. Default: findReadableCookieFile. */
+	readonly findCookieFile?: (configured: string | undefined) => Promise<string | undefined>;
+}
+
+/** A warning about the transport; `code` says which kind (a secret file readable by others has none). */
+export type TransportWarning = (message: string, code?: TransportWarningCode) => void;
+
+/** WARN_TRANSPORT_AUTO: `transport: auto` fell back to ctl, naming every option that lost its effect. */
+export type TransportWarningCode = 'WARN_TRANSPORT_AUTO';
+
 /**
  * Build the configured transport. `auto` picks `dist` when a cookie file is
  * readable (the fast path, with verification by content) and falls back to
- * `ctl`, which needs no cookie of ours: ejabberdctl reads its own.
+ * `ctl`, which needs no cookie of ours: ejabberdctl reads its own. The
+ * fallback is reported once through onWarning (WARN_TRANSPORT_AUTO) with every
+ * option it made lose its effect; an explicit transport that cannot honour an
+ * option was refused by resolveConfig already.
  */
-export async function createTransport(config: ResolvedConfig, onWarning: (message: string) => void): Promise<Transport> {
-	const cookieFile = config.transport === 'auto' || config.transport === 'dist' ? await findReadableCookieFile(config.cookieFile) : undefined;
+export async function createTransport(config: ResolvedConfig, onWarning: TransportWarning, options: CreateTransportOptions = {}): Promise<Transport> {
+	const findCookieFile = options.findCookieFile ?? findReadableCookieFile;
+	const cookieFile = config.transport === 'auto' || config.transport === 'dist' ? await findCookieFile(config.cookieFile) : undefined;
 	const kind = config.transport === 'auto' ? (cookieFile === undefined ? 'ctl' : 'dist') : config.transport;
+	if (config.transport === 'auto' && kind === 'ctl') {
+		const why = `none of ${defaultCookieFiles().join(', ')} is readable by this user`;
+		onWarning(describeAutoFallback({purge: config.purge, loadNew: config.loadNew, watch: config.watch, node: config.node}, CTL_CAPABILITIES, why), 'WARN_TRANSPORT_AUTO');
+	}
 	switch (kind) {
 		case 'dist': {
 			if (cookieFile === undefined) {

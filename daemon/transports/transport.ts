@@ -1,40 +1,46 @@
+import type {TransportCapabilities} from './capabilities.ts';
+
 /**
  * What the reloader needs from a node, whatever the wire: `ctl` runs
  * ejabberdctl, `dist` speaks Erlang distribution itself, `http` goes through
  * ejabberd's mod_http_api. Failures throw ReloaderError: `ERR_NODE_DOWN` and
  * `ERR_NODE_TIMEOUT` are retryable, the rest are not.
+ *
+ * Every method exists on every transport; `capabilities` says which of them
+ * work there. Callers pick what to call from the capabilities, never by
+ * probing: a method whose capability is false throws ERR_CONFIG_INVALID
+ * (startup refuses the options that would need it, so reaching it is a bug),
+ * except incarnation() and onDisconnect(), which then report nothing.
  */
 export interface Transport {
 	readonly kind: TransportKind;
 	/** The node as the user knows it, for logs and records. */
 	readonly node: string;
+	/** What this transport can do, declared once (frozen). */
+	readonly capabilities: TransportCapabilities;
 	/** Make sure `ejabberd_update` is loaded on the node (it is not after start). */
 	ensureUpdaterLoaded(signal?: AbortSignal): Promise<InitReport>;
 	/** `ejabberd_update:update_info/0`: the loaded modules whose beam on disk differs. */
 	updateInfo(signal?: AbortSignal): Promise<UpdateInfo>;
-	/** `ejabberd_update:update/1` for exactly these modules (each already listed by updateInfo). */
+	/** `ejabberd_update:update/1` for exactly these modules (each already listed by updateInfo); `result` set with `capabilities.updateResult`. */
 	update(modules: readonly string[], signal?: AbortSignal): Promise<UpdateOutcome>;
+	/** `capabilities.verifyByContent`: what the node itself says of each module (loaded or not, the MD5 of the loaded code and of the beam file). */
+	moduleStates(modules: readonly ModuleLocation[], signal?: AbortSignal): Promise<ReadonlyMap<string, ModuleState>>;
+	/** `capabilities.codeDirectory`: the directory update_info scans, `dirname(code:which(ejabberd))`, for `watch: auto`. */
+	codeDirectory(signal?: AbortSignal): Promise<string>;
+	/** `capabilities.incarnation`: the node's incarnation (its `creation`), which changes when it restarts; always undefined without the capability. */
+	incarnation(): number | undefined;
+	/** `capabilities.incarnation`: be told at once when a held connection to the node is lost; never called without the capability. */
+	onDisconnect(listener: (reason: string) => void): void;
 	/**
-	 * Optional: what the node itself says of each module (loaded or not, the MD5
-	 * of the loaded code and of the beam file). Transports that can ask verify
-	 * by content; the others verify through a second updateInfo.
+	 * `capabilities.loadBeam`: load one beam directly, for modules update_info
+	 * cannot see (in another directory) or has never loaded: purge its old code
+	 * (`soft` refuses when processes still run it, `brutal` kills them), then
+	 * load that file. Resolves with the reason when the node refused.
 	 */
-	moduleStates?(modules: readonly ModuleLocation[], signal?: AbortSignal): Promise<ReadonlyMap<string, ModuleState>>;
-	/** Optional: the directory update_info scans, `dirname(code:which(ejabberd))`, for `watch: auto`. */
-	codeDirectory?(signal?: AbortSignal): Promise<string>;
-	/** Optional: the node's incarnation (its `creation`), which changes when it restarts. */
-	incarnation?(): number | undefined;
-	/** Optional: be told at once when a held connection to the node is lost. */
-	onDisconnect?(listener: (reason: string) => void): void;
-	/**
-	 * Optional: load one beam directly, for modules update_info cannot see (in
-	 * another directory) or has never loaded: purge its old code (`soft` refuses
-	 * when processes still run it, `brutal` kills them), then load that file.
-	 * Resolves with the reason when the node refused.
-	 */
-	loadBeam?(location: ModuleLocation, purge: PurgeMode, signal?: AbortSignal): Promise<string | undefined>;
-	/** Optional: the processes still running old code of each module, which a brutal purge would kill. */
-	oldCodeHolders?(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>>;
+	loadBeam(location: ModuleLocation, purge: PurgeMode, signal?: AbortSignal): Promise<string | undefined>;
+	/** `capabilities.oldCodeHolders`: the processes still running old code of each module, which a brutal purge would kill. */
+	oldCodeHolders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>>;
 	close(): Promise<void>;
 }
 

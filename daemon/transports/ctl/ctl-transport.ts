@@ -1,5 +1,7 @@
 import {ReloaderError} from '../../errors.ts';
 import {isModuleName} from '../../modules/module-name.ts';
+import {CTL_CAPABILITIES} from '../capabilities.ts';
+import {notCapable} from '../not-capable.ts';
 import type {InitReport, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
 import {runEjabberdctl} from './run-ejabberdctl.ts';
 
@@ -18,6 +20,7 @@ export interface CtlTransportOptions {
  */
 export class CtlTransport implements Transport {
 	readonly kind = 'ctl';
+	readonly capabilities = CTL_CAPABILITIES;
 	readonly node: string;
 	readonly #command: readonly string[];
 	readonly #timeoutMs: number;
@@ -54,6 +57,34 @@ export class CtlTransport implements Transport {
 			said.push(await this.#run(['update', module], signal));
 		}
 		return {raw: said.join('')};
+	}
+
+	// capabilities: none of the following works over ejabberdctl.
+
+	moduleStates(): Promise<never> {
+		return notCapable(this.kind, 'verifyByContent', 'ask which code the node runs');
+	}
+
+	codeDirectory(): Promise<never> {
+		return notCapable(this.kind, 'codeDirectory', 'ask the node where its code is');
+	}
+
+	/** Unknown without a held connection. */
+	incarnation(): undefined {
+		return undefined;
+	}
+
+	/** No connection is held between calls: nothing to be told about. */
+	onDisconnect(): void {
+		// A node that goes away shows when the next call fails.
+	}
+
+	loadBeam(): Promise<never> {
+		return notCapable(this.kind, 'loadBeam', 'load a beam directly');
+	}
+
+	oldCodeHolders(): Promise<never> {
+		return notCapable(this.kind, 'oldCodeHolders', 'see which processes run old code');
 	}
 
 	async close(): Promise<void> {

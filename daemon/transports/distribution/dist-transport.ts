@@ -3,6 +3,7 @@ import {ReloaderError} from '../../errors.ts';
 import {atom, formatTerm, isAtom, isTuple, type Term} from '../../lib/erlang-term/index.ts';
 import type {InitReport, ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
 import {DistClient, type DistEvent} from '../../lib/erlang-dist/index.ts';
+import {DIST_CAPABILITIES} from '../capabilities.ts';
 import {toReloaderError} from './adapt-error.ts';
 import {findOldCodeHolders, loadBeamFile, type RemoteCall} from './code-operations.ts';
 import {readCookie} from './cookie.ts';
@@ -29,6 +30,7 @@ export interface DistTransportOptions {
  */
 export class DistTransport implements Transport {
 	readonly kind = 'dist';
+	readonly capabilities = DIST_CAPABILITIES;
 	readonly node: string;
 	readonly #client: DistClient;
 	readonly #disconnectListeners = new Set<(reason: string) => void>();

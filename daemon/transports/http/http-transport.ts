@@ -1,5 +1,7 @@
 import {ReloaderError} from '../../errors.ts';
 import {isModuleName} from '../../modules/module-name.ts';
+import {HTTP_CAPABILITIES} from '../capabilities.ts';
+import {notCapable} from '../not-capable.ts';
 import type {InitReport, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
 import {basicAuthorization, buildApiRequest, parseBaseUrl, type ApiCommand} from './api-request.ts';
 import {interpretApiResponse, readModuleList} from './api-response.ts';
@@ -33,6 +35,7 @@ interface Credentials {
  */
 export class HttpTransport implements Transport {
 	readonly kind = 'http';
+	readonly capabilities = HTTP_CAPABILITIES;
 	readonly node: string;
 	readonly #base: URL;
 	readonly #timeoutMs: number;
@@ -74,6 +77,34 @@ export class HttpTransport implements Transport {
 			said.push((await this.#call('update', {module}, signal)).raw);
 		}
 		return {raw: said.join('\n')};
+	}
+
+	// capabilities: none of the following works over mod_http_api.
+
+	moduleStates(): Promise<never> {
+		return notCapable(this.kind, 'verifyByContent', 'ask which code the node runs');
+	}
+
+	codeDirectory(): Promise<never> {
+		return notCapable(this.kind, 'codeDirectory', 'ask the node where its code is');
+	}
+
+	/** Unknown without a held connection. */
+	incarnation(): undefined {
+		return undefined;
+	}
+
+	/** No connection is held between calls: nothing to be told about. */
+	onDisconnect(): void {
+		// A node that goes away shows when the next call fails.
+	}
+
+	loadBeam(): Promise<never> {
+		return notCapable(this.kind, 'loadBeam', 'load a beam directly');
+	}
+
+	oldCodeHolders(): Promise<never> {
+		return notCapable(this.kind, 'oldCodeHolders', 'see which processes run old code');
 	}
 
 	async close(): Promise<void> {

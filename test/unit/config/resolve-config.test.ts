@@ -93,3 +93,16 @@ test('api limits and browser rules: defaults, and each bad value named with its 
 	t.deepEqual(streams.problems.map(problem => problem.path), ['api.maxEventStreams']);
 	t.regex(streams.message, /api\.maxEventStreams: must be less than api\.maxConnections \(8\).*got `8` \(number\)/);
 });
+
+for (const transport of ['ctl', 'http'] as const) {
+	test(`options ${transport} cannot honour are config problems, each naming the option, the transport and what to change`, t => {
+		const error = t.throws(() => resolveConfig({transport, purge: 'soft', loadNew: true}, 'test.yml'), {instanceOf: ConfigError, code: 'ERR_CONFIG_INVALID'});
+		t.deepEqual(error?.problems.map(problem => problem.path), ['purge', 'loadNew']);
+		t.regex(error?.message ?? '', new RegExp(`^Invalid configuration in test\\.yml \\(2 problems\\):\\n  - purge: soft needs the dist transport \\(transport: ${transport} cannot see which processes run old code\\): set transport: dist with a readable cookieFile, or remove purge: soft\\n  - loadNew: true needs the dist transport`));
+	});
+}
+
+test('the same options with dist or auto resolve (auto warns when it falls back)', t => {
+	t.is(resolveConfig({transport: 'dist', purge: 'soft', loadNew: true}).purge, 'soft');
+	t.true(resolveConfig({transport: 'auto', purge: 'soft', loadNew: true}).loadNew);
+});

@@ -1,12 +1,12 @@
 import test from 'ava';
 import {NodeSession} from '../../../daemon/node/node-session.ts';
 import type {InitRecord} from '../../../daemon/records.ts';
-import type {Transport} from '../../../daemon/transports/transport.ts';
+import {fakeTransport} from '../../support/fake-transport.ts';
 
 /** The session's own logic only: a transport that counts init calls and reports a settable incarnation. */
 function setup() {
 	const state = {inits: 0, incarnation: 1 as number | undefined};
-	const transport: Transport = {
+	const transport = fakeTransport({
 		kind: 'dist',
 		node: 'n@h',
 		async ensureUpdaterLoaded() {
@@ -21,7 +21,7 @@ function setup() {
 		},
 		incarnation: () => state.incarnation,
 		async close() {},
-	};
+	});
 	const records: InitRecord[] = [];
 	return {state, session: new NodeSession(transport, record => records.push(record)), records};
 }

@@ -1,0 +1,46 @@
+import {ReloaderError} from '../errors.ts';
+import type {TransportCapabilities} from '../transports/capabilities.ts';
+import {capabilityProblems} from '../transports/check-capabilities.ts';
+import type {PurgeMode, TransportKind} from '../transports/transport.ts';
+
+/**
+ * The steps a batch takes, chosen once per reloader from what the transport
+ * declares it can do. Two sets exist today: dist (every step) and ctl/http
+ * (update_info and update only); each flag is still read on its own.
+ */
+export interface ReloadPlan {
+	/**
+	 * `content`: ask the node what it runs before and after the update and
+	 * compare MD5s (verifyByContent); `list`: ask update_info again, a module
+	 * still listed was not updated.
+	 */
+	readonly verify: 'content' | 'list';
+	/** Load directly what update_info cannot reach (a beam in another directory) (loadBeam); otherwise report it out of reach. */
+	readonly loadDirect: boolean;
+	/** Load modules the node never loaded (`loadNew`, which needs loadBeam and verifyByContent to know a module is not loaded). */
+	readonly loadNew: boolean;
+	/** Ask who runs old code before updating (oldCodeHolders): `soft` holds those modules back, `brutal` reports them as killed. */
+	readonly findHolders: boolean;
+	readonly purge: PurgeMode;
+}
+
+/**
+ * The plan for a transport and the reloader's options. An option the
+ * transport cannot honour throws ERR_CONFIG_INVALID with the same words as the
+ * startup check, which should have refused it already.
+ */
+export function planReload(kind: TransportKind, capabilities: TransportCapabilities, options: {readonly purge: PurgeMode; readonly loadNew: boolean}): ReloadPlan {
+	const problems = capabilityProblems({transport: kind, purge: options.purge, loadNew: options.loadNew, watch: []}, capabilities);
+	if (problems.length > 0) {
+		throw new ReloaderError('ERR_CONFIG_INVALID', problems.map(problem => problem.message).join('; '), {
+			hint: problems[0]?.remedy,
+		});
+	}
+	return Object.freeze({
+		verify: capabilities.verifyByContent ? 'content' : 'list',
+		loadDirect: capabilities.loadBeam,
+		loadNew: options.loadNew,
+		findHolders: capabilities.oldCodeHolders,
+		purge: options.purge,
+	});
+}

@@ -1,0 +1,91 @@
+import test from 'ava';
+import {CTL_CAPABILITIES, DIST_CAPABILITIES, HTTP_CAPABILITIES, capabilitiesOf, type TransportCapabilities} from '../../../daemon/transports/capabilities.ts';
+import {capabilityProblems, describeAutoFallback, type CapabilityOptions} from '../../../daemon/transports/check-capabilities.ts';
+
+const BASE: CapabilityOptions = {transport: 'ctl', purge: 'brutal', loadNew: false, watch: ['/opt/ebin']};
+
+test('each transport declares its capabilities once, frozen', t => {
+	for (const kind of ['dist', 'ctl', 'http'] as const) {
+		t.true(Object.isFrozen(capabilitiesOf(kind)), kind);
+	}
+	t.is(capabilitiesOf('dist'), DIST_CAPABILITIES);
+	t.true(Object.values(DIST_CAPABILITIES).every(Boolean));
+	t.true(Object.values(CTL_CAPABILITIES).every(flag => !flag));
+	t.true(Object.values(HTTP_CAPABILITIES).every(flag => !flag));
+});
+
+const cases: ReadonlyArray<{title: string; options: Partial<CapabilityOptions>; capabilities: TransportCapabilities; expected: ReadonlyArray<{path: string; message: string}>}> = [
+	{title: 'defaults over ctl: nothing to refuse', options: {}, capabilities: CTL_CAPABILITIES, expected: []},
+	{title: 'everything over dist: nothing to refuse', options: {transport: 'dist', purge: 'soft', loadNew: true, watch: 'auto', node: 'other@host'}, capabilities: DIST_CAPABILITIES, expected: []},
+	{
+		title: 'purge: soft over ctl',
+		options: {purge: 'soft'},
+		capabilities: CTL_CAPABILITIES,
+		expected: [{path: 'purge', message: 'purge: soft needs the dist transport (transport: ctl cannot see which processes run old code): set transport: dist with a readable cookieFile, or remove purge: soft'}],
+	},
+	{
+		title: 'purge: soft over http',
+		options: {transport: 'http', purge: 'soft'},
+		capabilities: HTTP_CAPABILITIES,
+		expected: [{path: 'purge', message: 'purge: soft needs the dist transport (transport: http cannot see which processes run old code): set transport: dist with a readable cookieFile, or remove purge: soft'}],
+	},
+	{
+		title: 'loadNew over ctl',
+		options: {loadNew: true},
+		capabilities: CTL_CAPABILITIES,
+		expected: [{path: 'loadNew', message: 'loadNew: true needs the dist transport (transport: ctl cannot tell a module the node never loaded from an unchanged one, nor load a beam directly): set transport: dist with a readable cookieFile, or remove loadNew: true'}],
+	},
+	{
+		title: 'loadNew over a transport that loads beams but cannot see what is loaded: only the missing half is named',
+		options: {loadNew: true},
+		capabilities: {...CTL_CAPABILITIES, loadBeam: true},
+		expected: [{path: 'loadNew', message: 'loadNew: true needs the dist transport (transport: ctl cannot tell a module the node never loaded from an unchanged one): set transport: dist with a readable cookieFile, or remove loadNew: true'}],
+	},
+	{title: 'watch: auto over ctl for the local default node: the installed ebin is right', options: {watch: 'auto'}, capabilities: CTL_CAPABILITIES, expected: []},
+	{title: 'watch: auto over ctl, node named ejabberd@localhost', options: {watch: 'auto', node: 'ejabberd@localhost'}, capabilities: CTL_CAPABILITIES, expected: []},
+	{
+		title: 'watch: auto over ctl for another node',
+		options: {watch: 'auto', node: 'other@localhost'},
+		capabilities: CTL_CAPABILITIES,
+		expected: [{path: 'watch', message: 'watch: auto needs the dist transport to find the code directory of other@localhost (transport: ctl cannot ask the node where its code is, and other@localhost need not load the installed ejabberd\'s ebin): set transport: dist with a readable cookieFile, or list the directories to watch in watch'}],
+	},
+	{title: 'watch: auto over http on loopback', options: {transport: 'http', watch: 'auto', httpUrl: 'http://127.0.0.1:5280/api'}, capabilities: HTTP_CAPABILITIES, expected: []},
+	{
+		title: 'watch: auto over http to another machine',
+		options: {transport: 'http', watch: 'auto', httpUrl: 'http://xmpp.example.org:5280/api'},
+		capabilities: HTTP_CAPABILITIES,
+		expected: [{path: 'watch', message: 'watch: auto needs the dist transport to find the code directory of the node behind http://xmpp.example.org:5280/api (transport: http cannot ask the node where its code is, and the node behind http://xmpp.example.org:5280/api need not load the installed ejabberd\'s ebin): set transport: dist with a readable cookieFile, or list the directories to watch in watch'}],
+	},
+	{title: 'listed watch directories need nothing', options: {node: 'other@host', transport: 'http', httpUrl: 'http://xmpp.example.org/api'}, capabilities: HTTP_CAPABILITIES, expected: []},
+	{
+		title: 'every problem at once, in a stable order',
+		options: {purge: 'soft', loadNew: true, watch: 'auto', node: 'other@host'},
+		capabilities: CTL_CAPABILITIES,
+		expected: [{path: 'purge', message: 'purge: soft'}, {path: 'loadNew', message: 'loadNew: true'}, {path: 'watch', message: 'watch: auto'}],
+	},
+];
+
+for (const {title, options, capabilities, expected} of cases) {
+	test(`capabilityProblems: ${title}`, t => {
+		const problems = capabilityProblems({...BASE, ...options}, capabilities);
+		t.deepEqual(problems.map(problem => problem.path), expected.map(problem => problem.path));
+		for (const [index, problem] of problems.entries()) {
+			t.true(problem.message.startsWith(expected[index]?.message ?? '∅'), problem.message);
+			t.is(problem.message, `${problem.reason}: ${problem.remedy}`);
+		}
+	});
+}
+
+test('the auto fallback warning names the choice, why, and every option that lost its effect', t => {
+	const message = describeAutoFallback({purge: 'soft', loadNew: true, watch: 'auto', node: 'other@host'}, CTL_CAPABILITIES, 'no cookie is readable');
+	t.regex(message, /^transport: auto chose ctl because no cookie is readable, so these options have no effect: /);
+	for (const option of ['purge: soft needs', 'loadNew: true needs', 'watch: auto needs']) {
+		t.true(message.includes(option), option);
+	}
+	t.regex(message, /Set cookieFile to the node's cookie to use dist/);
+});
+
+test('the auto fallback warning with nothing lost still says what verification becomes', t => {
+	const message = describeAutoFallback({purge: 'brutal', loadNew: false, watch: 'auto'}, CTL_CAPABILITIES, 'no cookie is readable');
+	t.regex(message, /^transport: auto chose ctl because no cookie is readable; batches are verified by a second update_list/);
+});
