@@ -1,4 +1,3 @@
-import {ReloaderError} from '../errors.ts';
 import type {TransportCapabilities} from '../transports/capabilities.ts';
 import {capabilityProblems} from '../transports/check-capabilities.ts';
 import type {PurgeMode, TransportKind} from '../transports/transport.ts';
@@ -22,25 +21,27 @@ export interface ReloadPlan {
 	/** Ask who runs old code before updating (oldCodeHolders): `soft` holds those modules back, `brutal` reports them as killed. */
 	readonly findHolders: boolean;
 	readonly purge: PurgeMode;
+	/** The options asked for that this transport cannot honour, each with what to change; empty once startup checks passed. */
+	readonly unhonoured: readonly string[];
 }
 
 /**
  * The plan for a transport and the reloader's options. An option the
- * transport cannot honour throws ERR_CONFIG_INVALID with the same words as the
- * startup check, which should have refused it already.
+ * transport cannot honour has no effect in the plan (soft purge without a way
+ * to see holders is ejabberd's brutal purge; loadNew loads nothing) and is
+ * listed in `unhonoured`: resolveConfig refuses such options for an explicit
+ * transport, and createTransport warns (WARN_TRANSPORT_AUTO) when `transport:
+ * auto` fell back to one that lacks them.
  */
 export function planReload(kind: TransportKind, capabilities: TransportCapabilities, options: {readonly purge: PurgeMode; readonly loadNew: boolean}): ReloadPlan {
-	const problems = capabilityProblems({transport: kind, purge: options.purge, loadNew: options.loadNew, watch: []}, capabilities);
-	if (problems.length > 0) {
-		throw new ReloaderError('ERR_CONFIG_INVALID', problems.map(problem => problem.message).join('; '), {
-			hint: problems[0]?.remedy,
-		});
-	}
+	const unhonoured = capabilityProblems({transport: kind, purge: options.purge, loadNew: options.loadNew, watch: []}, capabilities);
+	const lost = new Set(unhonoured.map(problem => problem.path));
 	return Object.freeze({
 		verify: capabilities.verifyByContent ? 'content' : 'list',
 		loadDirect: capabilities.loadBeam,
-		loadNew: options.loadNew,
+		loadNew: options.loadNew && !lost.has('loadNew'),
 		findHolders: capabilities.oldCodeHolders,
-		purge: options.purge,
+		purge: lost.has('purge') ? 'brutal' : options.purge,
+		unhonoured: Object.freeze(unhonoured.map(problem => problem.message)),
 	});
 }
