@@ -63,6 +63,9 @@ export class Daemon {
 	#watcher: WatchSource | undefined;
 	#waitingForNode = false;
 	readonly #retryTimers = new Set<TimerHandle>();
+	/** Writes seen so far, and the count at each path's last one: tells a write made while a batch ran. */
+	#writeCount = 0;
+	readonly #lastWriteOf = new Map<string, number>();
 	#closing: Promise<void> | undefined;
 
 	constructor(options: DaemonOptions) {
@@ -113,7 +116,11 @@ export class Daemon {
 		const createWatcher = this.#options.createWatcher ?? (options => new BeamWatcher(options));
 		this.#watcher = createWatcher({
 			directories,
-			onBeamWritten: path => this.#settler.check(path),
+			onBeamWritten: path => {
+				this.#writeCount++;
+				this.#lastWriteOf.set(path, this.#writeCount);
+				this.#settler.check(path);
+			},
 			onDirectory: event => report({event: 'directory', ...event}),
 			onSiblingVersion: event => report({event: 'sibling', ...event}),
 			onError: error => report(problemRecord(error, 'error')),
@@ -215,7 +222,8 @@ export class Daemon {
 		const {report} = this.#options;
 		try {
 			await this.#session.ready(this.#abort.signal);
-			const record = await this.#reloader.reload(request, this.#abort.signal);
+			const writesBefore = this.#writeCount;
+			const record = this.#deferRaced(await this.#reloader.reload(request, this.#abort.signal), request, writesBefore);
 			report(record);
 			for (const module of record.deferred) {
 				const path = request.changes?.find(change => change.module === module)?.path;
@@ -235,6 +243,24 @@ export class Daemon {
 			}
 			throw error;
 		}
+	}
+
+	/**
+	 * Verified by the list only (ctl, http), "updated" means update_info no
+	 * longer lists the module, which is also what it says when the file is
+	 * half-written again: a module whose beam was written while its batch ran
+	 * cannot be known to run its snapshot, so it is re-checked (deferred), not
+	 * reported updated. Verified by content, the node's MD5 already tells.
+	 */
+	#deferRaced(record: BatchRecord, request: ReloadRequest, writesBefore: number): BatchRecord {
+		if (record.verifiedBy !== 'list' || this.#writeCount === writesBefore) {
+			return record;
+		}
+		const raced = new Set(request.changes?.filter(({module, path}) => record.updated.includes(module) && (this.#lastWriteOf.get(path) ?? 0) > writesBefore).map(({module}) => module));
+		if (raced.size === 0) {
+			return record;
+		}
+		return {...record, updated: record.updated.filter(module => !raced.has(module)), deferred: [...record.deferred, ...raced]};
 	}
 
 	/** Modules held back by `purge: soft` come back in a later batch, after `purgeRetryMs`. */

@@ -63,7 +63,12 @@ export function readBeamChunks(bytes: Uint8Array): Map<string, Buffer> {
  * Undefined when the beam has no `Attr` chunk or no vsn in it.
  */
 export function readBeamVersion(bytes: Uint8Array): string | undefined {
-	const attr = readBeamChunks(bytes).get('Attr');
+	return versionOfChunks(readBeamChunks(bytes));
+}
+
+/** readBeamVersion over chunks already read. */
+export function versionOfChunks(chunks: ReadonlyMap<string, Buffer>): string | undefined {
+	const attr = chunks.get('Attr');
 	if (attr === undefined) {
 		return undefined;
 	}
@@ -106,7 +111,11 @@ function decodeChunk(id: string, data: Buffer): Term {
  * the compact encoding; both forms are read.
  */
 export function readBeamModuleName(bytes: Uint8Array): string {
-	const chunks = readBeamChunks(bytes);
+	return moduleNameOfChunks(readBeamChunks(bytes));
+}
+
+/** readBeamModuleName over chunks already read. */
+export function moduleNameOfChunks(chunks: ReadonlyMap<string, Buffer>): string {
 	const utf8 = chunks.get('AtU8');
 	const table = utf8 ?? chunks.get('Atom');
 	if (table === undefined) {

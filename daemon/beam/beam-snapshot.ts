@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto';
 import {ReloaderError} from '../errors.ts';
-import {readBeamChunks, readBeamModuleName, readBeamVersion} from './beam-chunks.ts';
+import {moduleNameOfChunks, readBeamChunks, versionOfChunks} from './beam-chunks.ts';
 import {checkBeamHeader} from './beam-header.ts';
 import {beamCodeMd5} from './code-md5.ts';
 import {readFileOnce, type FileContent, type FileReader} from './read-file-once.ts';
@@ -58,14 +58,15 @@ export function judgeBeamContent(path: string, {bytes, mtimeMs}: FileContent): B
 		return {state: 'invalid', reason: header.reason, fingerprint};
 	}
 	try {
+		const chunks = readBeamChunks(bytes);
 		const snapshot: BeamSnapshot = Object.freeze({
 			path,
 			size: bytes.byteLength,
 			mtimeMs,
 			digest,
-			module: readBeamModuleName(bytes),
-			vsn: readBeamVersion(bytes),
-			codeMd5: beamCodeMd5(readBeamChunks(bytes)),
+			module: moduleNameOfChunks(chunks),
+			vsn: versionOfChunks(chunks),
+			codeMd5: beamCodeMd5(chunks),
 		});
 		return {state: 'complete', snapshot, fingerprint};
 	} catch (error) {

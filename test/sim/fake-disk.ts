@@ -1,0 +1,62 @@
+import type {FileContent, FileReader} from '../../daemon/beam/read-file-once.ts';
+import type {SimClock} from './sim-clock.ts';
+
+/** A file's bytes and the simulated time of its last write. */
+export interface DiskFile {
+	readonly bytes: Buffer;
+	readonly mtimeMs: number;
+}
+
+/** `final`: the last write of one operation (a watcher always reports that one; earlier ones may be dropped). */
+export type DiskListener = (path: string, final: boolean) => void;
+
+/**
+ * The ebin directory of the simulation: writes replace a path's bytes (a new
+ * inode each time, as `install` and `rename` make), reads see the bytes of the
+ * moment they open the file. Opens are counted.
+ */
+export class FakeDisk {
+	readonly #clock: SimClock;
+	readonly #files = new Map<string, DiskFile>();
+	readonly #listeners = new Set<DiskListener>();
+	opens = 0;
+
+	constructor(clock: SimClock) {
+		this.#clock = clock;
+	}
+
+	get(path: string): DiskFile | undefined {
+		return this.#files.get(path);
+	}
+
+	paths(): string[] {
+		return [...this.#files.keys()];
+	}
+
+	write(path: string, bytes: Buffer, final: boolean): void {
+		this.#files.set(path, {bytes, mtimeMs: this.#clock.now()});
+		for (const listener of this.#listeners) {
+			listener(path, final);
+		}
+	}
+
+	unlink(path: string): void {
+		this.#files.delete(path);
+	}
+
+	onWrite(listener: DiskListener): void {
+		this.#listeners.add(listener);
+	}
+
+	/** The daemon's file reader over this disk: the content at open time, delivered a little later. */
+	reader(delay: () => number): FileReader {
+		return async path => {
+			this.opens++;
+			const file = this.#files.get(path);
+			const content: FileContent | undefined = file === undefined ? undefined : {bytes: file.bytes, mtimeMs: file.mtimeMs};
+			const ms = delay();
+			await (ms === 0 ? Promise.resolve() : this.#clock.sleep(ms));
+			return content;
+		};
+	}
+}

@@ -1,0 +1,123 @@
+import {judgeBeamContent, type BeamSnapshot} from '../../daemon/beam/beam-snapshot.ts';
+import type {FakeDisk} from './fake-disk.ts';
+
+/** What the node runs of a module. */
+export interface LoadedCode {
+	readonly codeMd5: string;
+	readonly vsn: string | undefined;
+}
+
+/**
+ * ejabberd as ejabberd_update sees it, over the fake disk: the node reads beam
+ * files itself, at the moment update_info or update runs, and never loads one
+ * that is not a whole beam. It can be down (every call fails), or restart (a
+ * new incarnation with nothing loaded, as the soak's halted node comes back).
+ */
+export class FakeNode {
+	readonly #disk: FakeDisk;
+	readonly #dir: string;
+	up = true;
+	incarnation = 1;
+	updaterLoaded = false;
+	readonly loaded = new Map<string, LoadedCode>();
+	/** Modules whose code a daemon call (update) changed since the last mark: what a batch record may call updated. */
+	readonly changedByDaemon = new Set<string>();
+	readonly #downListeners = new Set<() => void>();
+	/** What each file's bytes were judged to be: the disk keeps a written buffer as it is, so its identity is its content. */
+	readonly #judged = new WeakMap<Buffer, BeamSnapshot | undefined>();
+
+	/** Answer update/1 as if it worked but load nothing: a broken node, to show the simulation's checks catch a lost change. */
+	readonly ignoresUpdates: boolean;
+
+	constructor(disk: FakeDisk, dir: string, options: {ignoresUpdates?: boolean} = {}) {
+		this.#disk = disk;
+		this.#dir = dir;
+		this.ignoresUpdates = options.ignoresUpdates ?? false;
+	}
+
+	get dir(): string {
+		return this.#dir;
+	}
+
+	pathOf(module: string): string {
+		return `${this.#dir}/${module}.beam`;
+	}
+
+	/** The whole beam at the module's path now, as the node would read it; undefined if it is not one. */
+	beamOnDisk(module: string): BeamSnapshot | undefined {
+		const file = this.#disk.get(this.pathOf(module));
+		if (file === undefined) {
+			return undefined;
+		}
+		if (!this.#judged.has(file.bytes)) {
+			const read = judgeBeamContent(this.pathOf(module), file);
+			this.#judged.set(file.bytes, read.state === 'complete' && read.snapshot.module === module ? read.snapshot : undefined);
+		}
+		return this.#judged.get(file.bytes);
+	}
+
+	/** update_info: loaded modules whose beam on disk has another vsn (a beam it cannot read is not listed). */
+	listed(): string[] {
+		return [...this.loaded].filter(([module, code]) => {
+			const beam = this.beamOnDisk(module);
+			return beam !== undefined && beam.vsn !== code.vsn;
+		}).map(([module]) => module).sort();
+	}
+
+	/**
+	 * update/1: the listed ones among `modules` are read and loaded; if one of
+	 * them cannot be read whole, release_handler's script fails and nothing is loaded.
+	 */
+	update(modules: readonly string[]): string | undefined {
+		const listed = new Set(this.listed());
+		const targets = modules.filter(module => listed.has(module)).map(module => [module, this.beamOnDisk(module)] as const);
+		const unreadable = targets.find(([, beam]) => beam === undefined);
+		if (unreadable !== undefined) {
+			return `{error,{bad_object_code,${unreadable[0]}}}`;
+		}
+		for (const [module, beam] of targets) {
+			if (beam !== undefined && !this.ignoresUpdates) {
+				this.#load(module, beam, true);
+			}
+		}
+		return undefined;
+	}
+
+	/** What the user's first call does after a restart: load every module whose beam is whole now. */
+	loadFromDisk(modules: readonly string[]): void {
+		for (const module of modules) {
+			const beam = this.beamOnDisk(module);
+			if (beam !== undefined && !this.loaded.has(module)) {
+				this.#load(module, beam, false);
+			}
+		}
+	}
+
+	goDown(): void {
+		this.up = false;
+		for (const listener of this.#downListeners) {
+			listener();
+		}
+	}
+
+	/** Back up; `restart`: a new incarnation that has loaded nothing, not even ejabberd_update. */
+	comeUp(restart: boolean): void {
+		if (restart) {
+			this.incarnation++;
+			this.loaded.clear();
+			this.updaterLoaded = false;
+		}
+		this.up = true;
+	}
+
+	onDown(listener: () => void): void {
+		this.#downListeners.add(listener);
+	}
+
+	#load(module: string, beam: BeamSnapshot, byDaemon: boolean): void {
+		if (byDaemon && this.loaded.get(module)?.codeMd5 !== beam.codeMd5) {
+			this.changedByDaemon.add(module);
+		}
+		this.loaded.set(module, {codeMd5: beam.codeMd5, vsn: beam.vsn});
+	}
+}

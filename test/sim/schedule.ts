@@ -1,0 +1,44 @@
+import type {Flavor} from './fake-node-transport.ts';
+import {between, pick} from './random.ts';
+
+export type WriteKind = 'install' | 'truncated' | 'garbage' | 'identical' | 'rename' | 'overwrite';
+
+/** Everything a schedule varies, drawn from its seed. */
+export interface ScheduleParameters {
+	readonly flavor: Flavor;
+	readonly modules: readonly string[];
+	readonly rounds: number;
+	readonly debounceMs: number;
+	readonly maxWaitMs: number;
+	readonly incompleteTimeoutMs: number;
+	readonly watcher: {readonly dropRate: number; readonly duplicateRate: number; readonly maxDelayMs: number};
+	readonly transport: {readonly slowRate: number; readonly slowMs: number};
+	/** Most reads take no simulated time; this share takes up to 10 ms. */
+	readonly slowReadRate: number;
+	/** Per round: the chance of a node outage, and that an outage ends in a restart. */
+	readonly outageRate: number;
+	readonly restartRate: number;
+}
+
+const WRITE_KINDS: readonly WriteKind[] = ['install', 'install', 'install', 'truncated', 'garbage', 'identical', 'identical', 'rename', 'rename', 'overwrite'];
+
+export function drawParameters(random: () => number): ScheduleParameters {
+	const debounceMs = pick(random, [0, 20, 100, 300]);
+	return {
+		flavor: random() < 0.7 ? 'content' : 'list',
+		modules: Array.from({length: between(random, 1, 4)}, (_, index) => `mod_${index}`),
+		rounds: between(random, 2, 5),
+		debounceMs,
+		maxWaitMs: Math.max(debounceMs, pick(random, [0, 500, 3000])),
+		incompleteTimeoutMs: pick(random, [100, 500, 2000]),
+		watcher: {dropRate: pick(random, [0, 0.3, 0.8]), duplicateRate: pick(random, [0, 0.2]), maxDelayMs: pick(random, [0, 30, 200])},
+		transport: {slowRate: pick(random, [0, 0.1, 0.3]), slowMs: pick(random, [200, 3000])},
+		slowReadRate: pick(random, [0, 0.2]),
+		outageRate: pick(random, [0, 0.3, 0.6]),
+		restartRate: pick(random, [0, 0.5, 1]),
+	};
+}
+
+export function drawWriteKind(random: () => number): WriteKind {
+	return pick(random, WRITE_KINDS);
+}
