@@ -9,6 +9,12 @@ export type FixtureVersion = 1 | 2;
 
 const MODULES_DIR = fileURLToPath(new URL('../../fixtures/modules/', import.meta.url));
 
+// Every helper here compiles with the host's erlc (OTP 25), for both ejabberd
+// versions the tests run: an OTP 25 beam loads on the 24.12 node (OTP 27),
+// while an OTP 27 beam does not load on OTP 25 (`{error, {features_not_allowed,
+// [maybe_expr]}}`). So one compiler serves both, and a beam built here can be
+// installed into a 24.12 node's hostEbinDir as it is.
+
 /** Compile `fixtures/modules/v<version>/<module>.erl` into `outDir`; returns the beam's path. */
 export async function compileFixture(module: FixtureModule, version: FixtureVersion, outDir: string): Promise<string> {
 	await promisify(execFile)('/usr/bin/erlc', ['-o', outDir, join(MODULES_DIR, `v${version}`, `${module}.erl`)]);
