@@ -47,7 +47,7 @@ export async function openPipeline(config: ResolvedConfig, context: PipelineCont
 	const problems: ReloaderError[] = [];
 	let transport: Transport | undefined;
 	try {
-		transport = await (context.createTransport ?? createTransport)(config, warn('WARN_SECRET_FILE'));
+		transport = await (context.createTransport ?? createTransport)(config, (message, code) => warn(code ?? 'WARN_SECRET_FILE')(message));
 	} catch (error) {
 		problems.push(asProblem(error, 'transport'));
 	}
