@@ -8,6 +8,14 @@ export interface ApiAccess {
 	readonly address: ListenAddress;
 	/** Undefined: no token, which is allowed on loopback only. */
 	readonly token: string | undefined;
+	/** api.maxConnections; default 256. */
+	readonly maxConnections?: number;
+	/** api.maxEventStreams; default 32. */
+	readonly maxEventStreams?: number;
+	/** api.allowedHosts: other names the API answers to (the Host header); default none. */
+	readonly allowedHosts?: readonly string[];
+	/** api.allowedOrigins: web origins allowed to call it; default none. */
+	readonly allowedOrigins?: readonly string[];
 }
 
 /**
@@ -28,7 +36,14 @@ export async function resolveApiAccess(api: ResolvedConfig['api'], warn: (messag
 		token = api.token;
 	}
 	assertAccessAllowed({address, token});
-	return {address, token};
+	return {
+		address,
+		token,
+		maxConnections: api.maxConnections,
+		maxEventStreams: api.maxEventStreams,
+		allowedHosts: api.allowedHosts,
+		allowedOrigins: api.allowedOrigins,
+	};
 }
 
 /** Anyone who reaches the API can reload code on the node: off loopback, only with a token. */

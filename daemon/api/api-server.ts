@@ -1,4 +1,5 @@
 import {STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
+import type {Socket} from 'node:net';
 import type {Duplex} from 'node:stream';
 import {ReloaderError, errorMessage} from '../errors.ts';
 import type {DaemonRecord} from '../records.ts';
@@ -9,13 +10,18 @@ import type {ApiDaemon, RecordSource} from './api-daemon.ts';
 import {ApiError} from './api-error.ts';
 import {createApiRoutes} from './api-routes.ts';
 import {createBearerCheck, unauthorized, type BearerVerdict} from './bearer.ts';
+import {ConnectionLimit} from './connection-limit.ts';
 import {errorAnswer, errorBody} from './error-answer.ts';
-import {EventStreams, PING_INTERVAL_MS} from './event-stream.ts';
+import {EventStreams, MAX_EVENT_STREAMS, PING_INTERVAL_MS} from './event-stream.ts';
 import {InFlight} from './in-flight.ts';
 import {formatAddress} from './listen-address.ts';
 import {listenError} from './listen-error.ts';
 import {BODY_LIMIT_BYTES} from './read-body.ts';
 import {matchRoute, pathOf, type RouteTable} from './routes.ts';
+import {createSiteCheck} from './site-check.ts';
+
+/** The default of api.maxConnections. */
+export const MAX_CONNECTIONS = 256;
 
 export interface ApiServerOptions {
 	readonly access: ApiAccess;
@@ -58,23 +64,30 @@ class HttpApiServer implements ApiServer {
 	readonly #routes: RouteTable;
 	readonly #inFlight = new InFlight();
 	readonly #checkBearer: ((authorization: string | undefined) => BearerVerdict) | undefined;
+	readonly #checkSite: (headers: IncomingMessage['headers']) => void;
+	readonly #connections: ConnectionLimit;
 	#lastBatch: BatchRecord | undefined;
 	#unsubscribe: (() => void) | undefined;
 	#closing: Promise<void> | undefined;
 
 	constructor(options: ApiServerOptions) {
 		this.#options = options;
-		const {token} = options.access;
+		const {token, address, maxConnections, maxEventStreams, allowedHosts, allowedOrigins} = options.access;
 		this.#checkBearer = token === undefined ? undefined : createBearerCheck(token);
-		this.#events = new EventStreams(options.records, options.pingIntervalMs ?? PING_INTERVAL_MS);
+		this.#checkSite = createSiteCheck({listenHost: address.host, port: () => this.#port(), allowedHosts: allowedHosts ?? [], allowedOrigins: allowedOrigins ?? []});
+		this.#connections = new ConnectionLimit(maxConnections ?? MAX_CONNECTIONS);
+		this.#events = new EventStreams(options.records, options.pingIntervalMs ?? PING_INTERVAL_MS, maxEventStreams ?? MAX_EVENT_STREAMS);
 		this.#routes = createApiRoutes({
 			daemon: options.daemon,
 			events: this.#events,
 			bodyLimitBytes: options.bodyLimitBytes ?? BODY_LIMIT_BYTES,
 			status: {daemon: options.daemon, version: options.version, startedAt: Date.now(), lastBatch: () => this.#lastBatch},
 		});
-		// Only the time to receive a request; answers (a batch) may take longer.
-		this.#server = createServer({requestTimeout: 30_000}, (request, response) => void this.#handle(request, response));
+		// Only the time to receive a request; answers (a batch) may take longer. Headers
+		// come at once from any real client: a connection that sends none is not kept
+		// long, since it holds one of api.maxConnections (checked every second).
+		this.#server = createServer({requestTimeout: 30_000, headersTimeout: 10_000, connectionsCheckingInterval: 1000}, (request, response) => void this.#handle(request, response));
+		this.#server.on('connection', (socket: Socket) => this.#connections.admit(socket));
 		// Handled here so that a body is only asked for once the request passed every check.
 		this.#server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => void this.#handle(request, response));
 		this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket));
@@ -88,6 +101,11 @@ class HttpApiServer implements ApiServer {
 		const bound = this.#server.address();
 		const {host, port} = this.#options.access.address;
 		return typeof bound === 'object' && bound !== null ? formatAddress(bound.address, bound.port) : formatAddress(host, port);
+	}
+
+	#port(): number {
+		const bound = this.#server.address();
+		return typeof bound === 'object' && bound !== null ? bound.port : this.#options.access.address.port;
 	}
 
 	get url(): string {
@@ -144,6 +162,9 @@ class HttpApiServer implements ApiServer {
 			if (this.#closing !== undefined) {
 				throw new ApiError(503, 'ERR_API_STOPPING', 'The daemon is stopping and takes no new requests', {hint: 'Send the request again once the daemon runs again.'});
 			}
+			this.#connections.check(request.socket);
+			// Before the token: a page must learn nothing, not even whether one is needed.
+			this.#checkSite(request.headers);
 			this.#authorize(request);
 			const handler = matchRoute(this.#routes, request.method ?? '', request.url ?? '/');
 			const answer = await handler(request, response);

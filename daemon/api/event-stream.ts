@@ -1,12 +1,15 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {DaemonRecord} from '../records.ts';
 import type {RecordSource} from './api-daemon.ts';
+import {busy} from './connection-limit.ts';
 
 /** Sent first: how long an EventSource waits before it reconnects. */
 export const SSE_RETRY = 'retry: 2000\n\n';
 /** A comment line: keeps proxies and idle timeouts from closing a quiet stream. */
 export const SSE_PING = ': ping\n\n';
 export const PING_INTERVAL_MS = 15_000;
+/** The default of api.maxEventStreams. */
+export const MAX_EVENT_STREAMS = 32;
 /** A client this far behind is not reading: drop it rather than buffer the daemon's records for it. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
@@ -23,19 +26,26 @@ export function formatEvent(id: number, record: DaemonRecord): string {
 export class EventStreams {
 	readonly #records: RecordSource;
 	readonly #pingIntervalMs: number;
+	readonly #maxStreams: number;
 	readonly #streams = new Set<ServerResponse>();
 	readonly #ends = new Map<ServerResponse, () => void>();
 
-	constructor(records: RecordSource, pingIntervalMs = PING_INTERVAL_MS) {
+	constructor(records: RecordSource, pingIntervalMs = PING_INTERVAL_MS, maxStreams = MAX_EVENT_STREAMS) {
 		this.#records = records;
 		this.#pingIntervalMs = pingIntervalMs;
+		this.#maxStreams = maxStreams;
 	}
 
 	get size(): number {
 		return this.#streams.size;
 	}
 
+	/** Throws a 503 (ERR_API_BUSY) when api.maxEventStreams streams are open already. */
 	open(request: IncomingMessage, response: ServerResponse): void {
+		if (this.#streams.size >= this.#maxStreams) {
+			// An EventSource ignores Retry-After and retries after its `retry:` (2 s); `tail` backs off on its own.
+			throw busy(`The API serves at most ${this.#maxStreams} event streams at once (api.maxEventStreams), and that many are open`, '5');
+		}
 		response.writeHead(200, {
 			'Content-Type': 'text/event-stream; charset=utf-8',
 			'Cache-Control': 'no-cache, no-transform',

@@ -1,9 +1,12 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import {ReloaderError} from '../errors.ts';
 import {resolveRequestedModules} from '../modules/requested-modules.ts';
+import type {BatchRecord} from '../reloader/batch-record.ts';
 import type {Answer} from './answer.ts';
 import type {ApiDaemon} from './api-daemon.ts';
+import {ApiError} from './api-error.ts';
 import {batchAnswer} from './batch-answer.ts';
+import {Coalescer} from './coalesce.ts';
 import {RETRY_HINT} from './error-answer.ts';
 import {parseModuleList} from './parse-module-list.ts';
 import {readBody} from './read-body.ts';
@@ -15,20 +18,32 @@ export interface UpdateRoutes {
 	readonly updateInfo: Handler;
 }
 
-/** The original write-up's endpoints: update everything modified, update by name, list what is modified. */
+/**
+ * The original write-up's endpoints: update everything modified, update by
+ * name, list what is modified. Identical update requests that arrive while
+ * one waits for its turn share its batch (see Coalescer): a hundred
+ * `GET /update-modules/all` cost at most two update_info scans, not a hundred.
+ */
 export function createUpdateRoutes(daemon: ApiDaemon, bodyLimitBytes: number): UpdateRoutes {
+	const batches = new Coalescer<BatchRecord>();
 	return {
-		async updateAll() {
+		async updateAll(request: IncomingMessage, response: ServerResponse) {
+			if (request.method === 'POST') {
+				assertJsonBody(request);
+				// Nothing in it is used; read (bounded) so that it is not taken for the next request.
+				await readBody(request, bodyLimitBytes, () => continueIfExpected(request, response));
+			}
 			assertConnected(daemon);
-			return batchAnswer(await daemon.reconcile('api'));
+			return batchAnswer(await batches.run('all', async () => daemon.reconcile('api')));
 		},
 		async updateNamed(request: IncomingMessage, response: ServerResponse) {
+			assertJsonBody(request);
 			const body = await readBody(request, bodyLimitBytes, () => continueIfExpected(request, response));
 			const names = parseModuleList(body);
 			// A bad name is the request's fault whatever the node's state: 400/404 before 503.
-			resolveRequestedModules(names, daemon.index);
+			const modules = resolveRequestedModules(names, daemon.index).map(({module}) => module).sort();
 			assertConnected(daemon);
-			return batchAnswer(await daemon.update(names, 'api'));
+			return batchAnswer(await batches.run(`modules:${modules.join(',')}`, async () => daemon.update(modules, 'api')));
 		},
 		async updateInfo(): Promise<Answer> {
 			assertConnected(daemon);
@@ -49,6 +64,23 @@ function assertConnected(daemon: ApiDaemon): void {
 		throw new ReloaderError('ERR_NODE_DOWN', `The node ${node} is unreachable, or the daemon has not initialised it yet; nothing was queued`, {
 			retryable: true,
 			hint: RETRY_HINT,
+		});
+	}
+}
+
+/**
+ * A state-changing request must say it sends JSON. A web page can send
+ * `text/plain` or a form to any address without asking, but `application/json`
+ * only with the target's consent (a CORS preflight, which this API never grants).
+ */
+function assertJsonBody(request: IncomingMessage): void {
+	const type = request.headers['content-type'];
+	const media = type?.split(';')[0]?.trim().toLowerCase();
+	if (media !== 'application/json') {
+		throw new ApiError(415, 'ERR_API_CONTENT_TYPE', `${request.method ?? 'POST'} needs Content-Type: application/json, got ${type === undefined ? 'none' : JSON.stringify(type.slice(0, 100))}`, {
+			hint: 'Send the header `Content-Type: application/json` (curl: -H \'Content-Type: application/json\'), e.g. curl -X POST -H \'Content-Type: application/json\' -d \'["mod_a"]\' URL.',
+			// The body was not read: it must not be taken for the next request.
+			headers: {Connection: 'close'},
 		});
 	}
 }

@@ -23,6 +23,7 @@ test.after.always(async () => {
 
 const apiConfig = (api: Record<string, unknown>) => resolveConfig({api}).api;
 const ignore = () => undefined;
+const LIMITS = {maxConnections: 256, maxEventStreams: 32, allowedHosts: [], allowedOrigins: []};
 
 test('host:port and [v6]:port are parsed', t => {
 	t.deepEqual(parseListenAddress('127.0.0.1:5290'), {host: '127.0.0.1', port: 5290});
@@ -43,7 +44,7 @@ test('only loopback addresses count as loopback', t => {
 });
 
 test('the default is 127.0.0.1:5290 without a token; disabled is no API', async t => {
-	t.deepEqual(await resolveApiAccess(apiConfig({}), ignore), {address: {host: '127.0.0.1', port: 5290}, token: undefined});
+	t.deepEqual(await resolveApiAccess(apiConfig({}), ignore), {address: {host: '127.0.0.1', port: 5290}, token: undefined, ...LIMITS});
 	t.is(await resolveApiAccess(apiConfig({enabled: false, listen: '0.0.0.0:5290'}), ignore), undefined);
 });
 
@@ -70,7 +71,7 @@ test('a non-loopback address with a token (inline or from a file) is allowed', a
 	await writeFile(file, `  ${TOKEN}\n`, {mode: 0o600});
 	await chmod(file, 0o600);
 	const warnings: string[] = [];
-	t.deepEqual(await resolveApiAccess(apiConfig({listen: '0.0.0.0:5290', tokenFile: file}), message => warnings.push(message)), {address: {host: '0.0.0.0', port: 5290}, token: TOKEN});
+	t.deepEqual(await resolveApiAccess(apiConfig({listen: '0.0.0.0:5290', tokenFile: file}), message => warnings.push(message)), {address: {host: '0.0.0.0', port: 5290}, token: TOKEN, ...LIMITS});
 	t.deepEqual(warnings, []);
 });
 
@@ -100,4 +101,9 @@ test('an unreadable, empty, short or two-word token file is refused, naming the 
 		t.true(error?.message.includes(file));
 		t.false(content.trim() !== '' && error?.message.includes(content.trim()), 'the content never appears');
 	}
+});
+
+test('the limits and browser rules of api.* are handed on', async t => {
+	const access = await resolveApiAccess(apiConfig({maxConnections: 10, maxEventStreams: 2, allowedHosts: ['box'], allowedOrigins: ['http://localhost:3000']}), ignore);
+	t.like(access, {maxConnections: 10, maxEventStreams: 2, allowedHosts: ['box'], allowedOrigins: ['http://localhost:3000']});
 });

@@ -12,7 +12,7 @@ const post = (url: string, body: string, headers: Record<string, string> = {}) =
 test('GET and POST /update-modules/all reconcile and answer the batch', async t => {
 	const {url, daemon} = await serve(t);
 	for (const method of ['GET', 'POST']) {
-		const response = await fetch(`${url}/update-modules/all`, {method});
+		const response = await fetch(`${url}/update-modules/all`, {method, headers: method === 'POST' ? {'Content-Type': 'application/json'} : {}});
 		t.is(response.status, 200);
 		t.is(response.headers.get('content-type'), 'application/json; charset=utf-8');
 		t.deepEqual(await response.json(), {
@@ -34,7 +34,7 @@ test('a batch with a failed module is 500, with the batch', async t => {
 test('while the node is down, updates answer 503 at once and queue nothing', async t => {
 	const {url, daemon} = await serve(t);
 	daemon.connected = false;
-	for (const [path, init] of [['/update-modules/all', {}], ['/update-modules', {}], ['/update-modules', {method: 'POST', body: '["mod_a"]'}]] as const) {
+	for (const [path, init] of [['/update-modules/all', {}], ['/update-modules', {}], ['/update-modules', {method: 'POST', body: '["mod_a"]', headers: {'Content-Type': 'application/json'}}]] as const) {
 		const response = await fetch(`${url}${path}`, init);
 		t.is(response.status, 503, path);
 		t.is(response.headers.get('retry-after'), '5');
@@ -109,7 +109,7 @@ test('bad input is 400/404/413 and never reaches the daemon', async t => {
 test('a chunked body over 64 KiB is 413 and the connection is closed', async t => {
 	const {api} = await serve(t);
 	const {status, body, connection} = await new Promise<{status: number; body: string; connection: string | undefined}>((resolve, reject) => {
-		const request = httpRequest(`${api.url}/update-modules`, {method: 'POST', headers: {'Transfer-Encoding': 'chunked'}}, response => {
+		const request = httpRequest(`${api.url}/update-modules`, {method: 'POST', headers: {'Transfer-Encoding': 'chunked', 'Content-Type': 'application/json'}}, response => {
 			let text = '';
 			response.on('data', (chunk: Buffer) => {
 				text += chunk.toString();

@@ -1,0 +1,130 @@
+import {connect, type Socket} from 'node:net';
+import test from 'ava';
+import {batchRecord, serve} from './_fake-daemon.ts';
+import {rawRequest} from './_http.ts';
+import {SseClient} from './_sse-client.ts';
+
+test('past api.maxEventStreams, GET /events is 503 with Retry-After and closed; /healthz still answers', async t => {
+	const {url, bus} = await serve(t, {access: {address: {host: '127.0.0.1', port: 0}, token: undefined, maxConnections: 16, maxEventStreams: 3}});
+	const streams = await Promise.all(Array.from({length: 3}, async () => SseClient.open(`${url}/events`)));
+	t.teardown(async () => Promise.all(streams.map(async stream => stream.close())));
+	t.deepEqual(streams.map(stream => stream.response.status), [200, 200, 200]);
+	const refused = await rawRequest(url, '/events');
+	t.is(refused.status, 503);
+	t.is(refused.headers['retry-after'], '5');
+	t.is(refused.headers.connection, 'close');
+	t.is(refused.json.error?.code, 'ERR_API_BUSY');
+	t.regex(refused.json.error?.message ?? '', /at most 3 event streams.*api\.maxEventStreams/);
+	t.is((await rawRequest(url, '/healthz')).status, 200);
+	t.is(bus.size, 4, 'the refused stream never subscribed');
+	// A slot frees when a stream goes away.
+	await streams[0]?.close();
+	await waitUntil(() => bus.size === 3, 'the closed stream to unsubscribe');
+	const again = await SseClient.open(`${url}/events`);
+	t.teardown(async () => again.close());
+	t.is(again.response.status, 200);
+});
+
+test('past api.maxConnections, a request is answered 503 with Retry-After, and the connection closed', async t => {
+	const {url} = await serve(t, {access: {address: {host: '127.0.0.1', port: 0}, token: undefined, maxConnections: 4, maxEventStreams: 1}});
+	const {port} = new URL(url);
+	// Four idle connections take every slot.
+	const idle = await Promise.all(Array.from({length: 4}, async () => open(Number(port))));
+	t.teardown(() => {
+		for (const socket of idle) {
+			socket.destroy();
+		}
+	});
+	const refused = await rawRequest(url, '/healthz');
+	t.is(refused.status, 503);
+	t.is(refused.headers['retry-after'], '2');
+	t.is(refused.headers.connection, 'close');
+	t.regex(refused.json.error?.message ?? '', /at most 4 connections.*api\.maxConnections/);
+	idle[0]?.destroy();
+	t.is(await waitForStatus(url, '/healthz', 200), 200);
+});
+
+test('a flood of connections past twice the limit is cut off, not held', async t => {
+	const {url} = await serve(t, {access: {address: {host: '127.0.0.1', port: 0}, token: undefined, maxConnections: 4, maxEventStreams: 1}});
+	const port = Number(new URL(url).port);
+	const sockets = await Promise.all(Array.from({length: 40}, async () => open(port)));
+	t.teardown(() => {
+		for (const socket of sockets) {
+			socket.destroy();
+		}
+	});
+	// Those past 2 × 4 are closed by the server at once; the rest stay until they send a request or time out.
+	await waitUntil(() => sockets.filter(socket => socket.closed).length >= 32, 'the server to close those past twice its limit');
+	t.true(sockets.filter(socket => !socket.closed).length <= 8, 'at most 4 served and 4 being refused stay open');
+});
+
+test('100 concurrent identical requests share at most two batches, each answered with its batch', async t => {
+	const {url, daemon} = await serve(t);
+	let open!: () => void;
+	const gate = new Promise<void>(resolve => {
+		open = resolve;
+	});
+	let batch = 0;
+	daemon.next = async () => {
+		batch += 1;
+		const id = batch;
+		await gate;
+		return batchRecord({id});
+	};
+	const json = {'Content-Type': 'application/json'};
+	const first = fetch(`${url}/update-modules/all`);
+	const firstNamed = fetch(`${url}/update-modules`, {method: 'POST', headers: json, body: '["mod_a", "mod_b"]'});
+	await waitUntil(() => daemon.calls.length === 2, 'the first two batches to start');
+	const rest = Array.from({length: 99}, async (_, index) => index % 2 === 0
+		? fetch(`${url}/update-modules/all`)
+		: fetch(`${url}/update-modules/all`, {method: 'POST', headers: json}));
+	// The same module set, however it is spelt.
+	const restNamed = [
+		...Array.from({length: 10}, async () => fetch(`${url}/update-modules`, {method: 'POST', headers: json, body: '["mod_b", "mod_a", "mod_a"]'})),
+		fetch(`${url}/update-modules`, {method: 'POST', headers: json, body: '{"modules": ["mod_a", "mod_b"]}'}),
+	];
+	const other = fetch(`${url}/update-modules`, {method: 'POST', headers: json, body: '["mod_a"]'});
+	await waitUntil(() => daemon.calls.length === 3, 'another module set to start beside them');
+	open();
+	const batchesOf = async (responses: Promise<Response>[]) => Promise.all(responses.map(async response => {
+		const answer = await response;
+		t.is(answer.status, 200);
+		return (await answer.json() as {batch: number}).batch;
+	}));
+	const [firstBatch, firstNamedBatch] = await batchesOf([first, firstNamed]);
+	const restBatches = await batchesOf(rest);
+	const restNamedBatches = await batchesOf(restNamed);
+	await other;
+	t.is(new Set(restBatches).size, 1, 'every later /update-modules/all got the same batch');
+	t.not(restBatches[0], firstBatch);
+	t.is(new Set(restNamedBatches).size, 1);
+	t.not(restNamedBatches[0], firstNamedBatch);
+	t.is(daemon.calls.filter(call => call.method === 'reconcile').length, 2);
+	t.deepEqual(daemon.calls.filter(call => call.method === 'update').map(call => call.names), [['mod_a', 'mod_b'], ['mod_a'], ['mod_a', 'mod_b']]);
+});
+
+function open(port: number): Promise<Socket> {
+	return new Promise((resolve, reject) => {
+		const socket = connect(port, '127.0.0.1', () => resolve(socket));
+		socket.on('error', reject);
+		// Read (and drop) whatever comes, so that the server's close is seen.
+		socket.resume();
+	});
+}
+
+async function waitForStatus(url: string, path: string, status: number): Promise<number> {
+	let last = 0;
+	await waitUntil(async () => {
+		last = (await rawRequest(url, path)).status;
+		return last === status;
+	}, `${path} to answer ${status}`);
+	return last;
+}
+
+async function waitUntil(condition: () => boolean | Promise<boolean>, what = 'the condition'): Promise<void> {
+	for (const deadline = Date.now() + 30_000; !await condition(); await new Promise(resolve => setTimeout(resolve, 5))) {
+		if (Date.now() > deadline) {
+			throw new Error(`timed out waiting for ${what}`);
+		}
+	}
+}
