@@ -225,13 +225,7 @@ export class Daemon {
 			const writesBefore = this.#writeCount;
 			const record = this.#deferRaced(await this.#reloader.reload(request, this.#abort.signal), request, writesBefore);
 			report(record);
-			for (const module of record.deferred) {
-				const path = request.changes?.find(change => change.module === module)?.path;
-				if (path !== undefined) {
-					// recheck, not check: the settler hands each version of a file on once, and this one must come again.
-					this.#settler.recheck(path);
-				}
-			}
+			this.#lookAgain(record, request, writesBefore);
 			this.#retryLater(request.changes?.filter(change => record.heldBack.includes(change.module)) ?? []);
 			return record;
 		} catch (error) {
@@ -263,6 +257,33 @@ export class Daemon {
 		return {...record, updated: record.updated.filter(module => !raced.has(module)), deferred: [...record.deferred, ...raced]};
 	}
 
+	/**
+	 * The settler hands each version of a file on once; a batch whose verdict
+	 * on a module is not "updated" may have judged a file in flux, and the
+	 * rewrite that ended it may be byte for byte the snapshot (`install -p`,
+	 * coarse mtimes), which the settler would take for nothing new. So:
+	 * deferred modules, and any not updated whose beam was written while the
+	 * batch ran, are read again and handed on (recheck); a failed one is
+	 * forgotten, so that its next write event hands it on even unchanged, and
+	 * so is every one on a transport that verifies by the list only: "not
+	 * listed" is also what update_info says of a file half-written again.
+	 */
+	#lookAgain(record: BatchRecord, request: ReloadRequest, writesBefore: number): void {
+		const byContent = this.#options.transport.capabilities.verifyByContent;
+		const failed = new Set(record.failed.map(({module}) => module));
+		for (const {module, path} of request.changes ?? []) {
+			const updated = record.updated.includes(module);
+			if (record.heldBack.includes(module) || record.outOfReach.includes(module)) {
+				continue;
+			}
+			if (record.deferred.includes(module) || (!updated && (this.#lastWriteOf.get(path) ?? 0) > writesBefore)) {
+				this.#settler.recheck(path);
+			} else if (failed.has(module) || !byContent) {
+				this.#settler.forget(path);
+			}
+		}
+	}
+
 	/** Modules held back by `purge: soft` come back in a later batch, after `purgeRetryMs`. */
 	#retryLater(changes: readonly BeamChange[]): void {
 		if (changes.length === 0) {
@@ -281,7 +302,7 @@ export class Daemon {
 			return;
 		}
 		for (const change of changes ?? []) {
-			this.#batcher.add(change);
+			this.#batcher.requeue(change);
 		}
 	}
 

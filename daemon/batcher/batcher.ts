@@ -55,6 +55,18 @@ export class Batcher {
 		this.#schedule(now);
 	}
 
+	/**
+	 * A change that went out in a batch and came back (the node was down, or a
+	 * module was held back): batched again, unless a newer change of its module
+	 * is already pending, which it must not replace.
+	 */
+	requeue(change: BeamChange): void {
+		const pending = this.#pending.get(change.module);
+		if (pending === undefined || pending.at <= change.at) {
+			this.add(change);
+		}
+	}
+
 	/** Close the pending batch now, if there is one (shutdown, tests). */
 	flush(): Batch | undefined {
 		this.#cancelTimer();

@@ -54,7 +54,7 @@ export function classifyModules(input: ClassificationInput): ModuleClassificatio
 		} else if (input.outOfReach.has(module)) {
 			result.outOfReach.push(module);
 		} else if (input.attempted.has(module)) {
-			const failure = input.updateErrors.get(module) ?? verifyUpdated(module, input.verification, input.expectedMd5?.get(module));
+			const failure = isSuperseded(module, input) ? SUPERSEDED : input.updateErrors.get(module) ?? verifyUpdated(module, input.verification, input.expectedMd5?.get(module));
 			if (failure === SUPERSEDED) {
 				result.deferred.push(module);
 			} else if (failure === undefined) {
@@ -76,6 +76,17 @@ export function classifyModules(input: ClassificationInput): ModuleClassificatio
 
 /** The node runs other code than the snapshot's because the file changed after the snapshot: a newer write is on its way. */
 const SUPERSEDED = Symbol('superseded');
+
+/**
+ * After its update the node runs neither the snapshot's code nor sees the
+ * snapshot's file: the file changed while the batch ran (an update error is
+ * then the node catching it mid-write). Re-checked, not failed.
+ */
+function isSuperseded(module: string, input: ClassificationInput): boolean {
+	const expected = input.expectedMd5?.get(module);
+	const state = input.verification.kind === 'content' ? input.verification.after.get(module) : undefined;
+	return expected !== undefined && state !== undefined && state.loadedMd5 !== expected && state.diskMd5 !== expected;
+}
 
 function verifyUpdated(module: string, verification: Verification, expectedMd5: string | undefined): string | typeof SUPERSEDED | undefined {
 	if (verification.kind === 'list') {
@@ -101,7 +112,7 @@ function verifyUpdated(module: string, verification: Verification, expectedMd5: 
 	return undefined;
 }
 
-function classifyNotListed(module: string, input: ClassificationInput): 'unchanged' | 'notLoaded' | {failure: string} {
+function classifyNotListed(module: string, input: ClassificationInput): 'unchanged' | 'notLoaded' | 'deferred' | {failure: string} {
 	const state = input.verification.kind === 'content' ? input.verification.before.get(module) : undefined;
 	if (state === undefined) {
 		// A loaded module whose beam changed is always listed by update_info, so a
@@ -110,6 +121,11 @@ function classifyNotListed(module: string, input: ClassificationInput): 'unchang
 	}
 	if (!state.loaded) {
 		return 'notLoaded';
+	}
+	const expected = input.expectedMd5?.get(module);
+	if (expected !== undefined && state.diskMd5 !== expected) {
+		// update_info judged another file than the snapshot (rewritten, or half-written then): look again.
+		return 'deferred';
 	}
 	if (state.loadedMd5 !== undefined && state.loadedMd5 === state.diskMd5) {
 		return 'unchanged';

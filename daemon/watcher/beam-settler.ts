@@ -89,8 +89,13 @@ export class BeamSettler {
 	 * must not be taken for nothing new.
 	 */
 	recheck(path: string): void {
-		this.#outcomes.delete(path);
+		this.forget(path);
 		this.check(path);
+	}
+
+	/** Forget what this path last came to: its next event hands it on even if the file is what it was. */
+	forget(path: string): void {
+		this.#outcomes.delete(path);
 	}
 
 	close(): void {

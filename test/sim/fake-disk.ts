@@ -21,8 +21,12 @@ export class FakeDisk {
 	readonly #listeners = new Set<DiskListener>();
 	opens = 0;
 
-	constructor(clock: SimClock) {
+	/** Coarse file systems (and `install -p`) give a rewrite the same mtime: 1 for millisecond stamps, 1000 for second ones. */
+	readonly #mtimeStepMs: number;
+
+	constructor(clock: SimClock, mtimeStepMs = 1) {
 		this.#clock = clock;
+		this.#mtimeStepMs = mtimeStepMs;
 	}
 
 	get(path: string): DiskFile | undefined {
@@ -33,8 +37,9 @@ export class FakeDisk {
 		return [...this.#files.keys()];
 	}
 
-	write(path: string, bytes: Buffer, final: boolean): void {
-		this.#files.set(path, {bytes, mtimeMs: this.#clock.now()});
+	/** `mtimeMs`: keep this mtime (`install -p`, `cp -p`) instead of now. */
+	write(path: string, bytes: Buffer, final: boolean, mtimeMs?: number): void {
+		this.#files.set(path, {bytes, mtimeMs: mtimeMs ?? Math.floor(this.#clock.now() / this.#mtimeStepMs) * this.#mtimeStepMs});
 		for (const listener of this.#listeners) {
 			listener(path, final);
 		}

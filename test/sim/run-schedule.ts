@@ -92,7 +92,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 	const clock = new SimClock();
 	// Lines are built only for a replay: a schedule run for its verdict alone builds none.
 	const log = options.trace === true ? (line: () => string) => trace.push(`${String(clock.now()).padStart(6)} ${line()}`) : () => undefined;
-	const disk = new FakeDisk(clock);
+	const disk = new FakeDisk(clock, parameters.mtimeStepMs);
 	const node = new FakeNode(disk, EBIN, {ignoresUpdates: options.brokenNode});
 	const transport = new FakeNodeTransport(node, clock, random, {flavor: parameters.flavor, ...parameters.transport});
 	const result = {seed, parameters, lost: [] as string[], partial: [] as string[], spurious: [] as string[], stuck: [] as string[], batches: 0, writes: 0, trace};
@@ -100,12 +100,15 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 	// Every complete beam ever written per module, and the last one.
 	const complete = new Map<string, Set<string>>();
 	const lastComplete = new Map<string, Buffer>();
+	/** The mtime the last complete beam was written with, for a rewrite that keeps it (`install -p`). */
+	const lastCompleteMtime = new Map<string, number>();
 	let version = 0;
 	const noteComplete = (module: string, bytes: Buffer) => {
 		const read = judgeBeamContent(node.pathOf(module), {bytes, mtimeMs: 0});
 		if (read.state === 'complete' && read.snapshot.module === module) {
 			complete.get(module)?.add(read.snapshot.codeMd5);
 			lastComplete.set(module, bytes);
+			lastCompleteMtime.set(module, disk.get(node.pathOf(module))?.mtimeMs ?? 0);
 		}
 	};
 
@@ -175,13 +178,13 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 		result.writes++;
 		const path = node.pathOf(module);
 		const fresh = beamOf(module, version++);
-		const install = (bytes: Buffer, upTo = bytes.length) => {
+		const install = (bytes: Buffer, upTo = bytes.length, keepMtime?: number) => {
 			const cuts = Array.from({length: between(random, 0, 2)}, () => between(random, 0, upTo)).sort((a, b) => a - b);
 			steps(module, [
 				() => disk.unlink(path),
 				...[0, ...cuts].map(cut => () => disk.write(path, bytes.subarray(0, Math.min(cut, upTo)), false)),
 				() => {
-					disk.write(path, bytes.subarray(0, upTo), true);
+					disk.write(path, bytes.subarray(0, upTo), true, keepMtime);
 					if (upTo === bytes.length) {
 						noteComplete(module, bytes);
 					}
@@ -206,7 +209,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 				break;
 			}
 			case 'identical': {
-				install(lastComplete.get(module) ?? fresh);
+				const same = lastComplete.get(module) ?? fresh;
+				install(same, same.length, random() < parameters.preserveMtimeRate ? lastCompleteMtime.get(module) : undefined);
 				break;
 			}
 			case 'rename': {

@@ -15,6 +15,9 @@ export interface ScheduleParameters {
 	readonly transport: {readonly slowRate: number; readonly slowMs: number};
 	/** Most reads take no simulated time; this share takes up to 10 ms. */
 	readonly slowReadRate: number;
+	/** Mtime granularity (1 ms, or 1 s as on coarse file systems), and the chance that a rewrite keeps the old mtime (`install -p`). */
+	readonly mtimeStepMs: number;
+	readonly preserveMtimeRate: number;
 	/** Per round: the chance of a node outage, and that an outage ends in a restart. */
 	readonly outageRate: number;
 	readonly restartRate: number;
@@ -34,6 +37,8 @@ export function drawParameters(random: () => number): ScheduleParameters {
 		watcher: {dropRate: pick(random, [0, 0.3, 0.8]), duplicateRate: pick(random, [0, 0.2]), maxDelayMs: pick(random, [0, 30, 200])},
 		transport: {slowRate: pick(random, [0, 0.1, 0.3]), slowMs: pick(random, [200, 3000])},
 		slowReadRate: pick(random, [0, 0.2]),
+		mtimeStepMs: pick(random, [1, 1, 1000]),
+		preserveMtimeRate: pick(random, [0, 0, 0.5]),
 		outageRate: pick(random, [0, 0.3, 0.6]),
 		restartRate: pick(random, [0, 0.5, 1]),
 	};

@@ -89,3 +89,14 @@ const invalidOptions = test.macro((t, options: {debounceMs: number; maxWaitMs: n
 test('rejects a negative debounce', invalidOptions, {debounceMs: -5, maxWaitMs: 10}, /`debounceMs`.*`-5` \(number\)/);
 test('rejects a fractional maxWait', invalidOptions, {debounceMs: 5, maxWaitMs: 10.5}, /`maxWaitMs`/);
 test('rejects maxWait below debounce', invalidOptions, {debounceMs: 500, maxWaitMs: 100}, /at least `debounceMs` \(500\)/);
+
+test('a change handed back does not replace a newer pending change of its module', t => {
+	const clock = new FakeClock();
+	const batches: Batch[] = [];
+	const batcher = new Batcher({debounceMs: 100, maxWaitMs: 1000, clock, onBatch: batch => batches.push(batch)});
+	batcher.add({module: 'mod_a', path: '/ebin/mod_a.beam', at: 20});
+	batcher.requeue({module: 'mod_a', path: '/ebin/mod_a.beam', at: 10});
+	batcher.requeue({module: 'mod_b', path: '/ebin/mod_b.beam', at: 10});
+	clock.advance(100);
+	t.deepEqual(batches[0]?.changes.map(change => [change.module, change.at]), [['mod_a', 20], ['mod_b', 10]]);
+});

@@ -159,3 +159,32 @@ test('content with a snapshot: old code still loaded while the file is the snaps
 	t.deepEqual(result.deferred, []);
 	t.regex(result.failed[0]?.reason ?? '', /did not load the new code/);
 });
+
+test('content with a snapshot: a module not listed because update_info saw another file than the snapshot is deferred, not unchanged or failed', t => {
+	const result = classifyModules({
+		...base,
+		modules: ['rewritten', 'half_written', 'same'],
+		expectedMd5: new Map([['rewritten', md5.new], ['half_written', md5.new], ['same', md5.old]]),
+		verification: content({
+			rewritten: {loaded: true, loadedMd5: md5.old, diskMd5: md5.old},
+			half_written: {loaded: true, loadedMd5: md5.old},
+			same: {loaded: true, loadedMd5: md5.old, diskMd5: md5.old},
+		}),
+	});
+	t.deepEqual(result.deferred, ['rewritten', 'half_written']);
+	t.deepEqual(result.unchanged, ['same']);
+	t.deepEqual(result.failed, []);
+});
+
+test('content with a snapshot: an update error while the file was being rewritten is deferred; with the snapshot still on disk it fails', t => {
+	const result = classifyModules({
+		...base,
+		modules: ['raced', 'broken'],
+		attempted: new Set(['raced', 'broken']),
+		updateErrors: new Map([['raced', 'update failed: bad_object_code'], ['broken', 'update failed: on_load']]),
+		expectedMd5: new Map([['raced', md5.new], ['broken', md5.new]]),
+		verification: content({}, {raced: {loaded: true, loadedMd5: md5.old}, broken: {loaded: true, loadedMd5: md5.old, diskMd5: md5.new}}),
+	});
+	t.deepEqual(result.deferred, ['raced']);
+	t.deepEqual(result.failed, [{module: 'broken', reason: 'update failed: on_load'}]);
+});

@@ -201,3 +201,15 @@ test('recheck hands on the same bytes again (a batch found the beam half-written
 	await idle();
 	t.is(settled.length, 2);
 });
+
+test('forget makes the next event hand on the same bytes again, without reading at once', async t => {
+	const {settler, settled, opens, idle} = makeSettler(new Map([['/ebin/mod_a.beam', {bytes: BEAM_A1, mtimeMs: 1}]]));
+	settler.check('/ebin/mod_a.beam');
+	await idle();
+	settler.forget('/ebin/mod_a.beam');
+	await idle();
+	t.is(opens.length, 1);
+	settler.check('/ebin/mod_a.beam');
+	await idle();
+	t.is(settled.length, 2);
+});
