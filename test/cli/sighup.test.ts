@@ -56,6 +56,14 @@ test('SIGHUP: every bad configuration is refused with its reasons, the old pipel
 
 	const cli = new CliProcess(['run', '--config', configFile]);
 	t.teardown(() => cli.kill());
+	try {
+		await exercise();
+	} catch (error) {
+		t.log(`the daemon's log:\n${cli.stderrLines.join('\n')}`);
+		throw error;
+	}
+
+	async function exercise(): Promise<void> {
 	await cli.waitForLine('stderr', line => line.includes('"event":"api"'));
 	const records = (event: string) => cli.records().filter(record => record.event === event);
 	const batchIds = () => records('batch').map(record => record.id as number);
@@ -96,4 +104,5 @@ test('SIGHUP: every bad configuration is refused with its reasons, the old pipel
 
 	cli.child.kill('SIGTERM');
 	t.is(await cli.exited, 0);
+	}
 });

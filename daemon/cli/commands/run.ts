@@ -1,11 +1,14 @@
 import type {ResolvedConfig} from '../../config/schema.ts';
 import {problemRecord} from '../../records.ts';
 import {createService, type Service} from '../../service/create-service.ts';
+import {routeWarningsTo} from '../process-warnings.ts';
 import {readVersion} from '../read-version.ts';
 
 /** The daemon's service (watcher, pipeline, HTTP API, log), started; used by `run` and `sandbox`. */
 export async function startService(config: ResolvedConfig): Promise<Service> {
 	const service = createService(config, {version: readVersion(), mode: 'daemon'});
+	// From here on Node's warnings are records: in the log, on /events.
+	routeWarningsTo(service.records);
 	await service.start();
 	return service;
 }
@@ -33,8 +36,8 @@ export function waitForStopSignal(): Promise<string> {
  * refused the same way. Nothing about a reload can stop the process.
  */
 export async function runCommand(config: ResolvedConfig, reloadConfig: () => Promise<ResolvedConfig>): Promise<number> {
-	const service = await startService(config);
-	const onHangup = () => {
+	const service = createService(config, {version: readVersion(), mode: 'daemon'});
+	const reload = () => {
 		reloadConfig().then(
 			async next => service.reload(next),
 			async (error: unknown) => service.reload(error instanceof Error ? error : new Error(String(error))),
@@ -43,7 +46,27 @@ export async function runCommand(config: ResolvedConfig, reloadConfig: () => Pro
 			service.records.publish(problemRecord(error, 'error', 'SIGHUP: the reload failed unexpectedly, the running configuration is kept'));
 		});
 	};
+	// Listening from the first moment: SIGHUP's default action would end the process.
+	let started = false;
+	let hangupWhileStarting = false;
+	const onHangup = () => {
+		if (started) {
+			reload();
+		} else {
+			hangupWhileStarting = true;
+		}
+	};
 	process.on('SIGHUP', onHangup);
+	try {
+		await service.start();
+	} catch (error) {
+		process.off('SIGHUP', onHangup);
+		throw error;
+	}
+	started = true;
+	if (hangupWhileStarting) {
+		reload();
+	}
 	const reason = await waitForStopSignal();
 	process.off('SIGHUP', onHangup);
 	await service.close(reason);
