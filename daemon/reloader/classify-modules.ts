@@ -55,7 +55,9 @@ export function classifyModules(input: ClassificationInput): ModuleClassificatio
 			result.outOfReach.push(module);
 		} else if (input.attempted.has(module)) {
 			const failure = isSuperseded(module, input) ? SUPERSEDED : input.updateErrors.get(module) ?? verifyUpdated(module, input.verification, input.expectedMd5?.get(module));
-			if (failure === SUPERSEDED) {
+			if (failure === undefined && ranBefore(module, input)) {
+				result.unchanged.push(module);
+			} else if (failure === SUPERSEDED) {
 				result.deferred.push(module);
 			} else if (failure === undefined) {
 				result.updated.push(module);
@@ -76,6 +78,16 @@ export function classifyModules(input: ClassificationInput): ModuleClassificatio
 
 /** The node runs other code than the snapshot's because the file changed after the snapshot: a newer write is on its way. */
 const SUPERSEDED = Symbol('superseded');
+
+/**
+ * The node ran the snapshot's code before the update already: update_info
+ * listed the module for a newer file (written after the snapshot), so the
+ * update changed nothing the snapshot holds. Not an update.
+ */
+function ranBefore(module: string, input: ClassificationInput): boolean {
+	const expected = input.expectedMd5?.get(module);
+	return expected !== undefined && input.verification.kind === 'content' && input.verification.before.get(module)?.loadedMd5 === expected;
+}
 
 /**
  * After its update the node runs neither the snapshot's code nor sees the

@@ -188,3 +188,15 @@ test('content with a snapshot: an update error while the file was being rewritte
 	t.deepEqual(result.deferred, ['raced']);
 	t.deepEqual(result.failed, [{module: 'broken', reason: 'update failed: on_load'}]);
 });
+
+test('content with a snapshot: a module the node already ran the snapshot of is unchanged, even though update_info listed it for a newer file', t => {
+	const result = classifyModules({
+		...base,
+		modules: ['mod_a'],
+		attempted: new Set(['mod_a']),
+		expectedMd5: new Map([['mod_a', md5.old]]),
+		verification: content({mod_a: {loaded: true, loadedMd5: md5.old, diskMd5: md5.new}}, {mod_a: {loaded: true, loadedMd5: md5.old}}),
+	});
+	t.deepEqual(result.updated, []);
+	t.deepEqual(result.unchanged, ['mod_a']);
+});
