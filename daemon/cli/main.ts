@@ -9,6 +9,7 @@ import {sandboxCommand} from './commands/sandbox.ts';
 import {addTailFlags, tailCommand, type TailFlags} from './commands/tail.ts';
 import {addConfigFlags, flagsToConfig, type ConfigFlags} from './config-flags.ts';
 import {EXIT_USAGE, reportFatal} from './exit-codes.ts';
+import {captureProcessWarnings, logFormatInArgv, setWarningLineFormat} from './process-warnings.ts';
 import {readVersion} from './read-version.ts';
 
 /** A command gets the validated config, and a way to read it again (SIGHUP) with the same file and flags. */
@@ -20,13 +21,19 @@ function withConfig(action: Action): (flags: ConfigFlags) => Promise<void> {
 		let code: number;
 		try {
 			const reloadConfig = () => loadConfig(flags.config, flagsToConfig(flags));
-			code = await action(await reloadConfig(), reloadConfig);
+			const config = await reloadConfig();
+			setWarningLineFormat(config.log.format);
+			code = await action(config, reloadConfig);
 		} catch (error) {
 			code = reportFatal(error);
 		}
 		process.exitCode = code;
 	};
 }
+
+// Node's own warnings become log lines in the log's format, not raw stderr.
+captureProcessWarnings();
+setWarningLineFormat(logFormatInArgv(process.argv) ?? 'pretty');
 
 const program = new Command('ejabberd-reloader')
 	.description('Hot-reloads modified Erlang modules in a running ejabberd node after `make install`.')
