@@ -98,7 +98,7 @@ export class FakeNodeTransport implements Transport {
 
 	async oldCodeHolders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>> {
 		this.#require('oldCodeHolders');
-		return this.#call(() => new Map<string, readonly string[]>(modules.length === 0 ? [] : []), signal);
+		return this.#call(() => this.#fake.oldCodeHolders(modules), signal);
 	}
 
 	async close(): Promise<void> {

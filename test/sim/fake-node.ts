@@ -23,15 +23,22 @@ export class FakeNode {
 	/** Modules whose code a daemon call (update) changed since the last mark: what a batch record may call updated. */
 	readonly changedByDaemon = new Set<string>();
 	readonly #downListeners = new Set<() => void>();
+	/** Until when processes still run a module's old code, after an update (what soft purge waits for). */
+	readonly #oldCodeUntil = new Map<string, number>();
 	/** What each file's bytes were judged to be: the disk keeps a written buffer as it is, so its identity is its content. */
 	readonly #judged = new WeakMap<Buffer, BeamSnapshot | undefined>();
 
 	/** Answer update/1 as if it worked but load nothing: a broken node, to show the simulation's checks catch a lost change. */
 	readonly ignoresUpdates: boolean;
 
-	constructor(disk: FakeDisk, dir: string, options: {ignoresUpdates?: boolean} = {}) {
+	readonly #now: () => number;
+	readonly #random: () => number;
+
+	constructor(disk: FakeDisk, dir: string, now: () => number, random: () => number, options: {ignoresUpdates?: boolean} = {}) {
 		this.#disk = disk;
 		this.#dir = dir;
+		this.#now = now;
+		this.#random = random;
 		this.ignoresUpdates = options.ignoresUpdates ?? false;
 	}
 
@@ -93,6 +100,11 @@ export class FakeNode {
 		}
 	}
 
+	/** The modules among these whose old code some process still runs. */
+	oldCodeHolders(modules: readonly string[]): Map<string, string[]> {
+		return new Map(modules.filter(module => (this.#oldCodeUntil.get(module) ?? 0) > this.#now()).map(module => [module, ['<0.100.0>']]));
+	}
+
 	goDown(): void {
 		this.up = false;
 		for (const listener of this.#downListeners) {
@@ -105,6 +117,7 @@ export class FakeNode {
 		if (restart) {
 			this.incarnation++;
 			this.loaded.clear();
+			this.#oldCodeUntil.clear();
 			this.updaterLoaded = false;
 		}
 		this.up = true;
@@ -117,6 +130,10 @@ export class FakeNode {
 	#load(module: string, beam: BeamSnapshot, byDaemon: boolean): void {
 		if (byDaemon && this.loaded.get(module)?.codeMd5 !== beam.codeMd5) {
 			this.changedByDaemon.add(module);
+			if (this.#random() < 0.5) {
+				// A process stays in the old code for a while (a loop that has not made a fully qualified call yet).
+				this.#oldCodeUntil.set(module, this.#now() + Math.floor(this.#random() * 1500));
+			}
 		}
 		this.loaded.set(module, {codeMd5: beam.codeMd5, vsn: beam.vsn});
 	}

@@ -49,7 +49,7 @@ function beamOf(module: string, version: number): Buffer {
 }
 
 function configFor(parameters: ScheduleParameters): ResolvedConfig {
-	const key = `${parameters.flavor}:${parameters.debounceMs}:${parameters.maxWaitMs}:${parameters.incompleteTimeoutMs}`;
+	const key = `${parameters.flavor}:${parameters.debounceMs}:${parameters.maxWaitMs}:${parameters.incompleteTimeoutMs}:${parameters.purge}`;
 	let config = configs.get(key);
 	if (config === undefined) {
 		config = resolveConfig({
@@ -59,6 +59,8 @@ function configFor(parameters: ScheduleParameters): ResolvedConfig {
 			debounceMs: parameters.debounceMs,
 			maxWaitMs: parameters.maxWaitMs,
 			incompleteTimeoutMs: parameters.incompleteTimeoutMs,
+			purge: parameters.purge,
+			purgeRetryMs: 500,
 		});
 		configs.set(key, config);
 	}
@@ -93,7 +95,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 	// Lines are built only for a replay: a schedule run for its verdict alone builds none.
 	const log = options.trace === true ? (line: () => string) => trace.push(`${String(clock.now()).padStart(6)} ${line()}`) : () => undefined;
 	const disk = new FakeDisk(clock, parameters.mtimeStepMs);
-	const node = new FakeNode(disk, EBIN, {ignoresUpdates: options.brokenNode});
+	const node = new FakeNode(disk, EBIN, () => clock.now(), random, {ignoresUpdates: options.brokenNode});
 	const transport = new FakeNodeTransport(node, clock, random, {flavor: parameters.flavor, ...parameters.transport});
 	const result = {seed, parameters, lost: [] as string[], partial: [] as string[], spurious: [] as string[], stuck: [] as string[], batches: 0, writes: 0, trace};
 
@@ -131,7 +133,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 				}
 			}
 			node.changedByDaemon.clear();
-			log(() => `batch ${record.id}: updated [${record.updated.join(' ')}] unchanged [${record.unchanged.join(' ')}] notLoaded [${record.notLoaded.join(' ')}] deferred [${record.deferred.join(' ')}] failed [${record.failed.map(failure => `${failure.module}: ${failure.reason}`).join('; ')}] listed [${record.listed.join(' ')}]`);
+			log(() => `batch ${record.id}: updated [${record.updated.join(' ')}] unchanged [${record.unchanged.join(' ')}] notLoaded [${record.notLoaded.join(' ')}] deferred [${record.deferred.join(' ')}] heldBack [${record.heldBack.join(' ')}] failed [${record.failed.map(failure => `${failure.module}: ${failure.reason}`).join('; ')}] listed [${record.listed.join(' ')}]`);
 		} else if (record.event === 'error') {
 			log(() => `${record.severity} ${record.code}: ${record.message}`);
 		} else if (record.event === 'node' || record.event === 'init') {
@@ -249,6 +251,15 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 			const module = parameters.modules[between(random, 0, parameters.modules.length - 1)] ?? 'mod_0';
 			const kind = drawWriteKind(random);
 			clock.setTimer(() => write(module, kind), between(random, 0, 400));
+		}
+		if (random() < parameters.requestRate) {
+			// An API call in the middle of it all: update everything update_info lists, or one module by name.
+			const module = parameters.modules[between(random, 0, parameters.modules.length - 1)] ?? 'mod_0';
+			const everything = random() < 0.5;
+			clock.setTimer(() => {
+				log(() => (everything ? 'request: update all' : `request: update ${module}`));
+				(everything ? daemon.reconcile('api') : daemon.update([module], 'api')).catch(() => undefined);
+			}, between(random, 0, 400));
 		}
 		if (random() < parameters.outageRate) {
 			const restart = random() < parameters.restartRate;

@@ -18,6 +18,10 @@ export interface ScheduleParameters {
 	/** Mtime granularity (1 ms, or 1 s as on coarse file systems), and the chance that a rewrite keeps the old mtime (`install -p`). */
 	readonly mtimeStepMs: number;
 	readonly preserveMtimeRate: number;
+	/** `soft` (dist only) holds a module back while processes run its old code, and retries. */
+	readonly purge: 'brutal' | 'soft';
+	/** Per round: the chance of an API request (update all, or one module by name). */
+	readonly requestRate: number;
 	/** Per round: the chance of a node outage, and that an outage ends in a restart. */
 	readonly outageRate: number;
 	readonly restartRate: number;
@@ -27,8 +31,9 @@ const WRITE_KINDS: readonly WriteKind[] = ['install', 'install', 'install', 'tru
 
 export function drawParameters(random: () => number): ScheduleParameters {
 	const debounceMs = pick(random, [0, 20, 100, 300]);
+	const flavor = random() < 0.7 ? 'content' : 'list';
 	return {
-		flavor: random() < 0.7 ? 'content' : 'list',
+		flavor,
 		modules: Array.from({length: between(random, 1, 4)}, (_, index) => `mod_${index}`),
 		rounds: between(random, 2, 5),
 		debounceMs,
@@ -39,6 +44,8 @@ export function drawParameters(random: () => number): ScheduleParameters {
 		slowReadRate: pick(random, [0, 0.2]),
 		mtimeStepMs: pick(random, [1, 1, 1000]),
 		preserveMtimeRate: pick(random, [0, 0, 0.5]),
+		requestRate: pick(random, [0, 0, 0.5]),
+		purge: flavor === 'content' && random() < 0.3 ? 'soft' : 'brutal',
 		outageRate: pick(random, [0, 0.3, 0.6]),
 		restartRate: pick(random, [0, 0.5, 1]),
 	};
