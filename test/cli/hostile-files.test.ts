@@ -4,7 +4,8 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
 import test, {type ExecutionContext} from 'ava';
-import {runCli, type CliResult} from '../support/cli.ts';
+import {stringify} from 'yaml';
+import {CliProcess, runCli, type CliResult} from '../support/cli.ts';
 
 /**
  * The built CLI (npm run build first), given files that are not what they
@@ -73,4 +74,24 @@ test('a !!binary value in the config exits 2 naming the key and the tag', async 
 	t.is(result.code, 2);
 	t.true(result.stderr.includes('node: the YAML tag !!binary is not supported; write a plain string'), result.stderr);
 	t.notRegex(result.stderr, /unknown key/);
+});
+
+test('SIGHUP with a FIFO as the new cookie file refuses the reload at once and keeps running', async t => {
+	const cookie = join(dir, 'sighup-cookie');
+	await writeFile(cookie, 'SIGHUPTESTCOOKIE', {mode: 0o400});
+	const fifo = await mkfifo('sighup-cookie.fifo');
+	const config = join(dir, 'sighup.yml');
+	// A node that does not exist: the daemon runs and waits for it.
+	const settings = {node: `no-such-node-${process.pid}@localhost`, transport: 'dist', watch: [ebin], api: {enabled: false}, log: {format: 'json'}};
+	await writeFile(config, stringify({...settings, cookieFile: cookie}));
+	const cli = new CliProcess(['run', '--config', config]);
+	t.teardown(() => cli.kill());
+	await cli.waitForLine('stderr', line => line.includes('"event":"watch"'));
+	await writeFile(config, stringify({...settings, cookieFile: fifo}));
+	cli.child.kill('SIGHUP');
+	const refused = await cli.waitForLine('stderr', line => line.includes('"event":"reload"'), 15_000);
+	t.true(refused.includes('"outcome":"refused"'), refused);
+	t.true(refused.includes(`${fifo}: it is a FIFO, not a regular file`), refused);
+	cli.child.kill('SIGTERM');
+	t.is(await cli.exited, 0);
 });
