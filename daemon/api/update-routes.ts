@@ -34,7 +34,7 @@ export function createUpdateRoutes(daemon: ApiDaemon, bodyLimitBytes: number): U
 				await readBody(request, bodyLimitBytes, () => continueIfExpected(request, response));
 			}
 			assertConnected(daemon);
-			return batchAnswer(await batches.run('all', async () => daemon.reconcile('api')));
+			return batchAnswer(await batches.run('all', async () => whenConnected(daemon, async () => daemon.reconcile('api'))));
 		},
 		async updateNamed(request: IncomingMessage, response: ServerResponse) {
 			assertJsonBody(request);
@@ -43,7 +43,7 @@ export function createUpdateRoutes(daemon: ApiDaemon, bodyLimitBytes: number): U
 			// A bad name is the request's fault whatever the node's state: 400/404 before 503.
 			const modules = resolveRequestedModules(names, daemon.index).map(({module}) => module).sort();
 			assertConnected(daemon);
-			return batchAnswer(await batches.run(`modules:${modules.join(',')}`, async () => daemon.update(modules, 'api')));
+			return batchAnswer(await batches.run(`modules:${modules.join(',')}`, async () => whenConnected(daemon, async () => daemon.update(modules, 'api'))));
 		},
 		async updateInfo(): Promise<Answer> {
 			assertConnected(daemon);
@@ -66,6 +66,12 @@ function assertConnected(daemon: ApiDaemon): void {
 			hint: RETRY_HINT,
 		});
 	}
+}
+
+/** A joined call starts later than its requests were checked: check again, so it never waits on a paused queue. */
+async function whenConnected(daemon: ApiDaemon, run: () => Promise<BatchRecord>): Promise<BatchRecord> {
+	assertConnected(daemon);
+	return run();
 }
 
 /**

@@ -128,3 +128,33 @@ async function waitUntil(condition: () => boolean | Promise<boolean>, what = 'th
 		}
 	}
 }
+
+test('requests that joined a waiting batch get 503 if the node went down before it started, and nothing is queued', async t => {
+	const {url, daemon} = await serve(t);
+	let open!: () => void;
+	const gate = new Promise<void>(resolve => {
+		open = resolve;
+	});
+	daemon.next = async () => {
+		await gate;
+		return batchRecord();
+	};
+	// Each update request looks at the daemon's status once when it arrives.
+	let looked = 0;
+	const status = daemon.status.bind(daemon);
+	daemon.status = () => {
+		looked += 1;
+		return status();
+	};
+	const first = fetch(`${url}/update-modules/all`);
+	await waitUntil(() => daemon.calls.length === 1, 'the first batch to start');
+	const before = looked;
+	const joined = Array.from({length: 5}, async () => fetch(`${url}/update-modules/all`));
+	await waitUntil(() => looked === before + 5, 'the five requests to arrive and join');
+	daemon.connected = false;
+	open();
+	t.is((await first).status, 200);
+	const statuses = await Promise.all(joined.map(async response => (await response).status));
+	t.deepEqual(statuses, [503, 503, 503, 503, 503]);
+	t.is(daemon.calls.length, 1);
+});
