@@ -1,3 +1,4 @@
+import {checkBeamHeader} from '../../daemon/beam/beam-header.ts';
 import {judgeBeamContent, type BeamSnapshot} from '../../daemon/beam/beam-snapshot.ts';
 import type {FakeDisk} from './fake-disk.ts';
 
@@ -25,8 +26,6 @@ export class FakeNode {
 	readonly #downListeners = new Set<() => void>();
 	/** Until when processes still run a module's old code, after an update (what soft purge waits for). */
 	readonly #oldCodeUntil = new Map<string, number>();
-	/** What each file's bytes were judged to be: the disk keeps a written buffer as it is, so its identity is its content. */
-	readonly #judged = new WeakMap<Buffer, BeamSnapshot | undefined>();
 
 	/** Answer update/1 as if it worked but load nothing: a broken node, to show the simulation's checks catch a lost change. */
 	readonly ignoresUpdates: boolean;
@@ -56,11 +55,7 @@ export class FakeNode {
 		if (file === undefined) {
 			return undefined;
 		}
-		if (!this.#judged.has(file.bytes)) {
-			const read = judgeBeamContent(this.pathOf(module), file);
-			this.#judged.set(file.bytes, read.state === 'complete' && read.snapshot.module === module ? read.snapshot : undefined);
-		}
-		return this.#judged.get(file.bytes);
+		return wholeBeam(this.pathOf(module), module, file.bytes);
 	}
 
 	/** update_info: loaded modules whose beam on disk has another vsn (a beam it cannot read is not listed). */
@@ -137,4 +132,16 @@ export class FakeNode {
 		}
 		this.loaded.set(module, {codeMd5: beam.codeMd5, vsn: beam.vsn});
 	}
+}
+
+/** What each buffer was judged to be, across schedules: a buffer is never changed once written, so its identity is its content. */
+const judged = new WeakMap<Buffer, BeamSnapshot | undefined>();
+
+/** The beam these bytes are, if they are a whole one of `module` (what the node would load). */
+export function wholeBeam(path: string, module: string, bytes: Buffer): BeamSnapshot | undefined {
+	if (!judged.has(bytes)) {
+		const read = checkBeamHeader(bytes, bytes.byteLength).state === 'complete' ? judgeBeamContent(path, {bytes, mtimeMs: 0}) : undefined;
+		judged.set(bytes, read?.state === 'complete' && read.snapshot.module === module ? read.snapshot : undefined);
+	}
+	return judged.get(bytes);
 }

@@ -1,4 +1,4 @@
-import {beamReader, judgeBeamContent} from '../../daemon/beam/beam-snapshot.ts';
+import {beamReader} from '../../daemon/beam/beam-snapshot.ts';
 import {resolveConfig} from '../../daemon/config/resolve-config.ts';
 import type {ResolvedConfig} from '../../daemon/config/schema.ts';
 import {Daemon} from '../../daemon/daemon.ts';
@@ -6,7 +6,7 @@ import {BeamIndex} from '../../daemon/modules/beam-index.ts';
 import type {DaemonRecord} from '../../daemon/records.ts';
 import {syntheticBeam} from '../support/synthetic-beam.ts';
 import {FakeDisk} from './fake-disk.ts';
-import {FakeNode} from './fake-node.ts';
+import {FakeNode, wholeBeam} from './fake-node.ts';
 import {FakeNodeTransport} from './fake-node-transport.ts';
 import {fakeWatcher} from './fake-watcher.ts';
 import {between, seededRandom} from './random.ts';
@@ -106,9 +106,9 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 	const lastCompleteMtime = new Map<string, number>();
 	let version = 0;
 	const noteComplete = (module: string, bytes: Buffer) => {
-		const read = judgeBeamContent(node.pathOf(module), {bytes, mtimeMs: 0});
-		if (read.state === 'complete' && read.snapshot.module === module) {
-			complete.get(module)?.add(read.snapshot.codeMd5);
+		const beam = wholeBeam(node.pathOf(module), module, bytes);
+		if (beam !== undefined) {
+			complete.get(module)?.add(beam.codeMd5);
 			lastComplete.set(module, bytes);
 			lastCompleteMtime.set(module, disk.get(node.pathOf(module))?.mtimeMs ?? 0);
 		}
@@ -186,7 +186,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 				() => disk.unlink(path),
 				...[0, ...cuts].map(cut => () => disk.write(path, bytes.subarray(0, Math.min(cut, upTo)), false)),
 				() => {
-					disk.write(path, bytes.subarray(0, upTo), true, keepMtime);
+					// The whole buffer itself when whole: its identity is what the judged-beam cache keys on.
+					disk.write(path, upTo === bytes.length ? bytes : bytes.subarray(0, upTo), true, keepMtime);
 					if (upTo === bytes.length) {
 						noteComplete(module, bytes);
 					}
