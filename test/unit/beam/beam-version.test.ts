@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import anyTest from 'ava';
 import type {TestFn} from 'ava';
 import {readBeamChunks, readBeamModuleName, readBeamVersion} from '../../../daemon/beam/beam-chunks.ts';
-import {readBeamFileVersion} from '../../../daemon/beam/beam-version.ts';
+import {readBeamSnapshot} from '../../../daemon/beam/beam-snapshot.ts';
 import {ReloaderError} from '../../../daemon/errors.ts';
 import {atom, encodeTerm, tuple} from '../../../daemon/lib/erlang-term/index.ts';
 import {runErlang} from '../lib/erlang-term/_erlang.ts';
@@ -113,35 +113,25 @@ test('readBeamModuleName reads the first atom of the atom table', async t => {
 	t.is(erlangView(t.context, t.context.paths.first).module, 'mod_hello');
 });
 
-test('readBeamFileVersion reads module, version and size from the file', async t => {
+test('a snapshot holds the module and the version beam_lib reads, from one read of the file', async t => {
 	const {first} = t.context.paths;
 	const bytes = await readFile(first);
-	t.deepEqual(await readBeamFileVersion(first), {module: 'mod_hello', vsn: erlangView(t.context, first).version, size: bytes.length});
+	const read = await readBeamSnapshot(first);
+	t.like(read, {state: 'complete', snapshot: {module: 'mod_hello', vsn: erlangView(t.context, first).version, size: bytes.length}});
 });
 
-test('readBeamFileVersion: a truncated beam is ERR_BEAM_INCOMPLETE with the path and sizes', async t => {
+test('a snapshot read of a truncated beam is incomplete with the sizes; garbage is invalid; a missing file is missing', async t => {
 	const {directory, remove} = await makeTemporaryDirectory();
 	t.teardown(remove);
 	const bytes = await readFile(t.context.paths.first);
 	const truncated = path.join(directory, 'mod_hello.beam');
 	await writeFile(truncated, bytes.subarray(0, 100));
-	const error = await t.throwsAsync(readBeamFileVersion(truncated), {instanceOf: ReloaderError});
-	t.is(error?.code, 'ERR_BEAM_INCOMPLETE');
-	t.true(error?.retryable);
-	t.is(error?.message, `${JSON.stringify(truncated)} (100 bytes): The beam is incomplete: 100 of ${bytes.length} bytes.`);
-});
-
-test('readBeamFileVersion: garbage is ERR_BEAM_INVALID, a missing file ERR_BEAM_UNREADABLE', async t => {
-	const {directory, remove} = await makeTemporaryDirectory();
-	t.teardown(remove);
+	t.like(await readBeamSnapshot(truncated), {state: 'incomplete', actualSize: 100, expectedSize: bytes.length});
 	const garbage = path.join(directory, 'garbage.beam');
 	await writeFile(garbage, 'FOR1 but then nothing sensible');
-	const invalid = await t.throwsAsync(readBeamFileVersion(garbage), {instanceOf: ReloaderError});
-	t.is(invalid?.code, 'ERR_BEAM_INVALID');
-	t.regex(invalid?.message ?? '', /garbage\.beam" \(30 bytes\): The beam is invalid: expected "BEAM" at offset 8/);
-	const missing = await t.throwsAsync(readBeamFileVersion(path.join(directory, 'gone.beam')), {instanceOf: ReloaderError});
-	t.is(missing?.code, 'ERR_BEAM_UNREADABLE');
-	t.regex(missing?.message ?? '', /ENOENT/);
+	const invalid = await readBeamSnapshot(garbage);
+	t.regex(invalid.state === 'invalid' ? invalid.reason : '', /expected "BEAM" at offset 8/);
+	t.deepEqual(await readBeamSnapshot(path.join(directory, 'gone.beam')), {state: 'missing'});
 });
 
 const atomTable = (...names: string[]): Buffer => {
