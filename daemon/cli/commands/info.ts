@@ -1,10 +1,9 @@
 import type {ResolvedConfig} from '../../config/schema.ts';
-import {createService} from '../../service/create-service.ts';
-import {readVersion} from '../read-version.ts';
+import {createCliService} from '../cli-service.ts';
 
 /** What update_info reports after the init step: the loaded modules whose beam on disk differs. Reloads nothing. */
 export async function infoCommand(config: ResolvedConfig): Promise<number> {
-	const service = createService(config, {version: readVersion(), mode: 'oneshot', logFilter: record => record.event !== 'stop'});
+	const service = createCliService(config, {mode: 'oneshot', logFilter: record => record.event !== 'stop'});
 	await service.start();
 	try {
 		const info = await service.updateInfo();

@@ -1,12 +1,10 @@
 import type {ResolvedConfig} from '../../config/schema.ts';
-import {createService} from '../../service/create-service.ts';
 import {EXIT_FAILURE, EXIT_OK} from '../exit-codes.ts';
-import {readVersion} from '../read-version.ts';
+import {createCliService} from '../cli-service.ts';
 
 /** One reconcile pass: the init step, then update every module update_info lists; the record as JSON on stdout. */
 export async function onceCommand(config: ResolvedConfig): Promise<number> {
-	const service = createService(config, {
-		version: readVersion(),
+	const service = createCliService(config, {
 		mode: 'oneshot',
 		// The batch goes to stdout as the answer; the log keeps to what led to it.
 		logFilter: record => record.event !== 'batch' && record.event !== 'stop',

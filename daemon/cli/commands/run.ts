@@ -1,14 +1,11 @@
 import type {ResolvedConfig} from '../../config/schema.ts';
 import {problemRecord} from '../../records.ts';
-import {createService, type Service} from '../../service/create-service.ts';
-import {routeWarningsTo} from '../process-warnings.ts';
-import {readVersion} from '../read-version.ts';
+import type {Service} from '../../service/create-service.ts';
+import {createCliService} from '../cli-service.ts';
 
 /** The daemon's service (watcher, pipeline, HTTP API, log), started; used by `run` and `sandbox`. */
 export async function startService(config: ResolvedConfig): Promise<Service> {
-	const service = createService(config, {version: readVersion(), mode: 'daemon'});
-	// From here on Node's warnings are records: in the log, on /events.
-	routeWarningsTo(service.records);
+	const service = createCliService(config, {mode: 'daemon'});
 	await service.start();
 	return service;
 }
@@ -36,7 +33,7 @@ export function waitForStopSignal(): Promise<string> {
  * refused the same way. Nothing about a reload can stop the process.
  */
 export async function runCommand(config: ResolvedConfig, reloadConfig: () => Promise<ResolvedConfig>): Promise<number> {
-	const service = createService(config, {version: readVersion(), mode: 'daemon'});
+	const service = createCliService(config, {mode: 'daemon'});
 	const reload = () => {
 		reloadConfig().then(
 			async next => service.reload(next),
