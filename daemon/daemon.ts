@@ -49,6 +49,9 @@ export interface WatchSource {
  * every outcome reported as a record. When the node is unreachable the queue
  * pauses, the batch's changes go back to the batcher, and a backoff loop waits
  * for the node; its return re-runs the init step before anything else.
+ * The beam check reads each settled beam once into a snapshot that travels
+ * with the batch. Time, that read and the watcher are injectable (`clock`,
+ * `readBeam`, `createWatcher`): test/sim runs this very class in simulated time.
  */
 export class Daemon {
 	readonly #options: DaemonOptions;
