@@ -274,7 +274,7 @@ export class Daemon {
 	#lookAgain(record: BatchRecord, request: ReloadRequest, writesBefore: number): void {
 		const byContent = this.#options.transport.capabilities.verifyByContent;
 		const failed = new Set(record.failed.map(({module}) => module));
-		for (const {module, path} of request.changes ?? []) {
+		for (const {module, path} of request.changes ?? this.#indexed([...record.deferred, ...record.failed.map(failure => failure.module)])) {
 			const updated = record.updated.includes(module);
 			if (record.heldBack.includes(module) || record.outOfReach.includes(module)) {
 				continue;
@@ -285,6 +285,14 @@ export class Daemon {
 				this.#settler.forget(path);
 			}
 		}
+	}
+
+	/** Where the index puts these modules' beams (an `all` batch has no changes of its own). */
+	#indexed(modules: readonly string[]): Array<{module: string; path: string}> {
+		return modules.flatMap(module => {
+			const path = this.#options.index.get(module)?.path;
+			return path === undefined ? [] : [{module, path}];
+		});
 	}
 
 	/** Modules held back by `purge: soft` come back in a later batch, after `purgeRetryMs`. */
