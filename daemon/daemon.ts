@@ -51,7 +51,7 @@ export interface WatchSource {
  * for the node; its return re-runs the init step before anything else.
  * The beam check reads each settled beam once into a snapshot that travels
  * with the batch. Time, that read and the watcher are injectable (`clock`,
- * `readBeam`, `createWatcher`): test/sim runs this very class in simulated time.
+ * `readBeam`, `createWatcher`): test/unit/simulation runs this very class in simulated time.
  */
 export class Daemon {
 	readonly #options: DaemonOptions;

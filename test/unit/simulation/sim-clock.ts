@@ -1,4 +1,4 @@
-import type {Clock, TimerHandle} from '../../daemon/batcher/clock.ts';
+import type {Clock, TimerHandle} from '../../../daemon/batcher/clock.ts';
 
 /**
  * Simulated time: it moves only when the simulation fires the next timer, so

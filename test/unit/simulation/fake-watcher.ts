@@ -1,5 +1,5 @@
-import type {WatchSource} from '../../daemon/daemon.ts';
-import type {BeamWatcherOptions} from '../../daemon/watcher/beam-watcher.ts';
+import type {WatchSource} from '../../../daemon/daemon.ts';
+import type {BeamWatcherOptions} from '../../../daemon/watcher/beam-watcher.ts';
 import type {FakeDisk} from './fake-disk.ts';
 import type {SimClock} from './sim-clock.ts';
 

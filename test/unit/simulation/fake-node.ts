@@ -1,5 +1,5 @@
-import {checkBeamHeader} from '../../daemon/beam/beam-header.ts';
-import {judgeBeamContent, type BeamSnapshot} from '../../daemon/beam/beam-snapshot.ts';
+import {checkBeamHeader} from '../../../daemon/beam/beam-header.ts';
+import {judgeBeamContent, type BeamSnapshot} from '../../../daemon/beam/beam-snapshot.ts';
 import type {FakeDisk} from './fake-disk.ts';
 
 /** What the node runs of a module. */

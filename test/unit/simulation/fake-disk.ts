@@ -1,4 +1,4 @@
-import type {FileContent, FileReader} from '../../daemon/beam/read-file-once.ts';
+import type {FileContent, FileReader} from '../../../daemon/beam/read-file-once.ts';
 import type {SimClock} from './sim-clock.ts';
 
 /** A file's bytes and the simulated time of its last write. */

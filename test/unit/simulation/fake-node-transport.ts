@@ -1,5 +1,5 @@
-import {ReloaderError} from '../../daemon/errors.ts';
-import type {InitReport, ModuleLocation, ModuleState, Transport, UpdateInfo, UpdateOutcome} from '../../daemon/transports/transport.ts';
+import {ReloaderError} from '../../../daemon/errors.ts';
+import type {InitReport, ModuleLocation, ModuleState, Transport, UpdateInfo, UpdateOutcome} from '../../../daemon/transports/transport.ts';
 import type {FakeNode} from './fake-node.ts';
 import type {SimClock} from './sim-clock.ts';
 

@@ -6,7 +6,7 @@ const CONCURRENCY = 8;
 const TRACE_LINES = 150;
 const FAILURES = ['lost', 'partial', 'spurious', 'stuck'] as const;
 
-/** Set to replay one schedule with its trace: `SIM_SEED=123 npx ava test/sim/`. */
+/** Set to replay one schedule with its trace: `SIM_SEED=123 npx ava test/unit/simulation/`. */
 export const REPLAY_SEED = process.env.SIM_SEED === undefined ? undefined : Number(process.env.SIM_SEED);
 
 /** The list-only verification of ctl and http cannot tell an update that a racing write undid from one that worked: counted, not failed. */
@@ -17,7 +17,7 @@ export function failuresOf(result: ScheduleResult): string[] {
 async function describeFailure(seed: number): Promise<string> {
 	const replay = await runSchedule(seed, {trace: true});
 	return [
-		`seed ${seed} (replay: SIM_SEED=${seed} npx ava test/sim/)`,
+		`seed ${seed} (replay: SIM_SEED=${seed} npx ava test/unit/simulation/)`,
 		`parameters ${JSON.stringify(replay.parameters)}`,
 		...failuresOf(replay),
 		...replay.trace.slice(-TRACE_LINES),
@@ -51,7 +51,7 @@ export async function checkSchedules(t: ExecutionContext, seeds: readonly number
 	for (const seed of summary.failed.slice(0, 3)) {
 		t.log(await describeFailure(seed));
 	}
-	t.deepEqual(summary.failed, [], `${summary.failed.length} schedules failed; replay one with SIM_SEED=<seed> npx ava test/sim/`);
+	t.deepEqual(summary.failed, [], `${summary.failed.length} schedules failed; replay one with SIM_SEED=<seed> npx ava test/unit/simulation/`);
 }
 
 /** Seeds `from` to `to`, both included. */

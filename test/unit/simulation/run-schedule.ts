@@ -1,10 +1,10 @@
-import {beamReader} from '../../daemon/beam/beam-snapshot.ts';
-import {resolveConfig} from '../../daemon/config/resolve-config.ts';
-import type {ResolvedConfig} from '../../daemon/config/schema.ts';
-import {Daemon} from '../../daemon/daemon.ts';
-import {BeamIndex} from '../../daemon/modules/beam-index.ts';
-import type {DaemonRecord} from '../../daemon/records.ts';
-import {syntheticBeam} from '../support/synthetic-beam.ts';
+import {beamReader} from '../../../daemon/beam/beam-snapshot.ts';
+import {resolveConfig} from '../../../daemon/config/resolve-config.ts';
+import type {ResolvedConfig} from '../../../daemon/config/schema.ts';
+import {Daemon} from '../../../daemon/daemon.ts';
+import {BeamIndex} from '../../../daemon/modules/beam-index.ts';
+import type {DaemonRecord} from '../../../daemon/records.ts';
+import {syntheticBeam} from '../../support/synthetic-beam.ts';
 import {FakeDisk} from './fake-disk.ts';
 import {FakeNode, wholeBeam} from './fake-node.ts';
 import {FakeNodeTransport} from './fake-node-transport.ts';
