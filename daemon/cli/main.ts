@@ -5,7 +5,7 @@ import type {ResolvedConfig} from '../config/schema.ts';
 import {infoCommand} from './commands/info.ts';
 import {onceCommand} from './commands/once.ts';
 import {runCommand} from './commands/run.ts';
-import {sandboxCommand} from './commands/sandbox.ts';
+import {addSandboxFlags, sandboxCommand, type SandboxFlags} from './commands/sandbox.ts';
 import {addTailFlags, tailCommand, type TailFlags} from './commands/tail.ts';
 import {addConfigFlags, flagsToConfig, type ConfigFlags} from './config-flags.ts';
 import {EXIT_USAGE, reportFatal} from './exit-codes.ts';
@@ -50,8 +50,8 @@ addConfigFlags(program.command('once').description('update every modified module
 	.action(withConfig(onceCommand));
 addConfigFlags(program.command('info').description('print the modules update_info reports as modified; changes nothing'))
 	.action(withConfig(infoCommand));
-addConfigFlags(program.command('sandbox').description('start a throwaway ejabberd node from the system install and run the daemon against it'))
-	.action(withConfig(sandboxCommand));
+addSandboxFlags(addConfigFlags(program.command('sandbox').description('start a throwaway ejabberd node from the system install and run the daemon against it')))
+	.action((flags: ConfigFlags & SandboxFlags) => withConfig(config => sandboxCommand(config, flags))(flags));
 addTailFlags(program.command('tail').description('print the daemon\'s events as they happen (its GET /events stream); reconnects until Ctrl-C'))
 	.action(async (flags: TailFlags) => {
 		process.exitCode = await tailCommand(flags);

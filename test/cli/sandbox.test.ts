@@ -1,17 +1,28 @@
-import {mkdtemp, rm, stat} from 'node:fs/promises';
+import {mkdtemp, readFile, rm, stat} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import test from 'ava';
 import {findFreePort} from '../../daemon/sandbox/free-port.ts';
-import {CliProcess} from '../support/cli.ts';
+import {CliProcess, runCli} from '../support/cli.ts';
 import {compileGenerated, installBeam} from '../support/fixtures.ts';
 
+/** The value after `label` on the first stdout line that starts with it. */
+function printed(cli: CliProcess, label: string): string {
+	return cli.stdoutLines.find(text => text.startsWith(label))?.slice(label.length).trim() ?? '';
+}
+
 test('sandbox starts a node with the daemon attached, reloads into it, and cleans up on Ctrl-C', async t => {
-	const cli = new CliProcess(['sandbox', '--log-format', 'json', '--api-listen', `127.0.0.1:${await findFreePort()}`]);
+	const cli = new CliProcess(['sandbox', '--log-format', 'json', '--api-listen', `127.0.0.1:${await findFreePort()}`, '--module', 'mod_version', '--module', 'mod_time']);
 	t.teardown(() => cli.kill());
-	const line = await cli.waitForLine('stdout', text => text.startsWith('Install beams into: '), 120_000);
-	const ebin = line.slice('Install beams into: '.length).trim();
+	await cli.waitForLine('stdout', text => text.startsWith('Press Ctrl-C'), 120_000);
+	const ebin = printed(cli, 'Install beams into: ');
 	t.true((await stat(ebin)).isDirectory());
+	// Where to enable modules, with the --module ones already there, and its own contrib dir.
+	const yml = printed(cli, 'Its ejabberd.yml: ');
+	t.regex(await readFile(yml, 'utf8'), /^modules:\n {2}mod_version: \{\}\n {2}mod_time: \{\}$/m);
+	const contrib = printed(cli, 'Its contrib modules dir: ');
+	t.true((await stat(contrib)).isDirectory());
+	t.regex(await readFile(join(dirname(yml), 'ejabberdctl.cfg'), 'utf8'), new RegExp(`^CONTRIB_MODULES_PATH=${contrib}$`, 'm'));
 
 	const buildDir = await mkdtemp(join(tmpdir(), 'reloader-build-'));
 	t.teardown(() => rm(buildDir, {recursive: true, force: true}));
@@ -26,4 +37,11 @@ test('sandbox starts a node with the daemon attached, reloads into it, and clean
 	// The node's whole directory (the ebin's grandparent's parent) is gone.
 	const nodeDir = dirname(dirname(dirname(ebin)));
 	await t.throwsAsync(stat(nodeDir), {code: 'ENOENT'});
+});
+
+test('sandbox --module refuses a name that is not a module name, before starting anything (exit 2)', async t => {
+	const {code, stdout, stderr} = await runCli(['sandbox', '--module', 'mod_ok', '--module', 'mod-bad; rm']);
+	t.is(code, 2, stderr);
+	t.regex(stderr, /Invalid --module:\n {2}- module name must match .*got `"mod-bad; rm"` \(string\)/);
+	t.notRegex(stdout, /Starting a throwaway/);
 });

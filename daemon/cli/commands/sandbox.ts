@@ -1,19 +1,45 @@
+import type {Command} from 'commander';
 import {resolveConfig} from '../../config/resolve-config.ts';
 import type {ResolvedConfig} from '../../config/schema.ts';
 import {findEjabberdInstall} from '../../ejabberd/ejabberd-install.ts';
+import {ReloaderError} from '../../errors.ts';
+import {moduleNameProblems} from '../../sandbox/sandbox-config.ts';
 import {startSandboxNode} from '../../sandbox/sandbox-node.ts';
 import {startService, waitForStopSignal} from './run.ts';
 
+/** The sandbox's own flags, beside the config flags every command has. */
+export interface SandboxFlags {
+	/** `--module NAME`, repeatable: modules enabled in the sandbox's ejabberd.yml. */
+	readonly module?: string[];
+}
+
+export function addSandboxFlags(command: Command): Command {
+	return command.option(
+		'--module <name>',
+		'enable this ejabberd module (with its default options) in the sandbox\'s ejabberd.yml; repeatable',
+		(name: string, previous: string[] = []) => [...previous, name],
+	);
+}
+
 /**
  * The embedded default: a throwaway ejabberd node from the system install
- * (private copy of its ebin, private spool, loopback listeners on free ports)
- * with the daemon attached. Ctrl-C stops both and removes the node's files.
+ * (private copy of its ebin, private spool and contrib modules dir, loopback
+ * listeners on free ports) with the daemon attached. Ctrl-C stops both and
+ * removes the node's files.
  */
-export async function sandboxCommand(config: ResolvedConfig): Promise<number> {
+export async function sandboxCommand(config: ResolvedConfig, flags: SandboxFlags = {}): Promise<number> {
+	const modules = flags.module ?? [];
+	// Checked before anything starts: a bad name would only surface as a node that fails to boot.
+	const problems = moduleNameProblems(modules);
+	if (problems.length > 0) {
+		throw new ReloaderError('ERR_CONFIG_INVALID', `Invalid --module:\n${problems.map(problem => `  - ${problem}`).join('\n')}`, {
+			hint: 'Give the module\'s Erlang name, as in ejabberd.yml\'s modules: section, e.g. --module mod_echo.',
+		});
+	}
 	const install = await findEjabberdInstall();
 	console.log(`Starting a throwaway ejabberd ${install.version} node (a private copy of ${install.libDir})...`);
 	const stopRequested = waitForStopSignal();
-	const node = await startSandboxNode();
+	const node = await startSandboxNode({modules});
 	try {
 		// Whatever the transport, it is aimed at the sandbox node: ejabberdctl
 		// with its config dir, the node's own cookie, its HTTP API port.
@@ -26,12 +52,17 @@ export async function sandboxCommand(config: ResolvedConfig): Promise<number> {
 			watch: [node.ebinDir],
 		}, 'sandbox');
 		const service = await startService(sandboxConfig);
+		const ctl = node.ctlCommand.join(' ');
 		console.log([
 			'',
 			`Node ${node.node} is running; the daemon is watching it.`,
 			`Install beams into: ${node.ebinDir}`,
 			`  e.g. erlc -o ${node.ebinDir} mod_hello.erl`,
-			`  ejabberdctl: ${node.ctlCommand.join(' ')} <command>`,
+			`  ejabberdctl: ${ctl} <command>`,
+			`Its ejabberd.yml: ${node.configFile}`,
+			`  modules enabled: ${modules.length > 0 ? [...new Set(modules)].join(', ') : 'none'}; add more under modules: (or --module NAME), then \`${ctl} reload_config\``,
+			`Its contrib modules dir: ${node.contribDir}`,
+			`  \`${ctl} module_install NAME\` installs there, never into the system's`,
 			...(sandboxConfig.api.enabled ? [
 				`HTTP API: http://${sandboxConfig.api.listen} (curl http://${sandboxConfig.api.listen}/update-modules/all; ejabberd-reloader tail --url http://${sandboxConfig.api.listen})`,
 			] : []),
