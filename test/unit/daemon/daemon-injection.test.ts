@@ -23,7 +23,7 @@ function makeDaemon(nextId?: () => number) {
 	const records: DaemonRecord[] = [];
 	const daemon = new Daemon({
 		config: resolveConfig({transport: 'dist', node: 'sim@localhost', watch: ['/ebin'], debounceMs: 100}),
-		transport: new FakeNodeTransport(node, clock, () => 0.9, {flavor: 'content', slowRate: 0, slowMs: 0}),
+		transport: new FakeNodeTransport(node, clock, () => 0.9, {flavor: 'content', slowRate: 0, slowMs: 0, timeoutRate: 0}),
 		directories: ['/ebin'],
 		index,
 		report: record => records.push(record),

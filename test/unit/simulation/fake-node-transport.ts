@@ -11,7 +11,11 @@ export interface FakeTransportOptions {
 	/** Chance that a call is slow (up to `slowMs`); the others take up to 5 ms. */
 	readonly slowRate: number;
 	readonly slowMs: number;
+	/** Chance that a call times out (retryable) while the node does its work anyway, before or after the timeout, or never. */
+	readonly timeoutRate: number;
 }
+
+const TIMEOUT_MS = 1000;
 
 /**
  * A transport over the fake node, in simulated time. A call does its work on
@@ -118,6 +122,19 @@ export class FakeNodeTransport implements Transport {
 			throw unreachable();
 		}
 		const incarnation = this.#fake.incarnation;
+		if (this.#random() < this.#options.timeoutRate) {
+			const when = this.#random();
+			if (when < 0.7) {
+				// The node is slow, not gone: the work happens, maybe long after the caller gave up.
+				this.#clock.setTimer(() => {
+					if (this.#fake.up && this.#fake.incarnation === incarnation) {
+						work();
+					}
+				}, Math.floor(when * 3 * TIMEOUT_MS));
+			}
+			await this.#clock.sleep(TIMEOUT_MS);
+			throw new ReloaderError('ERR_NODE_TIMEOUT', `sim@localhost did not answer within ${TIMEOUT_MS} ms`, {retryable: true});
+		}
 		const early = this.#random() < 0.5;
 		let result: T | undefined;
 		if (early) {

@@ -12,7 +12,7 @@ export interface ScheduleParameters {
 	readonly maxWaitMs: number;
 	readonly incompleteTimeoutMs: number;
 	readonly watcher: {readonly dropRate: number; readonly duplicateRate: number; readonly maxDelayMs: number};
-	readonly transport: {readonly slowRate: number; readonly slowMs: number};
+	readonly transport: {readonly slowRate: number; readonly slowMs: number; readonly timeoutRate: number};
 	/** Most reads take no simulated time; this share takes up to 10 ms. */
 	readonly slowReadRate: number;
 	/** Mtime granularity (1 ms, or 1 s as on coarse file systems), and the chance that a rewrite keeps the old mtime (`install -p`). */
@@ -31,8 +31,8 @@ const WRITE_KINDS: readonly WriteKind[] = ['install', 'install', 'install', 'tru
 
 export function drawParameters(random: () => number): ScheduleParameters {
 	const debounceMs = pick(random, [0, 20, 100, 300]);
-	const flavor = random() < 0.7 ? 'content' : 'list';
-	return {
+	const flavor: Flavor = random() < 0.7 ? 'content' : 'list';
+	const parameters = {
 		flavor,
 		modules: Array.from({length: between(random, 1, 4)}, (_, index) => `mod_${index}`),
 		rounds: between(random, 2, 5),
@@ -40,15 +40,16 @@ export function drawParameters(random: () => number): ScheduleParameters {
 		maxWaitMs: Math.max(debounceMs, pick(random, [0, 500, 3000])),
 		incompleteTimeoutMs: pick(random, [100, 500, 2000]),
 		watcher: {dropRate: pick(random, [0, 0.3, 0.8]), duplicateRate: pick(random, [0, 0.2]), maxDelayMs: pick(random, [0, 30, 200])},
-		transport: {slowRate: pick(random, [0, 0.1, 0.3]), slowMs: pick(random, [200, 3000])},
+		transport: {slowRate: pick(random, [0, 0.1, 0.3]), slowMs: pick(random, [200, 3000]), timeoutRate: 0},
 		slowReadRate: pick(random, [0, 0.2]),
 		mtimeStepMs: pick(random, [1, 1, 1000]),
 		preserveMtimeRate: pick(random, [0, 0, 0.5]),
 		requestRate: pick(random, [0, 0, 0.5]),
-		purge: flavor === 'content' && random() < 0.3 ? 'soft' : 'brutal',
+		purge: flavor === 'content' && random() < 0.3 ? 'soft' as const : 'brutal' as const,
 		outageRate: pick(random, [0, 0.3, 0.6]),
 		restartRate: pick(random, [0, 0.5, 1]),
 	};
+	return {...parameters, transport: {...parameters.transport, timeoutRate: pick(random, [0, 0, 0.05])}};
 }
 
 export function drawWriteKind(random: () => number): WriteKind {
