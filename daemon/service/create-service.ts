@@ -7,6 +7,7 @@ import type {ResolvedConfig} from '../config/schema.ts';
 import {ReloaderError} from '../errors.ts';
 import {createRecordLogger, type RecordLogger} from '../log/create-logger.ts';
 import type {BeamIndex} from '../modules/beam-index.ts';
+import {scanBeams} from '../modules/scan-beams.ts';
 import {RecordBus} from '../record-bus.ts';
 import {problemRecord, type DaemonRecord} from '../records.ts';
 import type {BatchRecord, Trigger} from '../reloader/batch-record.ts';
@@ -266,19 +267,31 @@ class ReloaderService implements Service {
 		}
 	}
 
-	/** Beams whose version changed between the old pipeline's last look and the new one's first: update them, nothing is lost. */
+	/**
+	 * Beams whose version changed between the old pipeline's last look and the
+	 * new one's watcher being ready: update them, nothing is lost. The old
+	 * watcher closed before the new one was ready, so the directories are read
+	 * again now, after it is: a write in that window is in this scan, any later
+	 * one reaches the new watcher.
+	 */
 	#catchUp(before: BeamIndex): void {
-		const {daemon} = this.#requirePipeline();
-		const after = daemon.index;
-		const changed = after.modules().filter(module => {
-			const vsn = after.get(module)?.vsn;
-			return vsn !== undefined && before.get(module)?.vsn !== vsn;
-		});
-		if (changed.length > 0) {
-			Promise.resolve().then(async () => daemon.update(changed, 'watch')).catch(() => {
-				// Reported through the bus like any batch failure.
+		const {daemon, directories} = this.#requirePipeline();
+		const catchUp = async () => {
+			const now = await scanBeams(directories);
+			const changed = now.modules().filter(module => {
+				const vsn = now.get(module)?.vsn;
+				return vsn !== undefined && before.get(module)?.vsn !== vsn && daemon.index.has(module);
 			});
-		}
+			if (changed.length > 0) {
+				await daemon.update(changed, 'watch');
+			}
+		};
+		catchUp().catch((error: unknown) => {
+			// A batch failure is already reported through the bus; anything else is reported here.
+			if (!(error instanceof ReloaderError)) {
+				this.records.publish(problemRecord(error, 'error', 'Catching up the beams written during the reload failed'));
+			}
+		});
 	}
 
 	#refuse(problems: readonly ReloaderError[]): ReloadState {
