@@ -1,4 +1,5 @@
 import {z} from 'zod';
+import {pathMappingProblems} from '../transports/path-map.ts';
 
 /**
  * The configuration, declared once. The user's config (every key optional, the
@@ -87,6 +88,22 @@ const httpSchema = z.strictObject({
 	timeoutMs: durationMs(600_000).min(100).default(60_000),
 });
 
+/**
+ * Daemon-side directories and where the node sees them, like a container's
+ * volumes: every path sent to the node is translated through it, every path
+ * the node sends back is translated the other way.
+ */
+const pathsSchema = z.array(z.strictObject({
+	/** The directory as this daemon sees it, e.g. `/srv/ejabberd/ebin`. */
+	local: z.string().min(1),
+	/** The same directory as the node sees it, e.g. `/opt/ejabberd/lib/ejabberd-24.12/ebin`. */
+	node: z.string().min(1),
+})).superRefine((paths, context) => {
+	for (const problem of pathMappingProblems(paths)) {
+		context.addIssue({code: 'custom', path: [...problem.path], input: problem.value, message: problem.message});
+	}
+});
+
 export const configSchema = z
 	.strictObject({
 		/**
@@ -96,10 +113,12 @@ export const configSchema = z
 		node: z.string().regex(/^[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+$/, 'expected name@host').optional(),
 		/** How the daemon talks to the node; `auto`: `dist` when a cookie file is readable, else `ctl`. */
 		transport: z.enum(['auto', 'dist', 'ctl', 'http']).default('auto'),
-		/** The Erlang cookie's file; unset: `$HOME/.erlang.cookie`, else ejabberd's `/var/lib/ejabberd/.erlang.cookie`. */
+		/** The Erlang cookie's file; unset: the first readable of `$HOME/.erlang.cookie` and ejabberd's `/var/lib/ejabberd/.erlang.cookie`, ejabberd's first when running as root or as the `ejabberd` user. */
 		cookieFile: z.string().min(1).optional(),
 		dist: distSchema.default({connectTimeoutMs: 5000, callTimeoutMs: 60_000}),
 		http: httpSchema.default({url: 'http://127.0.0.1:5280/api', timeoutMs: 60_000}),
+		/** Where the node sees the daemon's directories (a container's volumes, a chroot): `[{local, node}]`; unmapped paths are the same on both sides. */
+		paths: pathsSchema.default([]),
 		/** Directories that `make install` writes beams into; `auto`: the directory update_info scans (asked from the node over `dist`, else the installed ejabberd's ebin). */
 		watch: z.union([z.literal('auto'), z.array(z.string().min(1)).min(1)]).default('auto'),
 		ctl: ctlSchema.default({command: ['ejabberdctl'], timeoutMs: 60_000}),

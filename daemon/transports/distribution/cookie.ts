@@ -1,5 +1,6 @@
 import {constants} from 'node:fs';
 import {access} from 'node:fs/promises';
+import {userInfo} from 'node:os';
 import {join} from 'node:path';
 import {readSecretFile, type SecretFile} from '../../secrets/read-secret-file.ts';
 import {ReloaderError, errorMessage} from '../../errors.ts';
@@ -14,22 +15,48 @@ export interface CookieRead {
 	readonly warnings: readonly string[];
 }
 
-/** Where a cookie is usually found: ours, then the Debian ejabberd user's. */
-export function defaultCookieFiles(): string[] {
-	const home = process.env['HOME'];
-	const files = home === undefined || home === '' ? [] : [join(home, '.erlang.cookie')];
-	return [...files, '/var/lib/ejabberd/.erlang.cookie'];
+/** ejabberd's own cookie on Debian: the `ejabberd` user's `$HOME/.erlang.cookie`. */
+export const EJABBERD_COOKIE_FILE = '/var/lib/ejabberd/.erlang.cookie';
+
+/** Who the daemon runs as, for the order of the default cookie files. */
+export interface CookieUser {
+	readonly uid: number;
+	readonly username: string;
+	/** `$HOME`; undefined or empty: no home cookie. */
+	readonly home: string | undefined;
+}
+
+/**
+ * Where a cookie is usually found. Run as root or as the `ejabberd` user, the
+ * daemon is there to reach ejabberd, whose cookie is ejabberd's own: root's
+ * `~/.erlang.cookie` (left by some other Erlang tool) would fail the
+ * handshake, so ejabberd's comes first. Anyone else: `$HOME`'s first.
+ */
+export function defaultCookieFiles(user: CookieUser = currentCookieUser()): string[] {
+	const home = user.home === undefined || user.home === '' ? [] : [join(user.home, '.erlang.cookie')].filter(file => file !== EJABBERD_COOKIE_FILE);
+	const ejabberdFirst = user.uid === 0 || user.username === 'ejabberd';
+	return ejabberdFirst ? [EJABBERD_COOKIE_FILE, ...home] : [...home, EJABBERD_COOKIE_FILE];
+}
+
+function currentCookieUser(): CookieUser {
+	let username = '';
+	try {
+		username = userInfo().username;
+	} catch {
+		// No passwd entry for this uid (a container's arbitrary uid): only the uid counts.
+	}
+	return {uid: process.getuid?.() ?? -1, username, home: process.env['HOME']};
 }
 
 /**
  * The configured file when given (even unreadable: reading it then reports
  * why), else the first readable default.
  */
-export async function findReadableCookieFile(configured?: string): Promise<string | undefined> {
+export async function findReadableCookieFile(configured?: string, user?: CookieUser): Promise<string | undefined> {
 	if (configured !== undefined) {
 		return configured;
 	}
-	for (const file of defaultCookieFiles()) {
+	for (const file of defaultCookieFiles(user)) {
 		if (await access(file, constants.R_OK).then(() => true, () => false)) {
 			return file;
 		}

@@ -1,5 +1,5 @@
 import {chmod, mkdtemp, rm, writeFile} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {tmpdir, userInfo} from 'node:os';
 import {join} from 'node:path';
 import test from 'ava';
 import type {ExecutionContext} from 'ava';
@@ -59,27 +59,34 @@ test('an unreadable file (a directory): ERR_COOKIE without the content', async t
 	t.regex(error?.message ?? '', /is a directory/);
 });
 
-test('default cookie files: $HOME\'s, then the ejabberd user\'s; HOME unset skips the first', t => {
-	const home = process.env['HOME'];
-	t.teardown(() => {
-		process.env['HOME'] = home;
+const someone = {uid: 1000, username: 'someone', home: '/home/someone'};
+
+const defaultCases = [
+	{title: 'anyone else: $HOME\'s, then ejabberd\'s', user: someone, expected: ['/home/someone/.erlang.cookie', '/var/lib/ejabberd/.erlang.cookie']},
+	{title: 'HOME unset skips the home cookie', user: {...someone, home: undefined}, expected: ['/var/lib/ejabberd/.erlang.cookie']},
+	{title: 'HOME empty skips the home cookie', user: {...someone, home: ''}, expected: ['/var/lib/ejabberd/.erlang.cookie']},
+	{title: 'root: ejabberd\'s first, then /root\'s', user: {uid: 0, username: 'root', home: '/root'}, expected: ['/var/lib/ejabberd/.erlang.cookie', '/root/.erlang.cookie']},
+	{title: 'uid 0 under another name is root too', user: {uid: 0, username: 'toor', home: '/root'}, expected: ['/var/lib/ejabberd/.erlang.cookie', '/root/.erlang.cookie']},
+	{title: 'the ejabberd user: its own cookie once', user: {uid: 120, username: 'ejabberd', home: '/var/lib/ejabberd'}, expected: ['/var/lib/ejabberd/.erlang.cookie']},
+	{title: 'the ejabberd user with another HOME: ejabberd\'s first', user: {uid: 120, username: 'ejabberd', home: '/home/ejabberd'}, expected: ['/var/lib/ejabberd/.erlang.cookie', '/home/ejabberd/.erlang.cookie']},
+] as const;
+
+for (const {title, user, expected} of defaultCases) {
+	test(`default cookie files, ${title}`, t => {
+		t.deepEqual(defaultCookieFiles(user), expected);
 	});
-	process.env['HOME'] = '/home/someone';
-	t.deepEqual(defaultCookieFiles(), ['/home/someone/.erlang.cookie', '/var/lib/ejabberd/.erlang.cookie']);
-	delete process.env['HOME'];
-	t.deepEqual(defaultCookieFiles(), ['/var/lib/ejabberd/.erlang.cookie']);
+}
+
+test('default cookie files of this process: ejabberd\'s comes first exactly when running as root or ejabberd', t => {
+	const files = defaultCookieFiles();
+	const privileged = process.getuid?.() === 0 || userInfo().username === 'ejabberd';
+	t.is(files[0] === '/var/lib/ejabberd/.erlang.cookie', privileged || files.length === 1);
 });
 
-test.serial('findReadableCookieFile: the configured file even when unreadable, else the first readable default', async t => {
-	const home = process.env['HOME'];
-	t.teardown(() => {
-		process.env['HOME'] = home;
-	});
+test('findReadableCookieFile: the configured file even when unreadable, else the first readable default', async t => {
 	const file = await cookieFile(t, 'X');
 	t.is(await findReadableCookieFile('/nonexistent/cookie'), '/nonexistent/cookie');
-	process.env['HOME'] = join(file, '..');
-	t.is(await findReadableCookieFile(), file);
-	process.env['HOME'] = '/nonexistent';
-	const fallback = await findReadableCookieFile();
+	t.is(await findReadableCookieFile(undefined, {...someone, home: join(file, '..')}), file);
+	const fallback = await findReadableCookieFile(undefined, {...someone, home: '/nonexistent'});
 	t.true(fallback === undefined || fallback === '/var/lib/ejabberd/.erlang.cookie');
 });
