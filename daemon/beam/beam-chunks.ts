@@ -1,8 +1,8 @@
 import {TextDecoder} from 'node:util';
-import {ReloaderError} from '../errors.ts';
+import {ReloaderError, describeBytes} from '../errors.ts';
 import {decodeTerm, formatTerm, isAtom, isTuple} from '../lib/erlang-term/index.ts';
 import type {Term} from '../lib/erlang-term/index.ts';
-import {BEAM_HEADER_SIZE, checkBeamHeader, describeBytes} from './beam-header.ts';
+import {BEAM_HEADER_SIZE, checkBeamHeader} from './beam-header.ts';
 
 const CHUNK_HEADER_SIZE = 8;
 /** The default vsn is the MD5 of the code: 128 bits, shown as 32 hex digits. */

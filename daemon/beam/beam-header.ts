@@ -1,3 +1,5 @@
+import {describeBytes} from '../errors.ts';
+
 /**
  * Whether a beam file is whole. `make install` rewrites beams in place, so a
  * watcher sees files mid-write: a complete beam is `FOR1`, a big-endian u32
@@ -46,12 +48,6 @@ function checkMagic(bytes: Buffer, offset: number, expected: string): string | u
 	if (found.byteLength === 0 || found.equals(Buffer.from(expected, 'latin1').subarray(0, found.byteLength))) {
 		return undefined;
 	}
+	// Hex only: the file may be anything a symlink points at (/etc/shadow), and its text must not reach a log.
 	return `expected "${expected}" at offset ${offset}, found ${describeBytes(found)}: not a beam file`;
-}
-
-/** `46 4f 52 32 ("FOR2")`: hex, plus the text when it is printable. */
-export function describeBytes(bytes: Uint8Array): string {
-	const hex = Buffer.from(bytes).toString('hex').replace(/(..)(?!$)/g, '$1 ');
-	const printable = bytes.every(byte => byte >= 0x20 && byte < 0x7f);
-	return printable ? `${hex} (${JSON.stringify(Buffer.from(bytes).toString('latin1'))})` : hex;
 }

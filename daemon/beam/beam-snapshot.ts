@@ -47,10 +47,10 @@ export function beamReader(readFile: FileReader = readFileOnce): BeamReader {
 }
 
 /** Pure: what these bytes are. */
-export function judgeBeamContent(path: string, {bytes, mtimeMs}: FileContent): BeamRead {
+export function judgeBeamContent(path: string, {bytes, mtimeMs, size = bytes.byteLength}: FileContent): BeamRead {
 	const digest = createHash('md5').update(bytes).digest('hex');
-	const fingerprint = `${bytes.byteLength}:${mtimeMs}:${digest}`;
-	const header = checkBeamHeader(bytes, bytes.byteLength);
+	const fingerprint = `${size}:${mtimeMs}:${digest}`;
+	const header = checkBeamHeader(bytes, size);
 	if (header.state === 'incomplete') {
 		return {state: 'incomplete', expectedSize: header.expectedSize, actualSize: header.actualSize, fingerprint};
 	}

@@ -1,6 +1,7 @@
 import type {BeamChange} from '../batcher/batch.ts';
 import {systemClock, type Clock, type TimerHandle} from '../batcher/clock.ts';
 import {readBeamSnapshot, type BeamRead, type BeamReader} from '../beam/beam-snapshot.ts';
+import {unreadable} from '../beam/beam-file.ts';
 import {ReloaderError} from '../errors.ts';
 import {moduleOfBeamPath} from '../modules/module-name.ts';
 
@@ -31,12 +32,26 @@ export interface BeamSettlerOptions {
 
 /** First re-check of a half-written beam; each next one waits twice as long. */
 const FIRST_RECHECK_MS = 20;
+/** A read refused for want of descriptors (EMFILE, ENFILE) is tried again, never given up: first after this long... */
+const FIRST_TRANSIENT_RETRY_MS = 50;
+/** ...then twice as long each time, up to this. */
+const MAX_TRANSIENT_RETRY_MS = 2000;
 
 interface PathState {
 	generation: number;
 	timer: TimerHandle | undefined;
-	/** When this path was first seen incomplete in its current run of writes. */
+	/** When this path was first seen incomplete since its last write event: the deadline counts from here. */
 	unsettledSince: number | undefined;
+	/** When this path became unsettled (its first event since it last settled or was reported): what /healthz shows. */
+	readonly since: number;
+	/** Reads refused for a transient reason (EMFILE, ENFILE) in a row; reported once per run. */
+	transientFailures: number;
+}
+
+/** A path the settler is waiting on, and since when (epoch ms, the settler's clock). */
+export interface UnsettledBeam {
+	readonly path: string;
+	readonly since: number;
 }
 
 /**
@@ -57,6 +72,8 @@ export class BeamSettler {
 	readonly #paths = new Map<string, PathState>();
 	/** What each path last came to: settled or reported, with the file's fingerprint. */
 	readonly #outcomes = new Map<string, string>();
+	/** Woken whenever a path settles, is reported or is dropped: see whenSettled. */
+	readonly #waiters = new Set<() => void>();
 	#closed = false;
 
 	constructor(options: BeamSettlerOptions) {
@@ -70,14 +87,53 @@ export class BeamSettler {
 		return this.#paths.size;
 	}
 
-	/** A write was seen at this path (or a batch found it half-written): check it. */
+	/** The paths being waited on, oldest first. */
+	unsettled(): UnsettledBeam[] {
+		return [...this.#paths].map(([path, state]) => ({path, since: state.since})).sort((a, b) => a.since - b.since);
+	}
+
+	/** The paths being waited on inside `directory` (not below it). */
+	unsettledIn(directory: string): string[] {
+		const prefix = directory.endsWith('/') ? directory : `${directory}/`;
+		return [...this.#paths.keys()].filter(path => path.startsWith(prefix) && !path.slice(prefix.length).includes('/'));
+	}
+
+	/**
+	 * Resolves once no path inside `directory` is being waited on (each has
+	 * settled, or been reported and skipped), or the settler is closed. Wait
+	 * with a deadline of your own: a path may be rewritten forever.
+	 */
+	whenSettled(directory: string, signal?: AbortSignal): Promise<void> {
+		return new Promise<void>(resolve => {
+			const done = () => {
+				this.#waiters.delete(wake);
+				signal?.removeEventListener('abort', done);
+				resolve();
+			};
+			const wake = () => {
+				if (this.#closed || this.unsettledIn(directory).length === 0) {
+					done();
+				}
+			};
+			signal?.addEventListener('abort', done, {once: true});
+			this.#waiters.add(wake);
+			wake();
+		});
+	}
+
+	/**
+	 * A write was seen at this path (or a batch found it half-written): check
+	 * it. A new write starts the deadline again: a half-written file seen now
+	 * is not the one an earlier partial write left.
+	 */
 	check(path: string): void {
 		if (this.#closed) {
 			return;
 		}
-		const state = this.#paths.get(path) ?? {generation: 0, timer: undefined, unsettledSince: undefined};
+		const state = this.#paths.get(path) ?? {generation: 0, timer: undefined, unsettledSince: undefined, since: this.#clock.now(), transientFailures: 0};
 		this.#paths.set(path, state);
 		state.generation++;
+		state.unsettledSince = undefined;
 		this.#cancelTimer(state);
 		void this.#inspect(path, state, state.generation, FIRST_RECHECK_MS);
 	}
@@ -105,6 +161,7 @@ export class BeamSettler {
 		}
 		this.#paths.clear();
 		this.#outcomes.clear();
+		this.#wake();
 	}
 
 	/** One read of the path; a complete beam is handed on, a half-written one read again with a backoff. */
@@ -114,12 +171,17 @@ export class BeamSettler {
 			read = await this.#read(path);
 		} catch (error) {
 			if (this.#isCurrent(path, state, generation)) {
-				this.#finish(path);
 				const problem = asBeamError(path, error);
+				if (problem.retryable) {
+					this.#retryTransient(path, state, generation, problem);
+					return;
+				}
+				this.#finish(path);
 				this.#report(path, `${problem.code}:${problem.message}`, problem);
 			}
 			return;
 		}
+		state.transientFailures = 0;
 		if (!this.#isCurrent(path, state, generation)) {
 			return;
 		}
@@ -153,6 +215,25 @@ export class BeamSettler {
 	}
 
 	/**
+	 * Out of descriptors (EMFILE, ENFILE) or another error that goes away by
+	 * itself: no verdict on the file, so no deadline either. Read again with a
+	 * backoff until it can be read, however long that takes (a flood of
+	 * connections may hold every descriptor for minutes): a change is never
+	 * lost to it. Reported once, at the first failure of the run.
+	 */
+	#retryTransient(path: string, state: PathState, generation: number, problem: ReloaderError): void {
+		state.transientFailures++;
+		if (state.transientFailures === 1) {
+			this.#options.onProblem({module: moduleOfBeamPath(path), path, error: new ReloaderError(problem.code, `${problem.message}; read again until it can be read`, {cause: problem, retryable: true, hint: problem.hint})});
+		}
+		const delay = Math.min(MAX_TRANSIENT_RETRY_MS, FIRST_TRANSIENT_RETRY_MS * 2 ** Math.min(state.transientFailures - 1, 10));
+		state.timer = this.#clock.setTimer(() => {
+			state.timer = undefined;
+			void this.#inspect(path, state, generation, FIRST_RECHECK_MS);
+		}, delay);
+	}
+
+	/**
 	 * Whether `path` came to this same outcome last time (and remember it if
 	 * not): a second event for the same bytes (the chmod after a write, the
 	 * watcher's trailing re-check, a rescan) then hands nothing on and reports
@@ -172,6 +253,13 @@ export class BeamSettler {
 
 	#finish(path: string): void {
 		this.#paths.delete(path);
+		this.#wake();
+	}
+
+	#wake(): void {
+		for (const wake of [...this.#waiters]) {
+			wake();
+		}
 	}
 
 	#cancelTimer(state: PathState): void {
@@ -189,7 +277,7 @@ export class BeamSettler {
 }
 
 function asBeamError(path: string, error: unknown): ReloaderError {
-	return error instanceof ReloaderError ? error : new ReloaderError('ERR_BEAM_UNREADABLE', `Cannot read ${path}: ${String(error)}`, {cause: error});
+	return error instanceof ReloaderError ? error : unreadable(path, error);
 }
 
 /** Deleted or renamed away before it could be read: a later event brings the new name. */

@@ -77,7 +77,7 @@ test('garbage is invalid and says what it found', async t => {
 	const garbage = path.join(directory, 'garbage.beam');
 	await writeFile(garbage, 'this is not a beam file at all');
 	const read = await readBeamSnapshot(garbage);
-	t.like(read, {state: 'invalid', reason: 'expected "FOR1" at offset 0, found 74 68 69 73 ("this"): not a beam file'});
+	t.like(read, {state: 'invalid', reason: 'expected "FOR1" at offset 0, found 4 bytes: 74 68 69 73: not a beam file'});
 });
 
 test('a beam with bytes appended is invalid', async t => {
@@ -94,12 +94,10 @@ test('a missing file is missing', async t => {
 	t.deepEqual(await readBeamSnapshot(path.join(directory, 'gone.beam')), {state: 'missing'});
 });
 
-test('a directory is unreadable, with the path, the errno and a hint', async t => {
+test('a directory is refused with its kind, never opened', async t => {
 	const directory = await scratch(t);
 	const error = await t.throwsAsync(readBeamSnapshot(directory), {instanceOf: ReloaderError});
 	t.is(error?.code, 'ERR_BEAM_UNREADABLE');
-	t.true(error?.message.includes(JSON.stringify(directory)));
-	t.regex(error?.message ?? '', /\(EISDIR\)/);
-	t.regex(error?.hint ?? '', /directory/);
+	t.true(error?.message.includes(`${JSON.stringify(directory)} is a directory, not a regular file`), error?.message);
 	t.false(error?.retryable);
 });

@@ -171,7 +171,7 @@ const overrun = makeBeam([['AtU8', atomTable('m')]]);
 overrun.writeUInt32BE(1000, 16);
 test('a chunk longer than the file', invalidBeams, overrun, readBeamChunks, /Chunk "AtU8" at offset 12 claims 1000 bytes but only 8 remain/);
 test('a repeated chunk', invalidBeams, makeBeam([['AtU8', atomTable('m')], ['AtU8', atomTable('m')]]), readBeamChunks, /Chunk "AtU8" appears twice/);
-test('a chunk id that is not text', invalidBeams, makeBeam([['\u0000\u0001AB', Buffer.alloc(0)]]), readBeamChunks, /The chunk id at offset 12 is not text: 00 01 41 42/);
+test('a chunk id that is not text', invalidBeams, makeBeam([['\u0000\u0001AB', Buffer.alloc(0)]]), readBeamChunks, /The chunk id at offset 12 is not text: 4 bytes: 00 01 41 42/);
 test('a beam ending inside a chunk header', invalidBeams, makeBeam([['AtU8', atomTable('m')]]).subarray(0, 16), (bytes: Buffer) => {
 	const fixed = Buffer.from(bytes);
 	fixed.writeUInt32BE(8, 4);
@@ -182,4 +182,4 @@ test('an Attr chunk that is not a list', invalidBeams, makeBeam([['Attr', encode
 test('a beam with no atom table', invalidBeams, makeBeam([['Code', Buffer.alloc(4)]]), readBeamModuleName, /no atom table .*found Code/);
 test('an atom table with no atoms', invalidBeams, makeBeam([['AtU8', Buffer.from([0, 0, 0, 0, 0])]]), readBeamModuleName, /holds no atoms/);
 test('an atom table whose first atom overruns it', invalidBeams, makeBeam([['AtU8', Buffer.from([0, 0, 0, 1, 9, 0x61])]]), readBeamModuleName, /first atom in the "AtU8" chunk claims 9 bytes; 1 remain/);
-test('a module name that is not UTF-8', invalidBeams, makeBeam([['AtU8', Buffer.from([0, 0, 0, 1, 2, 0xc3, 0x28])]]), readBeamModuleName, /not valid UTF-8: c3 28/);
+test('a module name that is not UTF-8', invalidBeams, makeBeam([['AtU8', Buffer.from([0, 0, 0, 1, 2, 0xc3, 0x28])]]), readBeamModuleName, /not valid UTF-8: 2 bytes: c3 28/);

@@ -213,3 +213,78 @@ test('forget makes the next event hand on the same bytes again, without reading 
 	await idle();
 	t.is(settled.length, 2);
 });
+
+test('a read refused for want of descriptors (EMFILE) is retried with a backoff until it succeeds: reported once, never given up', async t => {
+	const files = new Map([['/ebin/mod_a.beam', {bytes: BEAM_A2, mtimeMs: 1}]]);
+	const clock = new FakeClock();
+	let failuresLeft = 25;
+	const settled: SettledBeam[] = [];
+	const problems: BeamProblem[] = [];
+	const settler = new BeamSettler({
+		incompleteTimeoutMs: 100,
+		read: beamReader(async path => {
+			if (failuresLeft > 0) {
+				failuresLeft--;
+				throw Object.assign(new Error(`EMFILE: too many open files, open '${path}'`), {code: 'EMFILE'});
+			}
+			return files.get(path);
+		}),
+		clock,
+		onSettled: beam => settled.push(beam),
+		onProblem: problem => problems.push(problem),
+	});
+	settler.check('/ebin/mod_a.beam');
+	// Far past the deadline: a transient failure has no verdict on the file, so no deadline.
+	for (let step = 0; step < 2000 && settled.length === 0; step++) {
+		await new Promise(resolve => setImmediate(resolve));
+		clock.advance(100);
+	}
+	t.is(failuresLeft, 0);
+	t.is(settled.length, 1);
+	t.is(settled[0]?.snapshot?.size, BEAM_A2.length);
+	t.deepEqual(problems.map(problem => [problem.error.code, problem.error.retryable]), [['ERR_BEAM_UNREADABLE', true]]);
+	t.regex(problems[0]?.error.message ?? '', /\(EMFILE\).*read again until it can be read/);
+	t.is(settler.unsettledCount, 0);
+});
+
+test('a new write restarts the deadline: a rewrite first seen half-written is not given up at once for an earlier partial write', async t => {
+	const files = new Map([['/ebin/mod_a.beam', {bytes: BEAM_A1.subarray(0, 100), mtimeMs: 1}]]);
+	const {settler, settled, problems, clock, idle} = makeSettler(files, 1000);
+	settler.check('/ebin/mod_a.beam');
+	await idle();
+	clock.advance(900);
+	await idle();
+	// A new write, half-written when its event is seen, 900 ms into the first one's deadline.
+	files.set('/ebin/mod_a.beam', {bytes: BEAM_A2.subarray(0, 50), mtimeMs: 2});
+	settler.check('/ebin/mod_a.beam');
+	await idle();
+	clock.advance(500);
+	await idle();
+	t.deepEqual(problems, [], 'not given up 1400 ms after the first write: its own deadline is 1000 ms from its event');
+	t.deepEqual(settler.unsettled().map(beam => beam.path), ['/ebin/mod_a.beam']);
+	t.is(settler.unsettled()[0]?.since, 42, 'unsettled since the first event of the run');
+	files.set('/ebin/mod_a.beam', {bytes: BEAM_A2, mtimeMs: 3});
+	await idle(1000);
+	t.is(settled.length, 1);
+	t.deepEqual(problems, []);
+});
+
+test('whenSettled resolves once no path in the directory is waited on', async t => {
+	const files = new Map([['/ebin/mod_a.beam', {bytes: BEAM_A1.subarray(0, 100), mtimeMs: 1}], ['/other/mod_b.beam', {bytes: BEAM_A1.subarray(0, 10), mtimeMs: 1}]]);
+	const {settler, idle} = makeSettler(files, 100_000);
+	settler.check('/ebin/mod_a.beam');
+	settler.check('/other/mod_b.beam');
+	await idle();
+	t.deepEqual(settler.unsettledIn('/ebin'), ['/ebin/mod_a.beam']);
+	let resolved = false;
+	const waiting = settler.whenSettled('/ebin').then(() => {
+		resolved = true;
+	});
+	await idle(50);
+	t.false(resolved);
+	files.set('/ebin/mod_a.beam', {bytes: BEAM_A1, mtimeMs: 2});
+	await idle(1000);
+	await waiting;
+	t.true(resolved);
+	t.deepEqual(settler.unsettledIn('/other'), ['/other/mod_b.beam']);
+});
