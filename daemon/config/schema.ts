@@ -128,6 +128,12 @@ export const configSchema = z
 		maxWaitMs: durationMs(600_000).default(3000),
 		/** How long a beam may stay half-written before it is reported and skipped. */
 		incompleteTimeoutMs: durationMs(600_000).min(100).default(2000),
+		/**
+		 * The largest beam the daemon reads, in bytes. A beam is read up to the
+		 * length its header declares; one declaring more is reported and skipped
+		 * unread (a sparse file, a symlink to something huge). Default 64 MiB.
+		 */
+		maxBeamBytes: z.number().int().min(4096).max(2 ** 31 - 1).default(64 * 1024 * 1024),
 		log: logSchema.default({level: 'info', format: 'pretty', maxSizeBytes: 10 * 1024 * 1024, maxFiles: 5}),
 		api: apiSchema.default({enabled: true, listen: '127.0.0.1:5290', maxConnections: 256, maxEventStreams: 32, allowedHosts: [], allowedOrigins: []}),
 		/**
