@@ -1,9 +1,8 @@
-import {stat} from 'node:fs/promises';
 import type {ResolvedConfig} from '../config/schema.ts';
 import {Daemon} from '../daemon.ts';
-import {ReloaderError, errorMessage} from '../errors.ts';
+import {ReloaderError} from '../errors.ts';
 import {scanBeams} from '../modules/scan-beams.ts';
-import {resolveWatchDirectories} from '../modules/watch-directories.ts';
+import {WatchDirectoryError, resolveWatchDirectories, type WatchDirectories} from '../modules/watch-directories.ts';
 import type {DaemonRecord} from '../records.ts';
 import {createTransport} from '../transports/create-transport.ts';
 import type {Transport} from '../transports/transport.ts';
@@ -51,16 +50,18 @@ export async function openPipeline(config: ResolvedConfig, context: PipelineCont
 	} catch (error) {
 		problems.push(asProblem(error, 'transport'));
 	}
-	const [directories] = await Promise.all([
-		watchDirectories(config, transport, warn('WARN_WATCH_AUTO'), problems),
+	const [watched] = await Promise.all([
+		watchDirectories(config, transport, context.report, problems),
 		transport === undefined ? undefined : checkNode(config, transport, context, problems),
 	]);
-	if (transport === undefined || directories === undefined || problems.length > 0) {
+	if (transport === undefined || watched === undefined || problems.length > 0) {
 		await transport?.close();
 		throw new PipelineCheckError(problems);
 	}
+	const {directories} = watched;
 	try {
-		const index = await scanBeams(directories);
+		// Only what exists now is scanned; a directory that appears later is read whole by the watcher.
+		const index = await scanBeams(watched.present);
 		const daemon = new Daemon({config, transport, directories, index, report: context.report, graceMs: config.shutdownGraceMs, nextId: context.nextId});
 		return {config, transport, directories, daemon};
 	} catch (error) {
@@ -69,32 +70,26 @@ export async function openPipeline(config: ResolvedConfig, context: PipelineCont
 	}
 }
 
-/** The directories to watch; every one that is missing is a problem of its own. */
-async function watchDirectories(config: ResolvedConfig, transport: Transport | undefined, onWarning: (message: string) => void, problems: ReloaderError[]): Promise<readonly string[] | undefined> {
-	if (config.watch === 'auto') {
-		if (transport === undefined) {
-			return undefined;
-		}
-		try {
-			return await resolveWatchDirectories(config, transport, onWarning);
-		} catch (error) {
-			problems.push(asProblem(error, 'watch: auto'));
-			return undefined;
-		}
+/**
+ * The directories to watch. A listed directory that does not exist yet is a
+ * warning (watched as soon as it appears); one that is no directory is a
+ * problem of its own, as is a `watch: auto` that cannot be resolved.
+ */
+async function watchDirectories(config: ResolvedConfig, transport: Transport | undefined, report: PipelineContext['report'], problems: ReloaderError[]): Promise<WatchDirectories | undefined> {
+	if (transport === undefined && config.watch === 'auto') {
+		return undefined;
 	}
-	const missing = await Promise.all(config.watch.map(async (directory, position) => {
-		const stats = await stat(directory).catch((error: unknown) => error);
-		if (stats instanceof Error || !(stats as {isDirectory(): boolean}).isDirectory()) {
-			const why = stats instanceof Error ? (stats as NodeJS.ErrnoException).code ?? errorMessage(stats) : 'not a directory';
-			return new ReloaderError('ERR_CONFIG_INVALID', `watch[${position}]: ${directory} is not a directory (${why})`, {
-				hint: 'Set `watch` to the directory `make install` writes beams into (ejabberd\'s ebin), or create it first.',
-			});
+	try {
+		// A listed directory needs no transport: resolveWatchDirectories only asks it for `auto`.
+		return await resolveWatchDirectories(config, transport as Transport, (message, code) => report({event: 'error', severity: 'warn', code, message}));
+	} catch (error) {
+		if (error instanceof WatchDirectoryError) {
+			problems.push(...error.problems);
+		} else {
+			problems.push(asProblem(error, 'watch: auto'));
 		}
 		return undefined;
-	}));
-	const found = missing.filter(problem => problem !== undefined);
-	problems.push(...found);
-	return found.length === 0 ? config.watch : undefined;
+	}
 }
 
 /** The node's host must resolve; with `probe`, the node must not refuse us (being down is fine). */

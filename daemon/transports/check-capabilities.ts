@@ -1,4 +1,6 @@
+import {basename} from 'node:path';
 import type {TransportCapabilities} from './capabilities.ts';
+import type {PathMapping} from './path-map.ts';
 import type {TransportKind} from './transport.ts';
 
 /** The options whose effect depends on the transport, as a config holds them. */
@@ -11,6 +13,10 @@ export interface CapabilityOptions {
 	readonly node?: string | undefined;
 	/** mod_http_api's URL, for `http`. */
 	readonly httpUrl?: string | undefined;
+	/** The config's `paths`: any mapping says the node sees other directories than this host. */
+	readonly paths?: readonly PathMapping[] | undefined;
+	/** ejabberdctl's argv prefix (`ctl.command`), for `ctl`. */
+	readonly ctlCommand?: readonly string[] | undefined;
 }
 
 export interface CapabilityProblem {
@@ -55,9 +61,9 @@ export function capabilityProblems(options: CapabilityOptions, capabilities: Tra
 		}
 	}
 	if (options.watch === 'auto' && !capabilities.codeDirectory) {
-		const remote = remoteNode(options);
-		if (remote !== undefined) {
-			add('watch', 'auto', `watch: auto needs the dist transport to find the code directory of ${remote} (transport: ${transport} cannot ask the node where its code is, and ${remote} need not load the installed ejabberd's ebin)`, `${TO_DIST}, or list the directories to watch in watch`);
+		const uncertain = uncertainEbin(options);
+		if (uncertain !== undefined) {
+			add('watch', 'auto', `watch: auto ${uncertain.needs} (transport: ${transport} cannot ask the node where its code is, and ${uncertain.why})`, `${TO_DIST}, or list in watch the node's ebin as this host sees it${uncertain.example}`);
 		}
 	}
 	return problems;
@@ -65,9 +71,42 @@ export function capabilityProblems(options: CapabilityOptions, capabilities: Tra
 
 /**
  * Without asking the node, `watch: auto` can only mean the installed
- * ejabberd's ebin: right for the local default node, a guess for any other.
- * Names the node when it is another one.
+ * ejabberd's ebin of this host. That is certain only for the local default
+ * node run by the plain ejabberdctl (or reached on loopback), seeing this
+ * host's paths; anything else may be another install (a container, a chroot,
+ * another machine), whose ebin this host's install says nothing about.
  */
+function uncertainEbin(options: CapabilityOptions): {needs: string; why: string; example: string} | undefined {
+	const remote = remoteNode(options);
+	if (remote !== undefined) {
+		return {needs: `needs the dist transport to find the code directory of ${remote}`, why: `${remote} need not load the installed ejabberd's ebin`, example: ''};
+	}
+	const mapped = options.paths ?? [];
+	if (mapped.length > 0) {
+		const first = mapped[0];
+		return {
+			needs: 'cannot locate the node\'s ebin with certainty',
+			why: `paths maps ${mapped.length === 1 ? 'a directory' : `${mapped.length} directories`} to other paths on the node, so the node runs in a container or a chroot and this host's ejabberd install is not its own`,
+			example: first === undefined ? '' : ` (e.g. watch: [${first.local}] if that is where paths puts its ebin)`,
+		};
+	}
+	const command = options.ctlCommand;
+	if (options.transport === 'ctl' && command !== undefined && !isPlainEjabberdctl(command)) {
+		return {
+			needs: 'cannot locate the node\'s ebin with certainty',
+			why: `ctl.command ${JSON.stringify(command)} is not the plain ejabberdctl: it may run a node of another install (a chroot, a container, another config dir), whose ebin need not be this host's installed one`,
+			example: '',
+		};
+	}
+	return undefined;
+}
+
+/** `ejabberdctl` or `/usr/sbin/ejabberdctl` alone: the installed ejabberd's own node. */
+function isPlainEjabberdctl(command: readonly string[]): boolean {
+	return command.length === 1 && basename(command[0] ?? '') === 'ejabberdctl';
+}
+
+/** Names the node when it is not the local default one. */
 function remoteNode(options: CapabilityOptions): string | undefined {
 	if (options.node !== undefined && options.node !== LOCAL_DEFAULT_NODE) {
 		return options.node;

@@ -6,6 +6,7 @@ import {CtlTransport} from './ctl/ctl-transport.ts';
 import {defaultCookieFiles, findReadableCookieFile} from './distribution/cookie.ts';
 import {DistTransport} from './distribution/dist-transport.ts';
 import {HttpTransport} from './http/http-transport.ts';
+import {createPathMap} from './path-map.ts';
 import type {Transport} from './transport.ts';
 
 /** The node name `dist` uses when none is configured: Debian's default. */
@@ -36,7 +37,7 @@ export async function createTransport(config: ResolvedConfig, onWarning: Transpo
 	const kind = config.transport === 'auto' ? (cookieFile === undefined ? 'ctl' : 'dist') : config.transport;
 	if (config.transport === 'auto' && kind === 'ctl') {
 		const why = `none of ${defaultCookieFiles().join(', ')} is readable by this user`;
-		onWarning(describeAutoFallback({purge: config.purge, loadNew: config.loadNew, watch: config.watch, node: config.node}, CTL_CAPABILITIES, why), 'WARN_TRANSPORT_AUTO');
+		onWarning(describeAutoFallback({purge: config.purge, loadNew: config.loadNew, watch: config.watch, node: config.node, paths: config.paths, ctlCommand: config.ctl.command}, CTL_CAPABILITIES, why), 'WARN_TRANSPORT_AUTO');
 	}
 	switch (kind) {
 		case 'dist': {
@@ -52,6 +53,7 @@ export async function createTransport(config: ResolvedConfig, onWarning: Transpo
 				connectTimeoutMs: config.dist.connectTimeoutMs,
 				callTimeoutMs: config.dist.callTimeoutMs,
 				onWarning,
+				paths: createPathMap(config.paths),
 			});
 		}
 		case 'http': {

@@ -28,6 +28,8 @@ export interface Transport {
 	moduleStates(modules: readonly ModuleLocation[], signal?: AbortSignal): Promise<ReadonlyMap<string, ModuleState>>;
 	/** `capabilities.codeDirectory`: the directory update_info scans, `dirname(code:which(ejabberd))`, for `watch: auto`. */
 	codeDirectory(signal?: AbortSignal): Promise<string>;
+	/** `capabilities.codeDirectory`: where the node's code is, beyond update_info's directory (contrib modules, dependencies), for `watch: auto`. */
+	codeLocations(signal?: AbortSignal): Promise<CodeLocations>;
 	/** `capabilities.incarnation`: the node's incarnation (its `creation`), which changes when it restarts; always undefined without the capability. */
 	incarnation(): number | undefined;
 	/** `capabilities.incarnation`: be told at once when a held connection to the node is lost; never called without the capability. */
@@ -72,6 +74,16 @@ export type UpdateResult =
 export interface UpdateOutcome {
 	readonly raw: string;
 	readonly result?: UpdateResult;
+}
+
+/** Where the node's code is, every path as this host sees it (through `paths`). */
+export interface CodeLocations {
+	/** The directory update_info scans, `dirname(code:which(ejabberd))`. */
+	readonly ejabberd: string;
+	/** The node's contrib modules directory (`ext_mod:modules_dir()`, `CONTRIB_MODULES_PATH`), when it can tell. */
+	readonly contrib: string | undefined;
+	/** Every directory on the node's code path (`code:get_path()`) that holds a loaded module, in code path order. */
+	readonly loaded: readonly string[];
 }
 
 export interface ModuleLocation {

@@ -22,7 +22,8 @@ interface Refusal {
 
 /** Each would have killed the service before: each must now leave it running, reloading as before. */
 const refusals: readonly Refusal[] = [
-	{name: 'a missing watch directory', change: (base, dir) => ({...base, watch: [join(dir, 'no-such-ebin')]}), reason: /watch\[0\]: .*no-such-ebin is not a directory/},
+	// A watch directory that does not exist yet is only a warning (watched once it appears); a regular file in its place is refused.
+	{name: 'a watch path that is a regular file', change: (base, dir) => ({...base, watch: [join(dir, 'config.yml')]}), reason: /watch\[0\]: .*config\.yml is not a directory/},
 	{name: 'an unreadable cookie file', change: (base, dir) => ({...base, cookieFile: join(dir, 'no-such-cookie')}), reason: /cookie/i},
 	{name: 'an API address in use', change: (base, _dir, busyPort) => ({...base, api: {listen: `127.0.0.1:${busyPort}`}}), reason: /api\.listen|in use|EADDRINUSE/i},
 	{name: 'a node name that does not resolve', change: base => ({...base, node: 'nobody@no-such-host.invalid'}), reason: /no-such-host\.invalid.*does not resolve/},

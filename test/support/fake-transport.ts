@@ -24,6 +24,7 @@ export function fakeTransport(members: Partial<Transport> & Pick<Transport, 'kin
 		},
 		moduleStates: async () => (capabilities.verifyByContent ? new Map() : notCapable(kind, 'verifyByContent', 'ask which code the node runs')),
 		codeDirectory: async () => (capabilities.codeDirectory ? '/fake/ebin' : notCapable(kind, 'codeDirectory', 'ask the node where its code is')),
+		codeLocations: async () => (capabilities.codeDirectory ? {ejabberd: '/fake/ebin', contrib: undefined, loaded: ['/fake/ebin']} : notCapable(kind, 'codeDirectory', 'ask the node where its code is')),
 		incarnation: () => undefined,
 		onDisconnect() {
 			// Nothing is held.

@@ -19,6 +19,7 @@ export function observeTransport(inner: Transport, hooks: {beforeUpdate?: (modul
 		},
 		moduleStates: (modules, signal) => inner.moduleStates(modules, signal),
 		codeDirectory: signal => inner.codeDirectory(signal),
+		codeLocations: signal => inner.codeLocations(signal),
 		incarnation: () => inner.incarnation(),
 		onDisconnect: listener => inner.onDisconnect(listener),
 		loadBeam: (location, purge, signal) => inner.loadBeam(location, purge, signal),

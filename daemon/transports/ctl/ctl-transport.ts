@@ -69,6 +69,10 @@ export class CtlTransport implements Transport {
 		return notCapable(this.kind, 'codeDirectory', 'ask the node where its code is');
 	}
 
+	codeLocations(): Promise<never> {
+		return notCapable(this.kind, 'codeDirectory', 'ask the node where its code is');
+	}
+
 	/** Unknown without a held connection. */
 	incarnation(): undefined {
 		return undefined;

@@ -1,13 +1,15 @@
 import {dirname} from 'node:path';
 import {ReloaderError} from '../../errors.ts';
 import {atom, formatTerm, isAtom, isTuple, type Term} from '../../lib/erlang-term/index.ts';
-import type {InitReport, ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
+import type {CodeLocations, InitReport, ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
 import {DistClient, type DistEvent} from '../../lib/erlang-dist/index.ts';
 import {DIST_CAPABILITIES} from '../capabilities.ts';
+import {IDENTITY_PATH_MAP, normalizeDirectory, type PathMap} from '../path-map.ts';
 import {toReloaderError} from './adapt-error.ts';
 import {findOldCodeHolders, loadBeamFile, type RemoteCall} from './code-operations.ts';
 import {readCookie} from './cookie.ts';
 import {RELOADER_ALLOW_LIST} from './reloader-allow-list.ts';
+import {readLoadedDirectories} from './read-code-path.ts';
 import {isLoadedAnswer, readBeamLibMd5, readCharlist, readMd5, readRpcFailure, readUpdateInfo, readUpdateResult} from './read-results.ts';
 
 /** Modules whose state is asked at once (two calls each in flight). */
@@ -21,6 +23,8 @@ export interface DistTransportOptions {
 	readonly callTimeoutMs: number;
 	/** Warnings worth a log line (a cookie file readable by others). */
 	readonly onWarning?: (message: string) => void;
+	/** Where the node sees the daemon's directories (config `paths`); default: the same paths. */
+	readonly paths?: PathMap;
 }
 
 /**
@@ -34,9 +38,12 @@ export class DistTransport implements Transport {
 	readonly node: string;
 	readonly #client: DistClient;
 	readonly #disconnectListeners = new Set<(reason: string) => void>();
+	/** Every path sent to the node goes through toNode, every path it sends back through toLocal. */
+	readonly #paths: PathMap;
 
 	constructor(options: DistTransportOptions) {
 		this.node = options.node;
+		this.#paths = options.paths ?? IDENTITY_PATH_MAP;
 		try {
 			this.#client = new DistClient({
 				node: options.node,
@@ -97,11 +104,11 @@ export class DistTransport implements Transport {
 	async updateInfo(signal?: AbortSignal): Promise<UpdateInfo> {
 		const term = await this.#call('ejabberd_update', 'update_info', [], signal);
 		const {modules, dir} = readUpdateInfo(term);
-		return {modules, dir, raw: formatTerm(term, 4000)};
+		return {modules, dir: dir === '' ? dir : this.#paths.toLocal(dir), raw: formatTerm(term, 4000)};
 	}
 
 	loadBeam(location: ModuleLocation, purge: PurgeMode, signal?: AbortSignal): Promise<string | undefined> {
-		return loadBeamFile(this.#remote, location, purge, signal);
+		return loadBeamFile(this.#remote, {module: location.module, path: this.#paths.toNode(location.path)}, purge, signal);
 	}
 
 	oldCodeHolders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>> {
@@ -130,7 +137,8 @@ export class DistTransport implements Transport {
 	async #moduleState({module, path}: ModuleLocation, signal?: AbortSignal): Promise<ModuleState> {
 		const [loadedAnswer, diskAnswer] = await Promise.all([
 			this.#call('code', 'is_loaded', [atom(module)], signal),
-			this.#call('beam_lib', 'md5', [path], signal),
+			// The file as the node sees it now; verification itself compares the loaded code with the daemon's own read of the beam.
+			this.#call('beam_lib', 'md5', [this.#paths.toNode(path)], signal),
 		]);
 		const diskMd5 = readBeamLibMd5(diskAnswer);
 		if (!isLoadedAnswer(loadedAnswer)) {
@@ -148,7 +156,33 @@ export class DistTransport implements Transport {
 				hint: 'Set `watch` to ejabberd\'s ebin directory explicitly.',
 			});
 		}
-		return dirname(path);
+		return this.#paths.toLocal(dirname(path));
+	}
+
+	async codeLocations(signal?: AbortSignal): Promise<CodeLocations> {
+		const [ejabberd, codePath, loaded, contrib] = await Promise.all([
+			this.codeDirectory(signal),
+			this.#call('code', 'get_path', [], signal),
+			this.#call('code', 'all_loaded', [], signal),
+			this.#contribDirectory(signal),
+		]);
+		const nodeDirectories = readLoadedDirectories(codePath, loaded);
+		return {ejabberd, contrib, loaded: nodeDirectories.map(directory => this.#paths.toLocal(directory))};
+	}
+
+	/** ext_mod:modules_dir() (CONTRIB_MODULES_PATH, or ~/.ejabberd-modules); undefined when the node cannot say. */
+	async #contribDirectory(signal?: AbortSignal): Promise<string | undefined> {
+		let term: Term;
+		try {
+			term = await this.#call('ext_mod', 'modules_dir', [], signal);
+		} catch (error) {
+			if (error instanceof ReloaderError && error.retryable) {
+				throw error;
+			}
+			return undefined;
+		}
+		const path = readCharlist(term) ?? (Buffer.isBuffer(term) ? term.toString('utf8') : undefined);
+		return path?.startsWith('/') === true ? this.#paths.toLocal(normalizeDirectory(path)) : undefined;
 	}
 
 	close(): Promise<void> {

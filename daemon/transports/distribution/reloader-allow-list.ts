@@ -24,4 +24,8 @@ export const RELOADER_ALLOW_LIST: readonly RemoteFunction[] = Object.freeze([
 	fn('erlang', 'check_old_code', 1),
 	fn('erlang', 'check_process_code', 2),
 	fn('erlang', 'processes', 0),
+	// watch: auto: the code path's directories that hold loaded modules, and where contrib modules live.
+	fn('code', 'get_path', 0),
+	fn('code', 'all_loaded', 0),
+	fn('ext_mod', 'modules_dir', 0),
 ]);

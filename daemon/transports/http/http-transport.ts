@@ -89,6 +89,10 @@ export class HttpTransport implements Transport {
 		return notCapable(this.kind, 'codeDirectory', 'ask the node where its code is');
 	}
 
+	codeLocations(): Promise<never> {
+		return notCapable(this.kind, 'codeDirectory', 'ask the node where its code is');
+	}
+
 	/** Unknown without a held connection. */
 	incarnation(): undefined {
 		return undefined;

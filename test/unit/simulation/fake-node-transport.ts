@@ -1,5 +1,5 @@
 import {ReloaderError} from '../../../daemon/errors.ts';
-import type {InitReport, ModuleLocation, ModuleState, Transport, UpdateInfo, UpdateOutcome} from '../../../daemon/transports/transport.ts';
+import type {CodeLocations, InitReport, ModuleLocation, ModuleState, Transport, UpdateInfo, UpdateOutcome} from '../../../daemon/transports/transport.ts';
 import type {FakeNode} from './fake-node.ts';
 import type {SimClock} from './sim-clock.ts';
 
@@ -82,6 +82,11 @@ export class FakeNodeTransport implements Transport {
 	async codeDirectory(signal?: AbortSignal): Promise<string> {
 		this.#require('codeDirectory');
 		return this.#call(() => this.#fake.dir, signal);
+	}
+
+	async codeLocations(signal?: AbortSignal): Promise<CodeLocations> {
+		this.#require('codeDirectory');
+		return this.#call(() => ({ejabberd: this.#fake.dir, contrib: undefined, loaded: [this.#fake.dir]}), signal);
 	}
 
 	incarnation(): number | undefined {
