@@ -1,4 +1,5 @@
 import {setMaxListeners} from 'node:events';
+import {dirname} from 'node:path';
 import PQueue from 'p-queue';
 import type {PipelineStatus} from './api/api-daemon.ts';
 import type {Batch, BeamChange} from './batcher/batch.ts';
@@ -9,6 +10,7 @@ import type {ResolvedConfig} from './config/schema.ts';
 import {ReloaderError, isRetryable} from './errors.ts';
 import type {BeamIndex} from './modules/beam-index.ts';
 import {resolveRequestedModules} from './modules/requested-modules.ts';
+import {findStaleModules, type StaleModule} from './modules/stale-modules.ts';
 import {NodeSession} from './node/node-session.ts';
 import {waitForNode} from './node/wait-for-node.ts';
 import {problemRecord, type DaemonRecord} from './records.ts';
@@ -79,7 +81,10 @@ export class Daemon {
 		this.#nextId = options.nextId ?? counter();
 		this.#clock = options.clock ?? systemClock;
 		const readBeam = options.readBeam ?? (async (path: string) => readBeamSnapshot(path));
-		this.#session = new NodeSession(transport, report);
+		this.#session = new NodeSession(transport, (record, stale) => {
+			report(record);
+			this.#catchUp(stale);
+		}, async (info, signal) => findStaleModules({transport, index, reach: info.dir ?? this.#ejabberdDirectory(), listed: info.modules, read: readBeam, signal}));
 		this.#reloader = new Reloader(transport, index, {purge: config.purge, loadNew: config.loadNew, readBeam});
 		this.#batcher = new Batcher({
 			debounceMs: config.debounceMs,
@@ -208,6 +213,28 @@ export class Daemon {
 			this.#options.report({event: 'error', severity: 'warn', code: 'ERR_NODE_TIMEOUT', message: `The running batch did not finish within ${graceMs} ms and was abandoned`});
 		}
 		await this.#options.transport.close();
+	}
+
+	/**
+	 * Modules beyond update_info's directory that changed while nobody watched
+	 * (a contrib beam rebuilt while the daemon was stopped or the node away),
+	 * found by the init step: loaded in a batch of their own, right after it.
+	 */
+	#catchUp(stale: readonly StaleModule[]): void {
+		if (stale.length === 0 || this.#closing !== undefined) {
+			return;
+		}
+		const at = this.#clock.now();
+		const changes = stale.map(({module, path, snapshot}) => ({module, path, at, snapshot}));
+		this.#run({id: this.#nextId(), trigger: 'init', changes, firstChangeAt: at}).catch(() => {
+			// Already reported; the changes were handed back where retrying can help.
+		});
+	}
+
+	/** update_info's directory when the transport does not say: the watched one holding ejabberd.beam. */
+	#ejabberdDirectory(): string | undefined {
+		const path = this.#options.index.get('ejabberd')?.path;
+		return path === undefined ? undefined : dirname(path);
 	}
 
 	#enqueueBatch(batch: Batch): void {

@@ -1,6 +1,7 @@
 import {performance} from 'node:perf_hooks';
 import type {InitRecord} from '../records.ts';
-import type {Transport} from '../transports/transport.ts';
+import type {StaleModule} from '../modules/stale-modules.ts';
+import type {Transport, UpdateInfo} from '../transports/transport.ts';
 
 /**
  * The daemon's view of the node: whether `ejabberd_update` has been made sure
@@ -10,14 +11,21 @@ import type {Transport} from '../transports/transport.ts';
  */
 export class NodeSession {
 	readonly #transport: Transport;
-	readonly #onInit: (record: InitRecord) => void;
+	readonly #onInit: (record: InitRecord, stale: readonly StaleModule[]) => void;
+	readonly #findStale: FindStale | undefined;
 	#initialised = false;
 	/** The incarnation the init step ran against, when the transport can tell. */
 	#incarnation: number | undefined;
 
-	constructor(transport: Transport, onInit: (record: InitRecord) => void) {
+	/**
+	 * `findStale`: the modules of the watched directories beyond update_info's
+	 * that the node runs stale code of (changed while nobody watched); they are
+	 * listed in the init record's `pending` and handed to `onInit` to be loaded.
+	 */
+	constructor(transport: Transport, onInit: (record: InitRecord, stale: readonly StaleModule[]) => void, findStale?: FindStale) {
 		this.#transport = transport;
 		this.#onInit = onInit;
+		this.#findStale = findStale;
 	}
 
 	get initialised(): boolean {
@@ -36,6 +44,7 @@ export class NodeSession {
 		const start = performance.now();
 		const report = await this.#transport.ensureUpdaterLoaded(signal);
 		const info = await this.#transport.updateInfo(signal);
+		const stale = (await this.#findStale?.(info, signal)) ?? [];
 		this.#initialised = true;
 		this.#incarnation = this.#transport.incarnation();
 		this.#onInit({
@@ -44,9 +53,9 @@ export class NodeSession {
 			transport: this.#transport.kind,
 			method: report.method,
 			wasLoaded: report.wasLoaded,
-			pending: info.modules,
+			pending: [...info.modules, ...stale.map(({module}) => module)],
 			durationMs: Math.round(performance.now() - start),
-		});
+		}, stale);
 	}
 
 	/** The node was found unreachable: the next call re-runs the init step. */
@@ -54,3 +63,6 @@ export class NodeSession {
 		this.#initialised = false;
 	}
 }
+
+/** Finds the stale modules beyond update_info's directory, given its answer (see findStaleModules). */
+export type FindStale = (info: UpdateInfo, signal?: AbortSignal) => Promise<readonly StaleModule[]>;

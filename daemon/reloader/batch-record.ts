@@ -1,6 +1,7 @@
 import type {TransportKind} from '../transports/transport.ts';
 
-export type Trigger = 'watch' | 'once' | 'api';
+/** What started a batch; `init`: modules the init step found stale beyond update_info's directory (see findStaleModules). */
+export type Trigger = 'watch' | 'once' | 'api' | 'init';
 
 export interface FailedModule {
 	readonly module: string;
