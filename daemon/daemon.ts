@@ -1,13 +1,14 @@
 import {setMaxListeners} from 'node:events';
+import {resolve} from 'node:path';
 import {dirname} from 'node:path';
 import PQueue from 'p-queue';
 import type {PipelineStatus} from './api/api-daemon.ts';
 import type {Batch, BeamChange} from './batcher/batch.ts';
 import {Batcher, counter} from './batcher/batcher.ts';
 import {systemClock, type Clock, type TimerHandle} from './batcher/clock.ts';
-import {readBeamSnapshot, type BeamReader} from './beam/beam-snapshot.ts';
+import {boundedBeamReader, type BeamReader} from './beam/beam-snapshot.ts';
 import type {ResolvedConfig} from './config/schema.ts';
-import {ReloaderError, isRetryable} from './errors.ts';
+import {ReloaderError, isRetryable, quoteUntrusted} from './errors.ts';
 import type {BeamIndex} from './modules/beam-index.ts';
 import {resolveRequestedModules} from './modules/requested-modules.ts';
 import {findStaleModules, type StaleModule} from './modules/stale-modules.ts';
@@ -16,6 +17,7 @@ import {waitForNode} from './node/wait-for-node.ts';
 import {problemRecord, type DaemonRecord} from './records.ts';
 import type {BatchRecord, Trigger} from './reloader/batch-record.ts';
 import {Reloader, type ReloadRequest} from './reloader/reloader.ts';
+import {settleDirectory} from './reloader/settle-directory.ts';
 import type {Transport, UpdateInfo} from './transports/transport.ts';
 import {BeamSettler} from './watcher/beam-settler.ts';
 import {BeamWatcher, type BeamWatcherOptions} from './watcher/beam-watcher.ts';
@@ -33,11 +35,14 @@ export interface DaemonOptions {
 	readonly nextId?: () => number;
 	/** Time for every timer of the pipeline (settle re-checks, batching, purge retries, node backoff). Default: the system clock. */
 	readonly clock?: Clock;
-	/** Reads a beam once into a snapshot (the settle step and beams asked for by name). Default: readBeamSnapshot. */
+	/** Reads a beam once into a snapshot (the settle step and beams asked for by name). Default: real files, bounded by `maxBeamBytes`. */
 	readonly readBeam?: BeamReader;
 	/** What reports beam writes. Default: a BeamWatcher (chokidar) on `directories`. */
 	readonly createWatcher?: (options: BeamWatcherOptions) => WatchSource;
 }
+
+/** Strays named in the start warning; the rest are counted. */
+const MAX_STRAYS_SHOWN = 20;
 
 /** What the daemon needs of a watcher: report writes once ready, and stop. */
 export interface WatchSource {
@@ -80,12 +85,12 @@ export class Daemon {
 		const {config, transport, index, report} = options;
 		this.#nextId = options.nextId ?? counter();
 		this.#clock = options.clock ?? systemClock;
-		const readBeam = options.readBeam ?? (async (path: string) => readBeamSnapshot(path));
+		const readBeam = options.readBeam ?? boundedBeamReader(config.maxBeamBytes);
 		this.#session = new NodeSession(transport, (record, stale) => {
 			report(record);
 			this.#catchUp(stale);
 		}, async (info, signal) => findStaleModules({transport, index, reach: info.dir ?? this.#ejabberdDirectory(), listed: info.modules, read: readBeam, signal}));
-		this.#reloader = new Reloader(transport, index, {purge: config.purge, loadNew: config.loadNew, readBeam});
+		this.#reloader = new Reloader(transport, index, {purge: config.purge, loadNew: config.loadNew, readBeam, settleDirectory: async (directory, signal) => this.#settleDirectory(directory, signal)});
 		this.#batcher = new Batcher({
 			debounceMs: config.debounceMs,
 			maxWaitMs: config.maxWaitMs,
@@ -122,6 +127,7 @@ export class Daemon {
 		}
 		const {directories, index, report} = this.#options;
 		const createWatcher = this.#options.createWatcher ?? (options => new BeamWatcher(options));
+		this.#reportStrays();
 		this.#watcher = createWatcher({
 			directories,
 			onBeamWritten: path => {
@@ -173,10 +179,69 @@ export class Daemon {
 			connected: this.#session.initialised,
 			directories: this.#options.directories,
 			unsettledBeams: this.#settler.unsettledCount,
+			...this.#unsettledStatus(),
 			pendingChanges: this.#batcher.pendingCount,
 			queuedBatches: this.#queue.size,
 			runningBatches: this.#queue.pending,
 		};
+	}
+
+	/**
+	 * Since when beams wait to settle, and which wait past incompleteTimeoutMs:
+	 * after it a half-written beam is given up, so one still waited on is a
+	 * read that cannot finish or a descriptor shortage (retried until read).
+	 */
+	#unsettledStatus(): Pick<PipelineStatus, 'oldestUnsettledMs' | 'stuckBeams'> {
+		const now = this.#clock.now();
+		const unsettled = this.#settler.unsettled();
+		const oldest = unsettled[0];
+		return {
+			oldestUnsettledMs: oldest === undefined ? undefined : now - oldest.since,
+			stuckBeams: unsettled.filter(({since}) => now - since > this.#options.config.incompleteTimeoutMs).map(({path, since}) => ({path, unsettledMs: now - since})),
+		};
+	}
+
+	/**
+	 * Entries named `*.beam` that the initial scan left out of the index: one
+	 * warning at start. Asked for by name they are unknown (404), but
+	 * ejabberd_update's own scan still makes an atom of each name.
+	 */
+	#reportStrays(): void {
+		const strays = this.#options.index.strays();
+		if (strays.length === 0) {
+			return;
+		}
+		const shown = strays.slice(0, MAX_STRAYS_SHOWN).map(({path, what}) => `${quoteUntrusted(path, 300)} (${what})`).join(', ');
+		const more = strays.length > MAX_STRAYS_SHOWN ? ` and ${strays.length - MAX_STRAYS_SHOWN} more` : '';
+		const one = strays.length === 1;
+		this.#options.report({
+			event: 'error',
+			severity: 'warn',
+			code: 'WARN_NOT_BEAMS',
+			message: `${strays.length} ${one ? 'entry' : 'entries'} named *.beam in the watched directories ${one ? 'is' : 'are'} not a complete beam of the module ${one ? 'its' : 'their'} name says, and left out of the index (asked for over the API: 404): ${shown}${more}. ejabberd_update's scan turns every *.beam file name into an atom on the node, and atoms are never freed`,
+			hint: 'Remove them from the ebin directory; only beams erlc wrote belong there.',
+		});
+	}
+
+	/**
+	 * Before update_info and update: wait until no beam of update_info's
+	 * directory is mid-write, within incompleteTimeoutMs. Only a watched
+	 * directory's writes are known; another is not waited on.
+	 */
+	async #settleDirectory(directory: string, signal?: AbortSignal): Promise<void> {
+		if (!this.#options.directories.some(watched => resolve(watched) === resolve(directory))) {
+			return;
+		}
+		const deadlineMs = this.#options.config.incompleteTimeoutMs;
+		const outcome = await settleDirectory(directory, this.#settler, {deadlineMs, clock: this.#clock, signal});
+		if (!outcome.settled) {
+			this.#options.report({
+				event: 'error',
+				severity: 'warn',
+				code: 'WARN_DIRECTORY_UNSETTLED',
+				message: `${outcome.unsettled.length} beam(s) of ${quoteUntrusted(directory, 300)} were still being written after ${deadlineMs} ms (${outcome.unsettled.slice(0, 5).map(path => quoteUntrusted(path, 300)).join(', ')}); ejabberd_update reads every beam there, going on: a batch that fails on one is handed back`,
+			});
+		}
 	}
 
 	/** Stop watching, hand on the pending batch, let the queue drain within the grace period, then disconnect. */

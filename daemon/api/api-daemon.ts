@@ -10,11 +10,25 @@ export interface PipelineStatus {
 	readonly connected: boolean;
 	readonly directories: readonly string[];
 	readonly unsettledBeams: number;
+	/** How long the beam waited on longest has been unsettled, in ms; undefined when none is. */
+	readonly oldestUnsettledMs?: number | undefined;
+	/**
+	 * Beams unsettled for longer than incompleteTimeoutMs: a read that cannot
+	 * finish, or descriptors exhausted (retried until read). /healthz is
+	 * unhealthy while there is any.
+	 */
+	readonly stuckBeams?: readonly StuckBeam[] | undefined;
 	readonly pendingChanges: number;
 	readonly queuedBatches: number;
 	readonly runningBatches: number;
 	/** The last configuration reload (SIGHUP), if there was one. */
 	readonly lastReload?: ReloadState | undefined;
+}
+
+/** A beam the settle step has waited on past its deadline. */
+export interface StuckBeam {
+	readonly path: string;
+	readonly unsettledMs: number;
 }
 
 /** What became of the last new configuration: applied, or refused with every reason (the running one kept). */

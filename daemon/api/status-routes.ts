@@ -1,3 +1,4 @@
+import {quoteUntrusted} from '../errors.ts';
 import type {BatchRecord} from '../reloader/batch-record.ts';
 import type {Answer} from './answer.ts';
 import type {ApiDaemon} from './api-daemon.ts';
@@ -26,6 +27,8 @@ export function statusAnswer(source: StatusSource, now = Date.now()): Answer {
 				runningBatches: status.runningBatches,
 				pendingChanges: status.pendingChanges,
 				unsettledBeams: status.unsettledBeams,
+				oldestUnsettledMs: status.oldestUnsettledMs ?? null,
+				stuckBeams: status.stuckBeams ?? [],
 			},
 			lastBatch: source.lastBatch() ?? null,
 			lastReload: status.lastReload ?? null,
@@ -34,10 +37,25 @@ export function statusAnswer(source: StatusSource, now = Date.now()): Answer {
 	};
 }
 
-/** `GET /healthz`: for a supervisor or a load balancer; 503 until the node answered and the init step ran. */
+/**
+ * `GET /healthz`: for a supervisor or a load balancer; 503 until the node
+ * answered and the init step ran, and while beams stay unsettled past the
+ * deadline (a read that cannot finish, descriptors exhausted): changes are
+ * then not reaching the node, and the reason names the beams.
+ */
 export function healthAnswer(daemon: ApiDaemon): Answer {
-	const {connected, node} = daemon.status();
-	return connected
-		? {status: 200, body: {ok: true}}
-		: {status: 503, body: {ok: false, reason: `The node ${node} is unreachable, or the daemon has not initialised it yet`}, headers: {'Retry-After': '5'}};
+	const {connected, node, stuckBeams = []} = daemon.status();
+	if (!connected) {
+		return {status: 503, body: {ok: false, reason: `The node ${node} is unreachable, or the daemon has not initialised it yet`}, headers: {'Retry-After': '5'}};
+	}
+	if (stuckBeams.length > 0) {
+		const shown = stuckBeams.slice(0, 10).map(({path, unsettledMs}) => `${quoteUntrusted(path, 300)} (${(unsettledMs / 1000).toFixed(1)} s)`).join(', ');
+		const more = stuckBeams.length > 10 ? ` and ${stuckBeams.length - 10} more` : '';
+		return {
+			status: 503,
+			body: {ok: false, reason: `${stuckBeams.length} beam(s) unsettled past the deadline, so their changes are not reaching the node: ${shown}${more}`, stuckBeams},
+			headers: {'Retry-After': '5'},
+		};
+	}
+	return {status: 200, body: {ok: true}};
 }

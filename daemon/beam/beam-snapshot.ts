@@ -3,7 +3,7 @@ import {ReloaderError} from '../errors.ts';
 import {moduleNameOfChunks, readBeamChunks, versionOfChunks} from './beam-chunks.ts';
 import {checkBeamHeader} from './beam-header.ts';
 import {beamCodeMd5} from './code-md5.ts';
-import {readFileOnce, type FileContent, type FileReader} from './read-file-once.ts';
+import {DEFAULT_BEAM_READ_TIMEOUT_MS, boundedFileReader, readFileOnce, type FileContent, type FileReader} from './read-file-once.ts';
 
 /**
  * One complete beam as it was read, once, by the settle step. Everything after
@@ -44,6 +44,11 @@ export async function readBeamSnapshot(path: string, readFile: FileReader = read
 /** A reader bound to a file reader (tests count opens through it; the simulation reads its fake disk). */
 export function beamReader(readFile: FileReader = readFileOnce): BeamReader {
 	return async path => readBeamSnapshot(path, readFile);
+}
+
+/** The reader the daemon uses: real files, at most `maxBytes` (`maxBeamBytes`) per beam. */
+export function boundedBeamReader(maxBytes: number, timeoutMs = DEFAULT_BEAM_READ_TIMEOUT_MS): BeamReader {
+	return beamReader(boundedFileReader({maxBytes, timeoutMs}));
 }
 
 /** Pure: what these bytes are. */

@@ -8,6 +8,7 @@ import type {BatchRecord, ModuleHolders, Trigger} from './batch-record.ts';
 import {classifyModules, type Verification} from './classify-modules.ts';
 import {checkBeams, type BeamCheck} from './check-beams.ts';
 import {planReload, type ReloadPlan} from './reload-plan.ts';
+import {DirectoryRaces, UPDATE_INFO_TRIES, isDirectoryRace} from './directory-race.ts';
 import {loadBeams, updateModules} from './update-modules.ts';
 
 export interface ReloadRequest {
@@ -26,6 +27,12 @@ export interface ReloaderOptions {
 	readonly loadNew: boolean;
 	/** Reads a beam no one has read yet (asked for by name, or listed for `all`); settled beams come with their snapshot. Default: readBeamSnapshot. */
 	readonly readBeam?: BeamReader;
+	/**
+	 * Waits (within its own deadline) until no beam of update_info's directory
+	 * is mid-write: ejabberd_update reads every beam there, not only the
+	 * batch's. Default: no wait.
+	 */
+	readonly settleDirectory?: (directory: string, signal?: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -41,6 +48,10 @@ export class Reloader {
 	readonly #options: ReloaderOptions;
 	/** Chosen once from the transport's capabilities: what each batch asks, loads and verifies. */
 	readonly #steps: ReloadPlan;
+	/** Hand-backs of modules whose update failed on a beam of the directory caught mid-write. */
+	readonly #races = new DirectoryRaces();
+	/** The directory update_info last said it scans. */
+	#lastDirectory: string | undefined;
 
 	constructor(transport: Transport, index: BeamIndex, options: ReloaderOptions = {purge: 'brutal', loadNew: false}) {
 		this.#transport = transport;
@@ -59,7 +70,7 @@ export class Reloader {
 		const read = this.#options.readBeam ?? (async (path: string) => readBeamSnapshot(path));
 		let check = request.changes === undefined ? undefined : await checkBeams(request.changes, read);
 		const infoStart = performance.now();
-		const before = await transport.updateInfo(signal);
+		const before = await this.#settledUpdateInfo(read, signal);
 		const updateInfoMs = performance.now() - infoStart;
 		const changes = request.changes ?? this.#locate(before);
 		check ??= await checkBeams(changes, read);
@@ -72,7 +83,11 @@ export class Reloader {
 		const direct = plan.direct.filter(({module}) => !heldBack.has(module));
 
 		const updateStart = performance.now();
+		// No settle wait here: what the node runs was read just now (statesBefore), and a wait could outlast it (a restart).
 		const update = await updateModules(transport, viaUpdate, signal);
+		// Failed on a beam of the directory caught mid-write (not on its own code): handed back, tried again once settled.
+		const raced = await this.#races.raced(update.errors, read);
+		this.#races.settle(viaUpdate.filter(module => !raced.has(module)));
 		const loadErrors = await loadBeams(transport, direct, this.#steps.purge, signal);
 		const updateMs = performance.now() - updateStart;
 
@@ -83,7 +98,7 @@ export class Reloader {
 
 		const classes = classifyModules({
 			modules: changes.map(change => change.module),
-			deferred: check.deferred,
+			deferred: raced.size === 0 ? check.deferred : new Set([...check.deferred, ...raced]),
 			rejected: check.rejected,
 			attempted,
 			updateErrors: new Map([...update.errors, ...loadErrors]),
@@ -179,6 +194,28 @@ export class Reloader {
 		}
 		const listedAfter = attempted.length === 0 ? new Set<string>() : new Set((await this.#transport.updateInfo(signal)).modules);
 		return {kind: 'list', listedAfter};
+	}
+
+	/** update_info once its directory is settled; a call that failed on a beam caught mid-write is made again (UPDATE_INFO_TRIES in all). */
+	async #settledUpdateInfo(read: BeamReader, signal?: AbortSignal): Promise<UpdateInfo> {
+		for (let attempt = 1; ; attempt++) {
+			await this.#settle(this.#lastDirectory ?? this.#reachDirectory(), signal);
+			try {
+				const info = await this.#transport.updateInfo(signal);
+				this.#lastDirectory = info.dir ?? this.#lastDirectory;
+				return info;
+			} catch (error) {
+				if (attempt >= UPDATE_INFO_TRIES || !(await isDirectoryRace(error, read))) {
+					throw error;
+				}
+			}
+		}
+	}
+
+	async #settle(directory: string | undefined, signal?: AbortSignal): Promise<void> {
+		if (directory !== undefined && this.#options.settleDirectory !== undefined) {
+			await this.#options.settleDirectory(directory, signal);
+		}
 	}
 
 	#sameVersionAsBefore(check: BeamCheck): Set<string> {

@@ -1,3 +1,4 @@
+import {dirname, resolve} from 'node:path';
 import type {BeamChange} from '../batcher/batch.ts';
 import {systemClock, type Clock, type TimerHandle} from '../batcher/clock.ts';
 import {readBeamSnapshot, type BeamRead, type BeamReader} from '../beam/beam-snapshot.ts';
@@ -94,8 +95,8 @@ export class BeamSettler {
 
 	/** The paths being waited on inside `directory` (not below it). */
 	unsettledIn(directory: string): string[] {
-		const prefix = directory.endsWith('/') ? directory : `${directory}/`;
-		return [...this.#paths.keys()].filter(path => path.startsWith(prefix) && !path.slice(prefix.length).includes('/'));
+		const resolved = resolve(directory);
+		return [...this.#paths.keys()].filter(path => dirname(resolve(path)) === resolved);
 	}
 
 	/**
