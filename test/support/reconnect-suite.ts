@@ -7,7 +7,7 @@ import type {UserConfig} from '../../daemon/config/schema.ts';
 import type {Daemon} from '../../daemon/daemon.ts';
 import {openDaemon} from './open-daemon.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
-import {nodeCall, withSandboxNode} from './ejabberd.ts';
+import {nodeCall, withSandboxNode, type TestNodeOptions} from './ejabberd.ts';
 import {compileGenerated, installBeam} from './fixtures.ts';
 import {crashNode, haltNode, resumeNode} from './node-faults.ts';
 import {RecordCollector, batchWith, isInit} from './record-collector.ts';
@@ -28,10 +28,10 @@ async function buildBeam(t: ExecutionContext, module: string): Promise<string> {
 	return compileGenerated(module, 1, dir);
 }
 
-/** Outages, against real nodes, for one transport: the init step re-runs and no change is lost. */
-export function defineReconnectSuite(test: TestFn, transportConfig: TransportConfig): void {
+/** Outages, against real nodes, for one transport (and ejabberd version, `nodeOptions`): the init step re-runs and no change is lost. */
+export function defineReconnectSuite(test: TestFn, transportConfig: TransportConfig, nodeOptions: TestNodeOptions = {}): void {
 	test('after an outage the init step runs again, then the change made meanwhile is applied', async t => {
-		const node = await withSandboxNode(t);
+		const node = await withSandboxNode(t, nodeOptions);
 		const records = new RecordCollector();
 		const daemon = await startDaemon(t, node, records, transportConfig);
 		await records.waitFor(isInit, {what: 'the first init'});
@@ -56,7 +56,7 @@ export function defineReconnectSuite(test: TestFn, transportConfig: TransportCon
 	});
 
 	test('a node killed outright and started again: the init step runs again and the change made meanwhile is applied', async t => {
-		const node = await withSandboxNode(t);
+		const node = await withSandboxNode(t, nodeOptions);
 		const records = new RecordCollector();
 		await startDaemon(t, node, records, transportConfig);
 		await records.waitFor(isInit, {what: 'the first init'});
@@ -76,7 +76,7 @@ export function defineReconnectSuite(test: TestFn, transportConfig: TransportCon
 	});
 
 	test('a node that is down at start is waited for, and changes made meanwhile are kept', async t => {
-		const node = await withSandboxNode(t);
+		const node = await withSandboxNode(t, nodeOptions);
 		await haltNode(node);
 		const records = new RecordCollector();
 		const daemon = await startDaemon(t, node, records, transportConfig);

@@ -9,7 +9,7 @@ import type {UserConfig} from '../../daemon/config/schema.ts';
 import type {Daemon} from '../../daemon/daemon.ts';
 import {openDaemon} from './open-daemon.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
-import {nodeCall, useSandboxNode} from './ejabberd.ts';
+import {nodeCall, useSandboxNode, type TestNodeOptions} from './ejabberd.ts';
 import {compileFailingOnLoad, compileGenerated, installBeam, installBeamTruncated} from './fixtures.ts';
 import {observeTransport} from './observed-transport.ts';
 import {RecordCollector, batchWith, isBatch, isProblem} from './record-collector.ts';
@@ -22,10 +22,13 @@ const LOADED = ['gen_changed', 'gen_identical', 'gen_truncated', 'gen_during_a',
 /**
  * The reload behaviour every transport must have, against a real sandbox
  * ejabberd node: one node and one in-process daemon per test file, a module
- * (or a burst of them) of its own per case.
+ * (or a burst of them) of its own per case. `nodeOptions` picks the ejabberd
+ * version (a 24.12 node sees its ebin at another path than the daemon: the
+ * transport config maps it with `paths` over dist). The daemon watches the
+ * node's ebin as this process sees it.
  */
-export function defineReloadSuite(test: TestFn, transportConfig: (node: SandboxNode) => UserConfig): void {
-	const getNode = useSandboxNode(test);
+export function defineReloadSuite(test: TestFn, transportConfig: (node: SandboxNode) => UserConfig, nodeOptions: TestNodeOptions = {}): void {
+	const getNode = useSandboxNode(test, nodeOptions);
 	const records = new RecordCollector();
 	let daemon: Daemon | undefined;
 	let buildDir = '';
