@@ -1,6 +1,5 @@
 import {setMaxListeners} from 'node:events';
-import {resolve} from 'node:path';
-import {dirname} from 'node:path';
+import {dirname, resolve} from 'node:path';
 import PQueue from 'p-queue';
 import type {PipelineStatus} from './api/api-daemon.ts';
 import type {Batch, BeamChange} from './batcher/batch.ts';
@@ -18,7 +17,7 @@ import {problemRecord, type DaemonRecord} from './records.ts';
 import type {BatchRecord, Trigger} from './reloader/batch-record.ts';
 import {Reloader, type ReloadRequest} from './reloader/reloader.ts';
 import {settleDirectory} from './reloader/settle-directory.ts';
-import type {Transport, UpdateInfo} from './transports/transport.ts';
+import type {PurgeMode, Transport, UpdateInfo} from './transports/transport.ts';
 import {BeamSettler} from './watcher/beam-settler.ts';
 import {BeamWatcher, type BeamWatcherOptions} from './watcher/beam-watcher.ts';
 
@@ -86,11 +85,21 @@ export class Daemon {
 		this.#nextId = options.nextId ?? counter();
 		this.#clock = options.clock ?? systemClock;
 		const readBeam = options.readBeam ?? boundedBeamReader(config.maxBeamBytes);
+		// The init step's record also tells the reloader which ejabberd it talks to (batch records carry it).
 		this.#session = new NodeSession(transport, (record, stale) => {
+			this.#reloader.noteVersions(record.versions);
 			report(record);
 			this.#catchUp(stale);
 		}, async (info, signal) => findStaleModules({transport, index, reach: info.dir ?? this.#ejabberdDirectory(), listed: info.modules, read: readBeam, signal}));
-		this.#reloader = new Reloader(transport, index, {purge: config.purge, loadNew: config.loadNew, readBeam, settleDirectory: async (directory, signal) => this.#settleDirectory(directory, signal)});
+		this.#reloader = new Reloader(transport, index, {
+			purge: config.purge,
+			loadNew: config.loadNew,
+			readBeam,
+			settleDirectory: async (directory, signal) => this.#settleDirectory(directory, signal),
+			purgeSoftTimeoutMs: config.purgeSoftTimeoutMs,
+			now: () => this.#clock.now(),
+			onKilled: report,
+		});
 		this.#batcher = new Batcher({
 			debounceMs: config.debounceMs,
 			maxWaitMs: config.maxWaitMs,
@@ -152,12 +161,14 @@ export class Daemon {
 	 * Update exactly these modules now (`POST /update-modules`), through the
 	 * same queue as the watcher's batches. `names` come from outside: they are
 	 * checked against the beams of the watched directories before anything
-	 * reaches the node (throws ERR_MODULE_NAME / ERR_MODULE_UNKNOWN).
+	 * reaches the node (throws ERR_MODULE_NAME / ERR_MODULE_UNKNOWN). `purge`
+	 * overrides the configured one for this batch (`brutal` forces modules
+	 * that `purge: soft` holds back).
 	 */
-	update(names: unknown, trigger: Trigger): Promise<BatchRecord> {
+	update(names: unknown, trigger: Trigger, options: {readonly purge?: PurgeMode} = {}): Promise<BatchRecord> {
 		const now = this.#clock.now();
 		const changes = resolveRequestedModules(names, this.#options.index).map(({module, path}) => ({module, path, at: now}));
-		return this.#run({id: this.#nextId(), trigger, changes, firstChangeAt: now});
+		return this.#run({id: this.#nextId(), trigger, changes, firstChangeAt: now, ...(options.purge === undefined ? {} : {purge: options.purge})});
 	}
 
 	/** What update_info reports now (`GET /update-modules`); changes nothing, so it needs no queue. */
@@ -177,6 +188,7 @@ export class Daemon {
 			node: this.#options.transport.node,
 			transport: this.#options.transport.kind,
 			connected: this.#session.initialised,
+			versions: this.#reloader.versions,
 			directories: this.#options.directories,
 			unsettledBeams: this.#settler.unsettledCount,
 			...this.#unsettledStatus(),

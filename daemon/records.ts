@@ -1,12 +1,12 @@
 import {ReloaderError} from './errors.ts';
-import type {BatchRecord} from './reloader/batch-record.ts';
-import type {TransportKind} from './transports/transport.ts';
+import type {BatchRecord, KilledRecord} from './reloader/batch-record.ts';
+import type {NodeVersions, TransportKind} from './transports/transport.ts';
 
 /**
  * Every event the daemon reports, as one flat record: the same object becomes a
  * log line and (later) an SSE event or an HTTP answer.
  */
-export type DaemonRecord = StartRecord | InitRecord | WatchRecord | ApiRecord | BatchRecord | NodeRecord | ProblemRecord | StopRecord | DirectoryRecord | SiblingRecord | ReloadRecord;
+export type DaemonRecord = StartRecord | InitRecord | WatchRecord | ApiRecord | BatchRecord | KilledRecord | NodeRecord | ProblemRecord | StopRecord | DirectoryRecord | SiblingRecord | ReloadRecord;
 
 export interface StartRecord {
 	readonly event: 'start';
@@ -24,6 +24,12 @@ export interface InitRecord {
 	readonly transport: TransportKind;
 	readonly method: string;
 	readonly wasLoaded: boolean | undefined;
+	/**
+	 * The node's ejabberd version (`dist`: application:get_key(ejabberd, vsn);
+	 * `ctl`, `http`: what `status` prints) and OTP release (`dist` only); a
+	 * field is absent when the transport cannot tell.
+	 */
+	readonly versions: NodeVersions;
 	/** Modules whose beam differs from the loaded code right now (update_info). */
 	readonly pending: readonly string[];
 	readonly durationMs: number;

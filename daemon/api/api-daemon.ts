@@ -1,13 +1,15 @@
 import type {BeamIndex} from '../modules/beam-index.ts';
 import type {DaemonRecord} from '../records.ts';
 import type {BatchRecord} from '../reloader/batch-record.ts';
-import type {UpdateInfo} from '../transports/transport.ts';
+import type {NodeVersions, PurgeMode, UpdateInfo} from '../transports/transport.ts';
 
 /** What the API shows of the pipeline's state (the daemon's `status()`). */
 export interface PipelineStatus {
 	readonly node: string;
 	readonly transport: string;
 	readonly connected: boolean;
+	/** The node's ejabberd and OTP releases as the last init step read them (a field absent when the transport cannot tell). */
+	readonly versions?: NodeVersions | undefined;
 	readonly directories: readonly string[];
 	readonly unsettledBeams: number;
 	/** How long the beam waited on longest has been unsettled, in ms; undefined when none is. */
@@ -46,7 +48,8 @@ export interface ReloadState {
  */
 export interface ApiDaemon {
 	reconcile(trigger: 'api'): Promise<BatchRecord>;
-	update(names: unknown, trigger: 'api'): Promise<BatchRecord>;
+	/** `purge: 'brutal'` forces modules held back by `purge: soft` (their processes are killed). */
+	update(names: unknown, trigger: 'api', options?: {readonly purge?: PurgeMode}): Promise<BatchRecord>;
 	updateInfo(): Promise<UpdateInfo>;
 	status(): PipelineStatus;
 	/** The watched beams, to refuse bad names before the node's state matters. */

@@ -1,15 +1,23 @@
 import type {BatchRecord} from '../reloader/batch-record.ts';
 import type {Answer} from './answer.ts';
 
-/** A batch as the update endpoints answer it: 200 when nothing failed, 500 when something did. */
+/**
+ * A batch as the update endpoints answer it: 200 when it is ok, 500 when a
+ * module failed, 409 when nothing failed but a changed module is out of
+ * reach (its new code was NOT loaded: the transport cannot load it; `hint`
+ * says what can).
+ */
 export function batchAnswer(record: BatchRecord): Answer {
 	return {
-		status: record.failed.length === 0 ? 200 : 500,
+		status: record.failed.length > 0 ? 500 : record.ok ? 200 : 409,
 		body: {
 			ok: record.ok,
 			node: record.node,
 			transport: record.transport,
+			versions: record.versions,
 			batch: record.id,
+			purge: record.purge,
+			retried: record.retried,
 			updated: record.updated,
 			unchanged: record.unchanged,
 			notLoaded: record.notLoaded,
@@ -19,6 +27,8 @@ export function batchAnswer(record: BatchRecord): Answer {
 			heldBack: record.heldBack,
 			holders: record.holders,
 			killed: record.killed,
+			unpurged: record.unpurged,
+			...(record.hint === undefined ? {} : {hint: record.hint}),
 			durations: record.durations,
 			verifiedBy: record.verifiedBy,
 		},

@@ -1,11 +1,18 @@
 import {describeValue, errorMessage} from '../errors.ts';
+import type {PurgeMode} from '../transports/transport.ts';
 import {ApiError} from './api-error.ts';
 import {jsonDepth} from './json-depth.ts';
 
 /** `{"modules": ["mod_a"]}` nests two deep; anything much deeper is not a module list. */
 export const MAX_JSON_DEPTH = 8;
 
-const SHAPE_HINT = 'Send a JSON list of module names, e.g. ["mod_a","mod_b"], or {"modules": ["mod_a"]}.';
+const SHAPE_HINT = 'Send a JSON list of module names, e.g. ["mod_a","mod_b"], or {"modules": ["mod_a"]}, or {"modules": ["mod_a"], "purge": "brutal"} to force modules held back by purge: soft.';
+
+/** What a `POST /update-modules` asks for: the names, and a purge that overrides the configured one. */
+export interface UpdateRequest {
+	readonly names: unknown;
+	readonly purge?: PurgeMode;
+}
 
 /**
  * The names a `POST /update-modules` body asks for: a JSON list, or an object
@@ -13,6 +20,16 @@ const SHAPE_HINT = 'Send a JSON list of module names, e.g. ["mod_a","mod_b"], or
  * names, beams that exist) is the daemon's to check; this only unwraps.
  */
 export function parseModuleList(body: Buffer): unknown {
+	return parseUpdateRequest(body).names;
+}
+
+/**
+ * A `POST /update-modules` body: a JSON list of names, or
+ * `{"modules": [...]}` with an optional `"purge": "brutal" | "soft"`
+ * (`brutal` forces modules that `purge: soft` holds back, killing the
+ * processes that run their old code).
+ */
+export function parseUpdateRequest(body: Buffer): UpdateRequest {
 	const text = body.toString('utf8');
 	if (text.trim() === '') {
 		throw new ApiError(400, 'ERR_API_JSON', 'The request body is empty', {hint: SHAPE_HINT});
@@ -28,19 +45,28 @@ export function parseModuleList(body: Buffer): unknown {
 		throw new ApiError(400, 'ERR_API_JSON', `The request body is not valid JSON: ${errorMessage(error)}`, {hint: SHAPE_HINT});
 	}
 	if (Array.isArray(value)) {
-		return value;
+		return {names: value};
 	}
 	if (isPlainObject(value)) {
 		const keys = Object.keys(value);
-		if (keys.length === 1 && keys[0] === 'modules') {
-			return value.modules;
+		const others = keys.filter(key => key !== 'modules' && key !== 'purge');
+		if (keys.includes('modules') && others.length === 0) {
+			return value.purge === undefined ? {names: value.modules} : {names: value.modules, purge: readPurge(value.purge)};
 		}
-		const others = keys.filter(key => key !== 'modules');
-		throw new ApiError(400, 'ERR_API_BODY_SHAPE', others.length === 0
+		throw new ApiError(400, 'ERR_API_BODY_SHAPE', keys.length === 0
 			? 'Expected an object with the key `modules`, got an empty object'
-			: `Expected an object whose only key is \`modules\`, got the key(s) ${others.slice(0, 5).map(key => describeValue(key)).join(', ')}`, {hint: SHAPE_HINT});
+			: others.length === 0
+				? 'Expected an object with the key `modules`, got only `purge`'
+				: `Expected an object with the key \`modules\` (and optionally \`purge\`), got the key(s) ${others.slice(0, 5).map(key => describeValue(key)).join(', ')}`, {hint: SHAPE_HINT});
 	}
 	throw new ApiError(400, 'ERR_API_BODY_SHAPE', `Expected a list of module names or {"modules": [...]}, got ${describeValue(value)}`, {hint: SHAPE_HINT});
+}
+
+function readPurge(value: unknown): PurgeMode {
+	if (value === 'brutal' || value === 'soft') {
+		return value;
+	}
+	throw new ApiError(400, 'ERR_API_BODY_SHAPE', `Expected \`purge\` to be "brutal" or "soft", got ${describeValue(value)}`, {hint: SHAPE_HINT});
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -21,6 +21,7 @@ export function statusAnswer(source: StatusSource, now = Date.now()): Answer {
 			node: status.node,
 			transport: status.transport,
 			connected: status.connected,
+			versions: status.versions ?? {},
 			directories: status.directories,
 			queue: {
 				queuedBatches: status.queuedBatches,

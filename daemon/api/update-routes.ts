@@ -8,7 +8,7 @@ import {ApiError} from './api-error.ts';
 import {batchAnswer} from './batch-answer.ts';
 import {Coalescer} from './coalesce.ts';
 import {RETRY_HINT} from './error-answer.ts';
-import {parseModuleList} from './parse-module-list.ts';
+import {parseUpdateRequest} from './parse-module-list.ts';
 import {readBody} from './read-body.ts';
 import type {Handler} from './routes.ts';
 
@@ -39,11 +39,13 @@ export function createUpdateRoutes(daemon: ApiDaemon, bodyLimitBytes: number): U
 		async updateNamed(request: IncomingMessage, response: ServerResponse) {
 			assertJsonBody(request);
 			const body = await readBody(request, bodyLimitBytes, () => continueIfExpected(request, response));
-			const names = parseModuleList(body);
+			const {names, purge} = parseUpdateRequest(body);
 			// A bad name is the request's fault whatever the node's state: 400/404 before 503.
 			const modules = resolveRequestedModules(names, daemon.index).map(({module}) => module).sort();
 			assertConnected(daemon);
-			return batchAnswer(await batches.run(`modules:${modules.join(',')}`, async () => whenConnected(daemon, async () => daemon.update(modules, 'api'))));
+			// A forced purge is another request: it must never join (nor be joined by) a plain one.
+			const key = `modules:${modules.join(',')}${purge === undefined ? '' : `;purge:${purge}`}`;
+			return batchAnswer(await batches.run(key, async () => whenConnected(daemon, async () => daemon.update(modules, 'api', purge === undefined ? {} : {purge}))));
 		},
 		async updateInfo(): Promise<Answer> {
 			assertConnected(daemon);

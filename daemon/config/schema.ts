@@ -145,6 +145,13 @@ export const configSchema = z
 		purge: z.enum(['brutal', 'soft']).default('brutal'),
 		/** How long a module held back by `purge: soft` waits before it is tried again. */
 		purgeRetryMs: durationMs(3_600_000).min(100).default(10_000),
+		/**
+		 * How long `purge: soft` may hold a module back (retrying every
+		 * purgeRetryMs) before the module is reported `failed` with the
+		 * processes holding it; `POST /update-modules` with `"purge": "brutal"`
+		 * forces it then.
+		 */
+		purgeSoftTimeoutMs: durationMs(86_400_000).min(100).default(300_000),
 		/** Load changed modules the node has never loaded (dist only); by default they load on first use. */
 		loadNew: z.boolean().default(false),
 		/** How long SIGTERM lets a running batch finish before exiting anyway. */

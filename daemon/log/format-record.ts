@@ -1,4 +1,7 @@
 import type {DaemonRecord} from '../records.ts';
+import type {FailedModule, ModuleHolders} from '../reloader/batch-record.ts';
+import {describeProcess} from '../reloader/purge-report.ts';
+import type {NodeVersions} from '../transports/transport.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -14,7 +17,8 @@ export function levelOf(record: DaemonRecord): LogLevel {
 		case 'directory': {
 			return record.state === 'down' || record.state === 'gone' ? 'warn' : 'info';
 		}
-		case 'sibling': {
+		case 'sibling':
+		case 'killed': {
 			return 'warn';
 		}
 		case 'reload': {
@@ -35,7 +39,7 @@ export function summarize(record: DaemonRecord): string {
 		case 'init': {
 			const state = record.wasLoaded === undefined ? 'loaded' : record.wasLoaded ? 'was already loaded' : 'was not loaded, now loaded';
 			const pending = record.pending.length === 0 ? '' : `; ${record.pending.length} module(s) differ from disk: ${record.pending.join(' ')} (run \`ejabberd-reloader once\` to update them)`;
-			return `ejabberd_update ${state} on ${record.node} via ${record.method}${pending}`;
+			return `ejabberd_update ${state} on ${record.node}${versionsText(record.versions)} via ${record.method}${pending}`;
 		}
 		case 'watch': {
 			return `watching ${record.beams} beams in ${record.directories.join(', ')}`;
@@ -48,13 +52,22 @@ export function summarize(record: DaemonRecord): string {
 				list('updated', record.updated),
 				list('unchanged', record.unchanged),
 				list('notLoaded', record.notLoaded),
-				list('failed', record.failed.map(failure => failure.module)),
+				list('failed', record.failed.map(failedText)),
 				list('deferred', record.deferred),
 				list('outOfReach', record.outOfReach),
-				list('heldBack', record.heldBack),
+				list('heldBack', record.heldBack.map(module => holdersText(module, record.holders))),
+				list('killed', record.killed.map(({module, processes}) => `${module}: ${processes.length} process(es)`)),
+				list('unpurged', (record.unpurged ?? []).map(({module, processes}) => `${module}: ${processes.map(describeProcess).join('; ')}`)),
 			].filter(part => part !== '');
 			const d = record.durations;
-			return `batch ${record.id} (${record.trigger}) ${parts.join(' ') || 'nothing to do'} wait=${d.waitMs}ms update_info=${d.updateInfoMs}ms update=${d.updateMs}ms verify=${d.verifyMs}ms total=${d.totalMs}ms`;
+			// Records from an older daemon (tail) may lack the newer fields.
+			const retry = (record.retried ?? []).length === 0 ? '' : ` retry of held-back ${record.retried.join(',')};`;
+			const forced = record.purge === 'brutal' && (record.retried ?? []).length > 0 ? ' (purge forced: brutal)' : '';
+			const hint = record.hint === undefined ? '' : ` -- ${record.hint}`;
+			return `batch ${record.id} (${record.trigger})${retry}${forced} ${parts.join(' ') || 'nothing to do'} wait=${d.waitMs}ms update_info=${d.updateInfoMs}ms update=${d.updateMs}ms verify=${d.verifyMs}ms total=${d.totalMs}ms${hint}`;
+		}
+		case 'killed': {
+			return `batch ${record.batch}: updating ${record.module} on ${record.node} KILLED ${record.processes.length} process(es) still running its old code (brutal purge): ${record.processes.map(describeProcess).join('; ')} (${record.hint})`;
 		}
 		case 'node': {
 			const retry = record.retryInMs === undefined ? '' : `, retrying in ${record.retryInMs} ms`;
@@ -80,6 +93,21 @@ export function summarize(record: DaemonRecord): string {
 			return `a newer install directory appeared beside ${record.directory}: ${record.sibling}; if ejabberd now runs from there, point \`watch\` at it (or use watch: auto) and restart the daemon`;
 		}
 	}
+}
+
+/** A failed module with its reason (and hint): every output says why. */
+function failedText({module, reason, hint}: FailedModule): string {
+	return `${module} (${reason}${hint === undefined ? '' : `; ${hint}`})`;
+}
+
+function holdersText(module: string, holders: readonly ModuleHolders[]): string {
+	const processes = holders.find(entry => entry.module === module)?.processes ?? [];
+	return processes.length === 0 ? module : `${module} (held by ${processes.map(describeProcess).join('; ')})`;
+}
+
+function versionsText(versions: NodeVersions | undefined): string {
+	const parts = [versions?.ejabberd === undefined ? '' : `ejabberd ${versions.ejabberd}`, versions?.otp === undefined ? '' : `OTP ${versions.otp}`].filter(part => part !== '');
+	return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 }
 
 function list(name: string, modules: readonly string[]): string {

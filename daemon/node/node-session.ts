@@ -53,6 +53,7 @@ export class NodeSession {
 			transport: this.#transport.kind,
 			method: report.method,
 			wasLoaded: report.wasLoaded,
+			versions: report.versions ?? {},
 			pending: [...info.modules, ...stale.map(({module}) => module)],
 			durationMs: Math.round(performance.now() - start),
 		}, stale);

@@ -1,4 +1,4 @@
-import type {TransportKind} from '../transports/transport.ts';
+import type {HeldProcess, NodeVersions, PurgeMode, TransportKind} from '../transports/transport.ts';
 
 /** What started a batch; `init`: modules the init step found stale beyond update_info's directory (see findStaleModules). */
 export type Trigger = 'watch' | 'once' | 'api' | 'init';
@@ -6,6 +6,10 @@ export type Trigger = 'watch' | 'once' | 'api' | 'init';
 export interface FailedModule {
 	readonly module: string;
 	readonly reason: string;
+	/** What to do about it, when there is something to do. */
+	readonly hint?: string;
+	/** Failed because these processes held its old code past `purgeSoftTimeoutMs`. */
+	readonly holders?: readonly HeldProcess[];
 }
 
 export interface ModuleClassification {
@@ -18,7 +22,7 @@ export interface ModuleClassification {
 	readonly failed: readonly FailedModule[];
 	/** Beams being rewritten right now: handed back to the watcher, they come again once complete. */
 	readonly deferred: readonly string[];
-	/** Changed beams outside the directory update_info scans, which this transport cannot load (use dist). */
+	/** Changed beams outside the directory update_info scans, which this transport cannot load (use dist): NOT loaded, so the batch is not ok. */
 	readonly outOfReach: readonly string[];
 	/** Held back by `purge: soft` because processes still run their old code; tried again later. */
 	readonly heldBack: readonly string[];
@@ -26,8 +30,8 @@ export interface ModuleClassification {
 
 export interface ModuleHolders {
 	readonly module: string;
-	/** The processes (pids) running the module's old code. */
-	readonly processes: readonly string[];
+	/** The processes running the module's old code, described while they existed. */
+	readonly processes: readonly HeldProcess[];
 }
 
 export interface BatchDurations {
@@ -46,18 +50,46 @@ export interface BatchRecord extends ModuleClassification {
 	readonly trigger: Trigger;
 	readonly node: string;
 	readonly transport: TransportKind;
+	/** The node's ejabberd and OTP releases as the last init step read them (a field absent when the transport cannot tell). */
+	readonly versions: NodeVersions;
+	/** Nothing failed and nothing was out of reach: every changed module runs its new code or needs no update. */
 	readonly ok: boolean;
+	/** The purge this batch used: the configured one, or `brutal` forced by an API request. */
+	readonly purge: PurgeMode;
+	/** Modules of this batch that an earlier batch held back (`purge: soft`): this is their retry. */
+	readonly retried: readonly string[];
 	/** What update_info listed before the update (every modified, loaded module of its directory). */
 	readonly listed: readonly string[];
 	/** For each held-back module, the processes holding it. */
 	readonly holders: readonly ModuleHolders[];
-	/** With `purge: brutal`: the processes that were running old code of an updated module, killed by the update. */
+	/** With `purge: brutal`: the processes that were running old code of an updated module, killed by the update (each also reported as a `killed` record). */
 	readonly killed: readonly ModuleHolders[];
 	/** How the update was checked: `content` compares MD5s on the node (`dist`), `list` asks update_info again. */
 	readonly verifiedBy: 'content' | 'list' | 'none';
-	/** Modules whose old code could not be purged (`{ok, Unpurged}`), when the transport can tell. */
-	readonly unpurged: readonly string[];
+	/**
+	 * What OTP calls unpurged: updated modules whose old code is still run by
+	 * processes after the load, with those processes. The next reload of such
+	 * a module kills them (brutal purge). Asked of the node after the load
+	 * (`dist`); `null` when the transport cannot know (`ctl`, `http`).
+	 */
+	readonly unpurged: readonly ModuleHolders[] | null;
+	/** What to do about what this batch could not do (out of reach, held back), when anything. */
+	readonly hint?: string;
 	/** The node's answers as Erlang terms or as printed, for post-mortems. */
 	readonly raw: {readonly updateInfo: string; readonly update?: string};
 	readonly durations: BatchDurations;
+}
+
+/**
+ * A process killed by a brutal purge: ejabberd logs nothing, so the daemon
+ * says it on a warning line of its own, naming each process.
+ */
+export interface KilledRecord {
+	readonly event: 'killed';
+	/** The batch whose update killed them. */
+	readonly batch: number;
+	readonly node: string;
+	readonly module: string;
+	readonly processes: readonly HeldProcess[];
+	readonly hint: string;
 }

@@ -1,4 +1,4 @@
-import type {ModuleState} from '../transports/transport.ts';
+import type {HeldProcess, ModuleState} from '../transports/transport.ts';
 import type {FailedModule, ModuleClassification} from './batch-record.ts';
 
 /**
@@ -35,7 +35,19 @@ export interface ClassificationInput {
 	readonly expectedMd5?: ReadonlyMap<string, string>;
 	/** Modules whose beam holds the same version as the one seen before (for `list`). */
 	readonly sameVersionAsBefore: ReadonlySet<string>;
+	/**
+	 * Modules whose code changed since the daemon's previous snapshot (code
+	 * MD5) while their `-vsn` did not: ejabberd_update compares versions only,
+	 * so it never lists them. Known from the daemon's own reading of the beam,
+	 * on every transport.
+	 */
+	readonly keptVsn?: ReadonlySet<string>;
+	/** Held back by `purge: soft` for longer than `purgeSoftTimeoutMs`: failed, with the processes holding them. */
+	readonly purgeTimedOut?: ReadonlyMap<string, {readonly reason: string; readonly hint: string; readonly holders: readonly HeldProcess[]}>;
 }
+
+/** What to do about a module whose -vsn stayed while its code changed. */
+export const KEPT_VSN_HINT = 'Change or remove the -vsn attribute (without one, the version is the MD5 of the code), then install the beam again.';
 
 /**
  * Put every module of a batch into exactly one class. Pure: all the facts are
@@ -45,10 +57,13 @@ export function classifyModules(input: ClassificationInput): ModuleClassificatio
 	const result = {updated: [] as string[], unchanged: [] as string[], notLoaded: [] as string[], failed: [] as FailedModule[], deferred: [] as string[], outOfReach: [] as string[], heldBack: [] as string[]};
 	for (const module of new Set(input.modules)) {
 		const rejection = input.rejected.get(module);
+		const timedOut = input.purgeTimedOut?.get(module);
 		if (input.deferred.has(module)) {
 			result.deferred.push(module);
 		} else if (rejection !== undefined) {
 			result.failed.push({module, reason: rejection});
+		} else if (timedOut !== undefined) {
+			result.failed.push({module, ...timedOut});
 		} else if (input.heldBack.has(module)) {
 			result.heldBack.push(module);
 		} else if (input.outOfReach.has(module)) {
@@ -69,7 +84,7 @@ export function classifyModules(input: ClassificationInput): ModuleClassificatio
 			if (typeof outcome === 'string') {
 				result[outcome].push(module);
 			} else {
-				result.failed.push({module, reason: outcome.failure});
+				result.failed.push({module, reason: outcome.failure, hint: KEPT_VSN_HINT});
 			}
 		}
 	}
@@ -127,6 +142,10 @@ function verifyUpdated(module: string, verification: Verification, expectedMd5: 
 function classifyNotListed(module: string, input: ClassificationInput): 'unchanged' | 'notLoaded' | 'deferred' | {failure: string} {
 	const state = input.verification.kind === 'content' ? input.verification.before.get(module) : undefined;
 	if (state === undefined) {
+		if (input.keptVsn?.has(module) === true) {
+			// The node cannot be asked (ctl, http): the daemon's own two readings of the beam say it.
+			return {failure: 'its code changed since the daemon last read it (code md5) but its -vsn did not, so ejabberd_update does not update it: if the node has it loaded, it still runs the old code'};
+		}
 		// A loaded module whose beam changed is always listed by update_info, so a
 		// changed beam that is not listed belongs to a module the node never loaded.
 		return input.sameVersionAsBefore.has(module) ? 'unchanged' : 'notLoaded';
@@ -142,5 +161,5 @@ function classifyNotListed(module: string, input: ClassificationInput): 'unchang
 	if (state.loadedMd5 !== undefined && state.loadedMd5 === state.diskMd5) {
 		return 'unchanged';
 	}
-	return {failure: `its code changed (loaded md5 ${state.loadedMd5 ?? 'unknown'}, beam md5 ${state.diskMd5 ?? 'unreadable'}) but its -vsn did not, so ejabberd_update does not update it: change or remove the -vsn attribute`};
+	return {failure: `its code changed (loaded md5 ${state.loadedMd5 ?? 'unknown'}, beam md5 ${state.diskMd5 ?? 'unreadable'}) but its -vsn did not, so ejabberd_update does not update it`};
 }

@@ -1,10 +1,12 @@
 import {dirname, join} from 'node:path';
+import {isRetryable} from '../errors.ts';
 import {performance} from 'node:perf_hooks';
 import type {BeamChange} from '../batcher/batch.ts';
 import {readBeamSnapshot, type BeamReader} from '../beam/beam-snapshot.ts';
 import type {BeamIndex} from '../modules/beam-index.ts';
-import type {ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo} from '../transports/transport.ts';
-import type {BatchRecord, ModuleHolders, Trigger} from './batch-record.ts';
+import type {HeldProcess, ModuleLocation, ModuleState, NodeVersions, PurgeMode, Transport, UpdateInfo} from '../transports/transport.ts';
+import type {BatchRecord, KilledRecord, ModuleHolders, Trigger} from './batch-record.ts';
+import {killedRecords, outOfReachHint, purgeTimeoutFailure, type PurgeTimeout} from './purge-report.ts';
 import {classifyModules, type Verification} from './classify-modules.ts';
 import {checkBeams, type BeamCheck} from './check-beams.ts';
 import {planReload, type ReloadPlan} from './reload-plan.ts';
@@ -18,6 +20,8 @@ export interface ReloadRequest {
 	readonly changes?: readonly BeamChange[];
 	/** When the first change of the batch was seen (epoch ms), for the wait duration. */
 	readonly firstChangeAt?: number;
+	/** Overrides the configured purge for this batch: `brutal` forces modules held back by `purge: soft` (POST /update-modules). */
+	readonly purge?: PurgeMode;
 }
 
 export interface ReloaderOptions {
@@ -33,6 +37,12 @@ export interface ReloaderOptions {
 	 * batch's. Default: no wait.
 	 */
 	readonly settleDirectory?: (directory: string, signal?: AbortSignal) => Promise<void>;
+	/** How long `purge: soft` may hold a module back before it is reported failed, with its holders. Default: no end. */
+	readonly purgeSoftTimeoutMs?: number;
+	/** The clock held-back times are measured on (the daemon's). Default: Date.now. */
+	readonly now?: () => number;
+	/** Told of each module whose update killed processes (a brutal purge): a warning record of its own. */
+	readonly onKilled?: (record: KilledRecord) => void;
 }
 
 /**
@@ -52,12 +62,26 @@ export class Reloader {
 	readonly #races = new DirectoryRaces();
 	/** The directory update_info last said it scans. */
 	#lastDirectory: string | undefined;
+	/** The node's releases, from the last init step. */
+	#versions: NodeVersions = {};
+	/** Modules held back by `purge: soft`, and since when (the options' clock): their later batches are retries, and may time out. */
+	readonly #heldSince = new Map<string, number>();
 
 	constructor(transport: Transport, index: BeamIndex, options: ReloaderOptions = {purge: 'brutal', loadNew: false}) {
 		this.#transport = transport;
 		this.#index = index;
 		this.#options = options;
 		this.#steps = planReload(transport.kind, transport.capabilities, options);
+	}
+
+	/** The node's releases as the last init step read them (empty before it ran). */
+	get versions(): NodeVersions {
+		return this.#versions;
+	}
+
+	/** The init step read the node's releases (after start and every reconnect): later records carry them. */
+	noteVersions(versions: NodeVersions | undefined): void {
+		this.#versions = Object.freeze({...versions});
 	}
 
 	async reload(request: ReloadRequest, signal?: AbortSignal): Promise<BatchRecord> {
@@ -78,9 +102,12 @@ export class Reloader {
 		const statesBefore = this.#steps.verify === 'content' && ready.length > 0 ? await transport.moduleStates(ready.filter(({path}) => path !== ''), signal) : undefined;
 		const plan = this.#route(ready, before, statesBefore, check);
 		const holders = await this.#holders([...plan.viaUpdate, ...plan.direct.map(({module}) => module)], signal);
-		const heldBack = this.#steps.purge === 'soft' ? new Set(holders.keys()) : new Set<string>();
-		const viaUpdate = plan.viaUpdate.filter(module => !heldBack.has(module));
-		const direct = plan.direct.filter(({module}) => !heldBack.has(module));
+		// Forcing `brutal` needs nothing of the transport; `soft` needs holders, which the plan says it can see.
+		const purge: PurgeMode = this.#steps.findHolders ? request.purge ?? this.#steps.purge : this.#steps.purge;
+		const retried = changes.map(({module}) => module).filter(module => this.#heldSince.has(module));
+		const {heldBack, timedOut} = this.#judgeHeld(purge === 'soft' ? holders : new Map());
+		const viaUpdate = plan.viaUpdate.filter(module => !heldBack.has(module) && !timedOut.has(module));
+		const direct = plan.direct.filter(({module}) => !heldBack.has(module) && !timedOut.has(module));
 
 		const updateStart = performance.now();
 		// No settle wait here: what the node runs was read just now (statesBefore), and a wait could outlast it (a restart).
@@ -88,7 +115,7 @@ export class Reloader {
 		// Failed on a beam of the directory caught mid-write (not on its own code): handed back, tried again once settled.
 		const raced = await this.#races.raced(update.errors, read);
 		this.#races.settle(viaUpdate.filter(module => !raced.has(module)));
-		const loadErrors = await loadBeams(transport, direct, this.#steps.purge, signal);
+		const loadErrors = await loadBeams(transport, direct, purge, signal);
 		const updateMs = performance.now() - updateStart;
 
 		const attempted = new Set([...viaUpdate, ...direct.map(({module}) => module)]);
@@ -107,17 +134,33 @@ export class Reloader {
 			verification,
 			expectedMd5: new Map([...check.versions].map(([module, snapshot]) => [module, snapshot.codeMd5])),
 			sameVersionAsBefore: this.#sameVersionAsBefore(check),
+			keptVsn: this.#keptVsn(check),
+			purgeTimedOut: timedOut,
 		});
 		for (const module of [...classes.updated, ...classes.unchanged, ...classes.notLoaded]) {
 			const read = check.versions.get(module);
 			if (read !== undefined) {
-				this.#index.noteVersion(module, read.path, read.vsn);
+				this.#index.noteVersion(module, read.path, read.vsn, read.codeMd5);
+			}
+		}
+		for (const module of changes.map(change => change.module)) {
+			if (!classes.heldBack.includes(module)) {
+				this.#heldSince.delete(module);
 			}
 		}
 		const holdersOf = (modules: readonly string[]): ModuleHolders[] => modules.flatMap(module => {
 			const processes = holders.get(module);
 			return processes === undefined ? [] : [{module, processes}];
 		});
+		const killed = purge === 'brutal' ? holdersOf(classes.updated) : [];
+		const unpurged = await this.#unpurged(classes.updated, signal);
+		const hint = [
+			classes.outOfReach.length === 0 ? '' : outOfReachHint(classes.outOfReach, transport.kind, plan.reach),
+			classes.heldBack.length === 0 ? '' : `Held back while processes run the old code (purge: soft); to load it anyway and kill them: POST /update-modules {"modules": ${JSON.stringify(classes.heldBack)}, "purge": "brutal"}.`,
+		].filter(part => part !== '').join(' ');
+		for (const record of killedRecords(request.id, transport.node, killed)) {
+			this.#options.onKilled?.(record);
+		}
 
 		return {
 			event: 'batch',
@@ -125,13 +168,17 @@ export class Reloader {
 			trigger: request.trigger,
 			node: transport.node,
 			transport: transport.kind,
-			ok: classes.failed.length === 0,
+			versions: this.#versions,
+			ok: classes.failed.length === 0 && classes.outOfReach.length === 0,
+			purge,
+			retried,
 			listed: before.modules,
 			...classes,
 			holders: holdersOf(classes.heldBack),
-			killed: this.#steps.purge === 'brutal' ? holdersOf(classes.updated) : [],
+			killed,
 			verifiedBy: attempted.size === 0 ? 'none' : verification.kind,
-			unpurged: update.unpurged,
+			unpurged,
+			...(hint === '' ? {} : {hint}),
 			raw: {updateInfo: before.raw, ...(viaUpdate.length === 0 ? {} : {update: update.raw})},
 			durations: {
 				waitMs: request.firstChangeAt === undefined ? 0 : Math.max(0, startedAt - request.firstChangeAt),
@@ -148,11 +195,11 @@ export class Reloader {
 	 * loaded directly (outside its directory, or never loaded with `loadNew`),
 	 * and which no transport call can reach.
 	 */
-	#route(ready: readonly ModuleLocation[], info: UpdateInfo, states: ReadonlyMap<string, ModuleState> | undefined, check: BeamCheck): {viaUpdate: string[]; direct: ModuleLocation[]; outOfReach: Set<string>} {
+	#route(ready: readonly ModuleLocation[], info: UpdateInfo, states: ReadonlyMap<string, ModuleState> | undefined, check: BeamCheck): {viaUpdate: string[]; direct: ModuleLocation[]; outOfReach: Set<string>; reach: string | undefined} {
 		const listed = new Set(info.modules);
 		const reach = info.dir ?? this.#reachDirectory();
 		const canLoad = this.#steps.loadDirect;
-		const plan = {viaUpdate: [] as string[], direct: [] as ModuleLocation[], outOfReach: new Set<string>()};
+		const plan = {viaUpdate: [] as string[], direct: [] as ModuleLocation[], outOfReach: new Set<string>(), reach};
 		for (const location of ready) {
 			const {module, path} = location;
 			const state = states?.get(module);
@@ -179,11 +226,58 @@ export class Reloader {
 		return ejabberd === undefined ? undefined : dirname(ejabberd);
 	}
 
-	async #holders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>> {
+	async #holders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly HeldProcess[]>> {
 		if (modules.length === 0 || !this.#steps.findHolders) {
 			return new Map();
 		}
 		return this.#transport.oldCodeHolders(modules, signal);
+	}
+
+	/**
+	 * Under `purge: soft`, each module with holders is held back, unless it
+	 * has been held back for `purgeSoftTimeoutMs` already: then it times out
+	 * (failed, with its holders and how to force it).
+	 */
+	#judgeHeld(holders: ReadonlyMap<string, readonly HeldProcess[]>): {heldBack: Set<string>; timedOut: Map<string, PurgeTimeout>} {
+		const now = (this.#options.now ?? Date.now)();
+		const timeoutMs = this.#options.purgeSoftTimeoutMs;
+		const heldBack = new Set<string>();
+		const timedOut = new Map<string, PurgeTimeout>();
+		for (const [module, processes] of holders) {
+			const since = this.#heldSince.get(module) ?? now;
+			if (timeoutMs !== undefined && now - since >= timeoutMs) {
+				timedOut.set(module, purgeTimeoutFailure(module, processes, now - since));
+			} else {
+				heldBack.add(module);
+				this.#heldSince.set(module, since);
+			}
+		}
+		return {heldBack, timedOut};
+	}
+
+	/**
+	 * After the load: which updated modules still have old code that processes
+	 * run (what OTP calls unpurged; their next reload kills them). Only a
+	 * transport that sees processes can say (null otherwise); a call that
+	 * fails for another reason than a node gone leaves it unknown rather than
+	 * losing the batch's record.
+	 */
+	async #unpurged(updated: readonly string[], signal?: AbortSignal): Promise<ModuleHolders[] | null> {
+		if (!this.#steps.findHolders) {
+			return null;
+		}
+		if (updated.length === 0) {
+			return [];
+		}
+		try {
+			return [...await this.#transport.oldCodeHolders(updated, signal)].map(([module, processes]) => ({module, processes}));
+		} catch (error) {
+			// A node gone mid-batch hands the batch back, as at any other step.
+			if (isRetryable(error)) {
+				throw error;
+			}
+			return null;
+		}
 	}
 
 	/** By content where the transport can ask the node, else by asking update_info again. */
@@ -220,6 +314,14 @@ export class Reloader {
 
 	#sameVersionAsBefore(check: BeamCheck): Set<string> {
 		return new Set([...check.versions.keys()].filter(module => this.#sameVersion(module, check)));
+	}
+
+	/** Code changed since the index's snapshot of the module, vsn kept: ejabberd_update will never list it. */
+	#keptVsn(check: BeamCheck): Set<string> {
+		return new Set([...check.versions].filter(([module, snapshot]) => {
+			const known = this.#index.get(module);
+			return snapshot.vsn !== undefined && known?.vsn === snapshot.vsn && known.codeMd5 !== undefined && known.codeMd5 !== snapshot.codeMd5;
+		}).map(([module]) => module));
 	}
 
 	#sameVersion(module: string, check: BeamCheck): boolean {

@@ -340,7 +340,7 @@ class ReloaderService implements Service {
 		const current = () => this.#requirePipeline();
 		return {
 			reconcile: async trigger => this.reconcile(trigger),
-			update: async (names, trigger) => (await this.#current()).daemon.update(names, trigger),
+			update: async (names, trigger, options) => (await this.#current()).daemon.update(names, trigger, options),
 			updateInfo: async () => this.updateInfo(),
 			status: () => this.status(),
 			get index() {

@@ -41,8 +41,8 @@ export interface Transport {
 	 * load that file. Resolves with the reason when the node refused.
 	 */
 	loadBeam(location: ModuleLocation, purge: PurgeMode, signal?: AbortSignal): Promise<string | undefined>;
-	/** `capabilities.oldCodeHolders`: the processes still running old code of each module, which a brutal purge would kill. */
-	oldCodeHolders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>>;
+	/** `capabilities.oldCodeHolders`: the processes still running old code of each module, which a brutal purge would kill, each described while it still exists. */
+	oldCodeHolders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly HeldProcess[]>>;
 	close(): Promise<void>;
 }
 
@@ -53,6 +53,28 @@ export interface InitReport {
 	readonly method: string;
 	/** Whether it was loaded before we asked, when the transport can tell. */
 	readonly wasLoaded: boolean | undefined;
+	/** What the node runs, as far as the transport can tell (best effort: never fails the init step). */
+	readonly versions?: NodeVersions;
+}
+
+/** The node's ejabberd and Erlang/OTP releases; a field is absent when the transport cannot tell. */
+export interface NodeVersions {
+	/** ejabberd's application version as the node has it, e.g. `23.01-1` (Debian) or `24.12`. */
+	readonly ejabberd?: string;
+	/** `erlang:system_info(otp_release)`, e.g. `25` (dist only). */
+	readonly otp?: string;
+}
+
+/** A process on the node, described while it still exists (a killed one cannot be asked afterwards). */
+export interface HeldProcess {
+	/** As the daemon prints pids, e.g. `<'ejabberd@localhost'.123.0>`. */
+	readonly pid: string;
+	/** Its registered name, if any. */
+	readonly name?: string;
+	/** `M:F/A` it was started in (proc_lib's real one for proc_lib processes). */
+	readonly initialCall?: string;
+	/** `M:F/A` it was running when asked. */
+	readonly currentFunction?: string;
 }
 
 export type PurgeMode = 'soft' | 'brutal';
@@ -65,15 +87,24 @@ export interface UpdateInfo {
 	readonly raw: string;
 }
 
-/** What `update/1` returned, when the transport can see it (`dist`); ejabberdctl and the HTTP API print nothing useful. */
+/**
+ * What `update/1` returned, when the transport can see it (`dist`). `ok` comes
+ * in two shapes: 23.01 answers release_handler's `{ok, [{Mod, PurgeMethod}]}`
+ * (`unpurged`), 24.10 and later `{ok, [Mod]}` (`updated`, ejabberd's commit
+ * "Fix 'update' command output"). `{ok, []}` is either (`unpurged: []`); a
+ * list of anything else sets neither: the raw answer is kept and verification
+ * decides.
+ */
 export type UpdateResult =
-	| {readonly kind: 'ok'; readonly unpurged: readonly string[]}
+	| {readonly kind: 'ok'; readonly unpurged?: readonly string[]; readonly updated?: readonly string[]}
 	| {readonly kind: 'error'; readonly reason: string}
 	| {readonly kind: 'exit'; readonly reason: string};
 
 export interface UpdateOutcome {
 	readonly raw: string;
 	readonly result?: UpdateResult;
+	/** What ejabberdctl or mod_http_api said of each module (24.12 says `Updated: M` / `Not updated: M`; 23.01 nothing): unset when nothing was said. */
+	readonly said?: ReadonlyMap<string, 'updated' | 'notUpdated'>;
 }
 
 /** Where the node's code is, every path as this host sees it (through `paths`). */

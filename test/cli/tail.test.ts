@@ -18,7 +18,10 @@ const batch = (id: number, updated: readonly string[]): BatchRecord => ({
 	trigger: 'watch',
 	node: 'ejabberd@localhost',
 	transport: 'dist',
+	versions: {ejabberd: '23.01-1', otp: '25'},
 	ok: true,
+	purge: 'brutal',
+	retried: [],
 	listed: updated,
 	updated,
 	unchanged: [],
@@ -35,7 +38,7 @@ const batch = (id: number, updated: readonly string[]): BatchRecord => ({
 	durations: {waitMs: 301, updateInfoMs: 1.5, updateMs: 2.5, verifyMs: 0.5, totalMs: 4.5},
 });
 
-const init: DaemonRecord = {event: 'init', node: 'ejabberd@localhost', transport: 'dist', method: 'code:ensure_loaded', wasLoaded: false, pending: [], durationMs: 2};
+const init: DaemonRecord = {event: 'init', node: 'ejabberd@localhost', transport: 'dist', method: 'code:ensure_loaded', wasLoaded: false, versions: {ejabberd: '23.01-1', otp: '25'}, pending: [], durationMs: 2};
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 

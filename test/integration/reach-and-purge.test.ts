@@ -118,7 +118,7 @@ test.serial('purge brutal: updating again kills the process in old code, and the
 	t.is(batch.killed[0]?.processes.length, 1);
 	// The record prints pids as <'node'.Id.Serial>, pid_to_list as <0.Id.Serial>: compare Id and Serial.
 	const idAndSerial = (text: string | undefined) => /\.(\d+)\.(\d+)>"?$/.exec(text ?? '')?.slice(1).join('.');
-	t.is(idAndSerial(batch.killed[0]?.processes[0]), idAndSerial(pid));
+	t.is(idAndSerial(batch.killed[0]?.processes[0]?.pid), idAndSerial(pid));
 	t.is(await nodeCall(node, 'whereis(holder_brutal)'), 'undefined', 'the process is gone');
 	t.is(await nodeCall(node, 'holder_brutal:version()'), '3');
 });

@@ -2,7 +2,8 @@ import {ReloaderError} from '../../errors.ts';
 import {isModuleName} from '../../modules/module-name.ts';
 import {CTL_CAPABILITIES} from '../capabilities.ts';
 import {notCapable} from '../not-capable.ts';
-import type {InitReport, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
+import type {InitReport, NodeVersions, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
+import {readStatusVersion, readUpdateSaid} from '../update-said.ts';
 import {runEjabberdctl} from './run-ejabberdctl.ts';
 
 export interface CtlTransportOptions {
@@ -14,9 +15,11 @@ export interface CtlTransportOptions {
 }
 
 /**
- * The node through ejabberdctl. Every call boots an Erlang VM (about 270 ms),
- * and ejabberdctl 23.01's `update` prints nothing either way, so the reloader
- * verifies through a second `update_list`.
+ * The node through ejabberdctl. Every call boots an Erlang VM (about 270 ms).
+ * ejabberdctl 23.01's `update` prints nothing either way; 24.12's prints
+ * `Updated: M` or `Not updated: M` (read into `said`). Either way the reloader
+ * verifies through a second `update_list`, and cannot know which processes
+ * still run old code (`unpurged: null`).
  */
 export class CtlTransport implements Transport {
 	readonly kind = 'ctl';
@@ -37,7 +40,14 @@ export class CtlTransport implements Transport {
 	 */
 	async ensureUpdaterLoaded(signal?: AbortSignal): Promise<InitReport> {
 		await this.#run(['update_list'], signal);
-		return {method: 'ejabberdctl update_list', wasLoaded: undefined};
+		return {method: 'ejabberdctl update_list', wasLoaded: undefined, versions: await this.#versions(signal)};
+	}
+
+	/** `status` names ejabberd's version; the OTP release is not printed anywhere ejabberdctl reaches. Best effort. */
+	async #versions(signal?: AbortSignal): Promise<NodeVersions> {
+		const printed = await runEjabberdctl({command: this.#command, args: ['status'], timeoutMs: this.#timeoutMs, signal}).catch(() => '');
+		const ejabberd = readStatusVersion(printed);
+		return ejabberd === undefined ? {} : {ejabberd};
 	}
 
 	async updateInfo(signal?: AbortSignal): Promise<UpdateInfo> {
@@ -56,7 +66,9 @@ export class CtlTransport implements Transport {
 			}
 			said.push(await this.#run(['update', module], signal));
 		}
-		return {raw: said.join('')};
+		const raw = said.join('');
+		const read = readUpdateSaid(raw);
+		return read.size === 0 ? {raw} : {raw, said: read};
 	}
 
 	// capabilities: none of the following works over ejabberdctl.

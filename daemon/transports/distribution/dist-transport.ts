@@ -1,12 +1,12 @@
 import {dirname} from 'node:path';
 import {ReloaderError} from '../../errors.ts';
 import {atom, formatTerm, isAtom, isTuple, type Term} from '../../lib/erlang-term/index.ts';
-import type {CodeLocations, InitReport, ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
+import type {CodeLocations, HeldProcess, InitReport, ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
 import {DistClient, type DistEvent} from '../../lib/erlang-dist/index.ts';
 import {DIST_CAPABILITIES} from '../capabilities.ts';
 import {IDENTITY_PATH_MAP, normalizeDirectory, type PathMap} from '../path-map.ts';
 import {toReloaderError} from './adapt-error.ts';
-import {findOldCodeHolders, loadBeamFile, type RemoteCall} from './code-operations.ts';
+import {findOldCodeHolders, loadBeamFile, readNodeVersions, type RemoteCall} from './code-operations.ts';
 import {readCookie} from './cookie.ts';
 import {RELOADER_ALLOW_LIST} from './reloader-allow-list.ts';
 import {readLoadedDirectories} from './read-code-path.ts';
@@ -89,12 +89,12 @@ export class DistTransport implements Transport {
 		const wasLoaded = isLoadedAnswer(await this.#call('code', 'is_loaded', [atom('ejabberd_update')], signal));
 		const ensured = await this.#call('code', 'ensure_loaded', [atom('ejabberd_update')], signal);
 		if (isTuple(ensured, 2) && isAtom(ensured.elements[0], 'module')) {
-			return {method: 'code:ensure_loaded', wasLoaded};
+			return {method: 'code:ensure_loaded', wasLoaded, versions: await readNodeVersions(this.#remote, signal)};
 		}
 		// An embedded-mode node loads nothing on demand: load the file explicitly.
 		const loaded = await this.#call('code', 'load_file', [atom('ejabberd_update')], signal);
 		if (isTuple(loaded, 2) && isAtom(loaded.elements[0], 'module')) {
-			return {method: 'code:load_file (embedded code mode)', wasLoaded};
+			return {method: 'code:load_file (embedded code mode)', wasLoaded, versions: await readNodeVersions(this.#remote, signal)};
 		}
 		throw new ReloaderError('ERR_UPDATER_INIT', `Could not load ejabberd_update on ${this.node}: code:ensure_loaded gave ${formatTerm(ensured, 200)}, code:load_file gave ${formatTerm(loaded, 200)}`, {
 			hint: 'Check that ejabberd_update.beam is in the node\'s ebin and readable by the node.',
@@ -111,7 +111,7 @@ export class DistTransport implements Transport {
 		return loadBeamFile(this.#remote, {module: location.module, path: this.#paths.toNode(location.path)}, purge, signal);
 	}
 
-	oldCodeHolders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>> {
+	oldCodeHolders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly HeldProcess[]>> {
 		return findOldCodeHolders(this.#remote, modules, signal);
 	}
 

@@ -28,12 +28,18 @@ export function readUpdateInfo(term: Term): {modules: string[]; dir: string} {
 	throw unexpected('update_info', term);
 }
 
-/** `{ok, Unpurged}`, `{error, R}`, `{'EXIT', R}` or an rpc exception, as a result. */
+/**
+ * `update/1`'s answer as a result. `{ok, L}` in either version's shape: 23.01's
+ * release_handler list of `{Mod, PurgeMethod}` (unpurged), 24.10+'s list of
+ * updated modules; any other list is still `ok`, with neither set (the raw
+ * answer stays in the record, verification decides). `{error, R}`,
+ * `{'EXIT', R}` and an rpc exception are failures.
+ */
 export function readUpdateResult(term: Term): UpdateResult {
 	if (isTuple(term, 2)) {
 		const [tag, value] = term.elements as [Term, Term];
 		if (isAtom(tag, 'ok') && Array.isArray(value)) {
-			return {kind: 'ok', unpurged: value.filter((element): element is Atom => element instanceof Atom).map(element => element.name)};
+			return readOkList(value);
 		}
 		if (isAtom(tag, 'error')) {
 			return {kind: 'error', reason: formatTerm(value, 500)};
@@ -47,6 +53,20 @@ export function readUpdateResult(term: Term): UpdateResult {
 		}
 	}
 	return {kind: 'error', reason: `unexpected answer ${formatTerm(term, 500)}`};
+}
+
+function readOkList(value: readonly Term[]): UpdateResult {
+	if (value.length === 0) {
+		return {kind: 'ok', unpurged: []};
+	}
+	if (value.every(element => element instanceof Atom)) {
+		return {kind: 'ok', updated: value.map(element => (element as Atom).name)};
+	}
+	const pairs = value.map(element => (isTuple(element, 2) && element.elements[0] instanceof Atom && element.elements[1] instanceof Atom ? element.elements[0].name : undefined));
+	if (pairs.every(module => module !== undefined)) {
+		return {kind: 'ok', unpurged: pairs};
+	}
+	return {kind: 'ok'};
 }
 
 /** `{badrpc, R}` → R formatted; anything else → undefined. */
@@ -81,6 +101,14 @@ export function readBeamLibMd5(term: Term): string | undefined {
 	return undefined;
 }
 
+/** `{ok, Vsn}` from `application:get_key(ejabberd, vsn)`; `undefined` otherwise (ejabberd not loaded, an rpc failure). */
+export function readApplicationVsn(term: Term): string | undefined {
+	if (isTuple(term, 2) && isAtom(term.elements[0], 'ok')) {
+		return readCharlist(term.elements[1]);
+	}
+	return undefined;
+}
+
 export function isLoadedAnswer(term: Term): boolean {
 	// code:is_loaded/1: {file, Loaded} or false.
 	return term instanceof Tuple && isAtom(term.elements[0], 'file');
@@ -88,6 +116,6 @@ export function isLoadedAnswer(term: Term): boolean {
 
 function unexpected(what: string, term: Term): ReloaderError {
 	return new ReloaderError('ERR_NODE_COMMAND', `Unexpected answer from ejabberd_update:${what}: ${formatTerm(term, 300)}`, {
-		hint: 'This daemon is made for ejabberd 23.01; a different version may answer differently.',
+		hint: 'This daemon reads ejabberd 23.01 and 24.12 (and later 24.x); another version may answer differently: report it with this answer.',
 	});
 }

@@ -17,13 +17,17 @@ export const RELOADER_ALLOW_LIST: readonly RemoteFunction[] = Object.freeze([
 	fn('beam_lib', 'md5', 1),
 	fn('erlang', 'get_module_info', 2),
 	fn('erlang', 'system_info', 1),
-	// For verifying purges (a later feature).
+	// The node's ejabberd version, for the init record and reading answers per version.
+	fn('application', 'get_key', 2),
+	// Purges: who runs old code, described before a brutal purge kills it.
 	fn('code', 'soft_purge', 1),
 	fn('code', 'purge', 1),
 	fn('code', 'load_abs', 1),
 	fn('erlang', 'check_old_code', 1),
 	fn('erlang', 'check_process_code', 2),
 	fn('erlang', 'processes', 0),
+	fn('erlang', 'process_info', 2),
+	fn('proc_lib', 'translate_initial_call', 1),
 	// watch: auto: the code path's directories that hold loaded modules, and where contrib modules live.
 	fn('code', 'get_path', 0),
 	fn('code', 'all_loaded', 0),

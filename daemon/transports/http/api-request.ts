@@ -2,7 +2,7 @@ import {Buffer} from 'node:buffer';
 import {ReloaderError} from '../../errors.ts';
 
 /** The mod_http_api commands the transport uses; each is `POST {base}/{command}`. */
-export type ApiCommand = 'update_list' | 'update';
+export type ApiCommand = 'update_list' | 'update' | 'status';
 
 export interface ApiRequest {
 	readonly command: ApiCommand;

@@ -2,7 +2,8 @@ import {ReloaderError} from '../../errors.ts';
 import {isModuleName} from '../../modules/module-name.ts';
 import {HTTP_CAPABILITIES} from '../capabilities.ts';
 import {notCapable} from '../not-capable.ts';
-import type {InitReport, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
+import type {InitReport, NodeVersions, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
+import {readStatusVersion, readUpdateSaid} from '../update-said.ts';
 import {basicAuthorization, buildApiRequest, parseBaseUrl, type ApiCommand} from './api-request.ts';
 import {interpretApiResponse, readModuleList} from './api-response.ts';
 import {readPasswordFile} from './password-file.ts';
@@ -31,7 +32,8 @@ interface Credentials {
 /**
  * The node through ejabberd's mod_http_api: no cookie and no Erlang VM per
  * call, only an api_permissions rule. Like ejabberdctl, `update` answers `""`
- * either way, so the reloader verifies through a second `update_list`.
+ * either way on 23.01 and `"Updated: M"` / `"Not updated: M"` on 24.12 (read
+ * into `said`); the reloader verifies through a second `update_list`.
  */
 export class HttpTransport implements Transport {
 	readonly kind = 'http';
@@ -55,7 +57,18 @@ export class HttpTransport implements Transport {
 	/** update_list calls into `ejabberd_update`, which loads it, and fails loudly if that is impossible. */
 	async ensureUpdaterLoaded(signal?: AbortSignal): Promise<InitReport> {
 		await this.#call('update_list', {}, signal);
-		return {method: 'mod_http_api update_list', wasLoaded: undefined};
+		return {method: 'mod_http_api update_list', wasLoaded: undefined, versions: await this.#versions(signal)};
+	}
+
+	/**
+	 * `status` answers a JSON string naming ejabberd's version, when
+	 * api_permissions grant it (config/ejabberd-http-api.yml does); refused or
+	 * odd, the version is simply not known. The OTP release is never said.
+	 */
+	async #versions(signal?: AbortSignal): Promise<NodeVersions> {
+		const said = await this.#call('status', {}, signal).then(({value}) => (typeof value === 'string' ? value : ''), () => '');
+		const ejabberd = readStatusVersion(said);
+		return ejabberd === undefined ? {} : {ejabberd};
 	}
 
 	async updateInfo(signal?: AbortSignal): Promise<UpdateInfo> {
@@ -72,11 +85,17 @@ export class HttpTransport implements Transport {
 				});
 			}
 		}
-		const said: string[] = [];
+		const answers: string[] = [];
+		const said = new Map<string, 'updated' | 'notUpdated'>();
 		for (const module of modules) {
-			said.push((await this.#call('update', {module}, signal)).raw);
+			const {value, raw} = await this.#call('update', {module}, signal);
+			answers.push(raw);
+			// 23.01 answers "", 24.12 "Updated: M" or "Not updated: M".
+			for (const [name, verdict] of readUpdateSaid(typeof value === 'string' ? value : '')) {
+				said.set(name, verdict);
+			}
 		}
-		return {raw: said.join('\n')};
+		return said.size === 0 ? {raw: answers.join('\n')} : {raw: answers.join('\n'), said};
 	}
 
 	// capabilities: none of the following works over mod_http_api.

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type {ExecutionContext} from 'ava';
 import {ApiError} from '../../../daemon/api/api-error.ts';
-import {parseModuleList} from '../../../daemon/api/parse-module-list.ts';
+import {parseModuleList, parseUpdateRequest} from '../../../daemon/api/parse-module-list.ts';
 
 const parses = test.macro({
 	exec(t: ExecutionContext, text: string, expected: unknown) {
@@ -37,7 +37,16 @@ test(refuses, '42', 'ERR_API_BODY_SHAPE', /got `42` \(number\)/);
 test(refuses, 'null', 'ERR_API_BODY_SHAPE', /got `null` \(null\)/);
 test(refuses, '{}', 'ERR_API_BODY_SHAPE', /got an empty object/);
 test(refuses, '{"module": ["mod_a"]}', 'ERR_API_BODY_SHAPE', /got the key\(s\) `"module"` \(string\)/);
-test(refuses, '{"modules": ["mod_a"], "force": true}', 'ERR_API_BODY_SHAPE', /only key is `modules`.*`"force"`/);
+test(refuses, '{"modules": ["mod_a"], "force": true}', 'ERR_API_BODY_SHAPE', /key `modules` \(and optionally `purge`\).*`"force"`/);
+test(refuses, '{"modules": ["mod_a"], "purge": "gentle"}', 'ERR_API_BODY_SHAPE', /`purge` to be "brutal" or "soft", got `"gentle"`/);
+test(refuses, '{"purge": "brutal"}', 'ERR_API_BODY_SHAPE', /got only `purge`/);
+
+test('{"modules": [...], "purge": "brutal"} asks to force; a plain list or {modules} overrides nothing', t => {
+	t.deepEqual(parseUpdateRequest(Buffer.from('{"modules": ["mod_a"], "purge": "brutal"}')), {names: ['mod_a'], purge: 'brutal'});
+	t.deepEqual(parseUpdateRequest(Buffer.from('{"purge": "soft", "modules": ["mod_a"]}')), {names: ['mod_a'], purge: 'soft'});
+	t.deepEqual(parseUpdateRequest(Buffer.from('["mod_a"]')), {names: ['mod_a']});
+	t.deepEqual(parseUpdateRequest(Buffer.from('{"modules": ["mod_a"]}')), {names: ['mod_a']});
+});
 
 // Past the depth limit the body is refused before JSON.parse, and before any message shows the value (both recurse).
 const deepList = '['.repeat(30_000) + ']'.repeat(30_000);

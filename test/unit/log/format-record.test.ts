@@ -8,7 +8,10 @@ const batch: BatchRecord = {
 	trigger: 'watch',
 	node: 'n@localhost',
 	transport: 'ctl',
+	versions: {ejabberd: '24.12'},
 	ok: false,
+	purge: 'brutal',
+	retried: [],
 	listed: ['mod_a', 'mod_b'],
 	updated: ['mod_a'],
 	unchanged: [],
@@ -20,13 +23,13 @@ const batch: BatchRecord = {
 	holders: [],
 	killed: [],
 	verifiedBy: 'list',
-	unpurged: [],
+	unpurged: null,
 	raw: {updateInfo: 'mod_a\nmod_b\n', update: ''},
 	durations: {waitMs: 310, updateInfoMs: 270.1, updateMs: 280, verifyMs: 265, totalMs: 815.1},
 };
 
 test('a batch line names its id, each non-empty class and every duration', t => {
-	t.is(summarize(batch), 'batch 7 (watch) updated=[mod_a] notLoaded=[mod_c] failed=[mod_b] wait=310ms update_info=270.1ms update=280ms verify=265ms total=815.1ms');
+	t.is(summarize(batch), 'batch 7 (watch) updated=[mod_a] notLoaded=[mod_c] failed=[mod_b (x)] wait=310ms update_info=270.1ms update=280ms verify=265ms total=815.1ms');
 });
 
 test('a batch with failures is a warning, one without is info', t => {
@@ -35,8 +38,8 @@ test('a batch with failures is a warning, one without is info', t => {
 });
 
 test('an init line says whether ejabberd_update was loaded and what is pending', t => {
-	const line = summarize({event: 'init', node: 'n@h', transport: 'ctl', method: 'code:ensure_loaded', wasLoaded: false, pending: ['mod_a'], durationMs: 3});
-	t.regex(line, /was not loaded, now loaded on n@h/);
+	const line = summarize({event: 'init', node: 'n@h', transport: 'ctl', method: 'code:ensure_loaded', wasLoaded: false, versions: {ejabberd: '23.01-1', otp: '25'}, pending: ['mod_a'], durationMs: 3});
+	t.regex(line, /was not loaded, now loaded on n@h \(ejabberd 23\.01-1, OTP 25\)/);
 	t.regex(line, /1 module\(s\) differ from disk: mod_a/);
 });
 

@@ -1,5 +1,5 @@
 import {ReloaderError} from '../../../daemon/errors.ts';
-import type {CodeLocations, InitReport, ModuleLocation, ModuleState, Transport, UpdateInfo, UpdateOutcome} from '../../../daemon/transports/transport.ts';
+import type {CodeLocations, HeldProcess, InitReport, ModuleLocation, ModuleState, Transport, UpdateInfo, UpdateOutcome} from '../../../daemon/transports/transport.ts';
 import type {FakeNode} from './fake-node.ts';
 import type {SimClock} from './sim-clock.ts';
 
@@ -105,9 +105,10 @@ export class FakeNodeTransport implements Transport {
 		return undefined;
 	}
 
-	async oldCodeHolders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>> {
+	async oldCodeHolders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly HeldProcess[]>> {
 		this.#require('oldCodeHolders');
-		return this.#call(() => this.#fake.oldCodeHolders(modules), signal);
+		const holders = await this.#call(() => this.#fake.oldCodeHolders(modules), signal);
+		return new Map([...holders].map(([module, pids]) => [module, pids.map(pid => ({pid}))]));
 	}
 
 	async close(): Promise<void> {

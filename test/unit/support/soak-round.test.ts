@@ -11,7 +11,7 @@ const idle: PipelineStatus = {node: 'n@localhost', transport: 'dist', connected:
 
 function batch(classes: Partial<Pick<BatchRecord, 'updated' | 'unchanged' | 'notLoaded' | 'deferred' | 'failed'>>): BatchRecord {
 	return {
-		event: 'batch', id: 1, trigger: 'watch', node: 'n@localhost', transport: 'dist', ok: true, listed: [],
+		event: 'batch', id: 1, trigger: 'watch', node: 'n@localhost', transport: 'dist', versions: {}, ok: true, purge: 'brutal', retried: [], listed: [],
 		updated: [], unchanged: [], notLoaded: [], failed: [], deferred: [], outOfReach: [], heldBack: [],
 		holders: [], killed: [], verifiedBy: 'content', unpurged: [], raw: {updateInfo: ''},
 		durations: {waitMs: 0, updateInfoMs: 0, updateMs: 0, verifyMs: 0, totalMs: 0},

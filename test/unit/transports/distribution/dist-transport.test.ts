@@ -28,7 +28,7 @@ async function setup(t: ExecutionContext, node: Partial<FakeNodeOptions> = {}, c
 	const fake = await startFakeNode(t, {
 		name: NODE,
 		cookie: COOKIE,
-		rex: (_module, fn) => (fn === 'is_loaded' ? atom('false') : fn === 'ensure_loaded' ? tuple(atom('module'), atom('ejabberd_update')) : undefined),
+		rex: (_module, fn) => (fn === 'is_loaded' ? atom('false') : fn === 'ensure_loaded' ? tuple(atom('module'), atom('ejabberd_update')) : fn === 'get_key' ? tuple(atom('ok'), '23.01-1') : fn === 'system_info' ? '25' : undefined),
 		...node,
 	});
 	const warnings: string[] = [];
@@ -40,7 +40,7 @@ async function setup(t: ExecutionContext, node: Partial<FakeNodeOptions> = {}, c
 
 test('calls go through; the cookie file is read by the transport and named in nothing but errors', async t => {
 	const {transport, warnings} = await setup(t);
-	t.deepEqual(await transport.ensureUpdaterLoaded(), {method: 'code:ensure_loaded', wasLoaded: false});
+	t.deepEqual(await transport.ensureUpdaterLoaded(), {method: 'code:ensure_loaded', wasLoaded: false, versions: {ejabberd: '23.01-1', otp: '25'}});
 	t.deepEqual(warnings, []);
 	t.is(transport.incarnation(), 1000);
 });

@@ -17,7 +17,12 @@ test('update_info: an error or an rpc exception is a typed error quoting the rea
 
 test('update: each result shape ejabberd returns', t => {
 	t.deepEqual(readUpdateResult(tuple(atom('ok'), [])), {kind: 'ok', unpurged: []});
-	t.deepEqual(readUpdateResult(tuple(atom('ok'), [atom('mod_a')])), {kind: 'ok', unpurged: ['mod_a']});
+	// 24.10 and later: the modules updated.
+	t.deepEqual(readUpdateResult(tuple(atom('ok'), [atom('mod_a'), atom('mod_b')])), {kind: 'ok', updated: ['mod_a', 'mod_b']});
+	// 23.01: release_handler's unpurged list of {Module, PurgeMethod}.
+	t.deepEqual(readUpdateResult(tuple(atom('ok'), [tuple(atom('mod_cron'), atom('brutal_purge'))])), {kind: 'ok', unpurged: ['mod_cron']});
+	// Anything else in the list: still ok, neither shape claimed (the raw answer is kept, verification decides).
+	t.deepEqual(readUpdateResult(tuple(atom('ok'), [atom('mod_a'), 42])), {kind: 'ok'});
 	t.deepEqual(readUpdateResult(tuple(atom('error'), atom('bad'))), {kind: 'error', reason: 'bad'});
 	t.deepEqual(readUpdateResult(tuple(atom('EXIT'), tuple(atom('on_load_failure'), atom('mod_a')))), {kind: 'exit', reason: '{on_load_failure,mod_a}'});
 	t.deepEqual(readUpdateResult(tuple(atom('badrpc'), tuple(atom('EXIT'), atom('boom')))), {kind: 'exit', reason: 'boom'});
