@@ -119,7 +119,11 @@ export const configSchema = z
 		http: httpSchema.default({url: 'http://127.0.0.1:5280/api', timeoutMs: 60_000}),
 		/** Where the node sees the daemon's directories (a container's volumes, a chroot): `[{local, node}]`; unmapped paths are the same on both sides. */
 		paths: pathsSchema.default([]),
-		/** Directories that `make install` writes beams into; `auto`: the directory update_info scans (asked from the node over `dist`, else the installed ejabberd's ebin). */
+		/**
+		 * Directories that `make install` writes beams into (a missing one is watched once it appears). `auto` over `dist`: the
+		 * directory update_info scans plus the loaded ejabberd and contrib directories of the node's code path, mapped through
+		 * `paths`; over `ctl`/`http`, only when certain: the installed ejabberd's ebin.
+		 */
 		watch: z.union([z.literal('auto'), z.array(z.string().min(1)).min(1)]).default('auto'),
 		ctl: ctlSchema.default({command: ['ejabberdctl'], timeoutMs: 60_000}),
 		/** Trailing quiet window: a batch closes when no beam changed for this long. */
