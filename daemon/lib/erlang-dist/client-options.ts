@@ -36,7 +36,21 @@ export interface DistClientOptions {
 	readonly onEvent?: ((event: DistEvent) => void) | undefined;
 	/** Our keepalive period. Default: 15000 (a quarter of the node's default net_ticktime). */
 	readonly tickIntervalMs?: number | undefined;
+	/** A packet announcing more is refused before it is buffered, and the connection closed (ERR_DIST_LIMIT). Default: 16 MiB. */
+	readonly maxFrameBytes?: number | undefined;
+	/** Terms one message (control and message term together) may decode to; past it the connection is closed (ERR_DIST_LIMIT). Default: 500,000. */
+	readonly maxMessageTerms?: number | undefined;
+	/**
+	 * Bytes the compressed terms of one message may inflate to, together. A
+	 * node never compresses what it sends over distribution on its own, so
+	 * this only stops a hostile peer. Default: 1 MiB.
+	 */
+	readonly maxInflatedBytes?: number | undefined;
 }
+
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_MESSAGE_TERMS = 500_000;
+export const DEFAULT_MAX_INFLATED_BYTES = 1024 * 1024;
 
 export interface ResolvedDistClientOptions extends Required<Omit<DistClientOptions, 'port' | 'onEvent' | 'cookie' | 'cookieSource'>> {
 	readonly cookie: CookieReader;
@@ -66,9 +80,10 @@ export function resolveDistClientOptions(options: DistClientOptions): ResolvedDi
 	if (options.port !== undefined && !(Number.isInteger(options.port) && options.port > 0 && options.port < 65_536)) {
 		problems.push(`port must be an integer in 1..65535, got ${describeValue(options.port)}`);
 	}
-	for (const key of ['connectTimeoutMs', 'callTimeoutMs', 'tickIntervalMs'] as const) {
+	for (const key of ['connectTimeoutMs', 'callTimeoutMs', 'tickIntervalMs', 'maxFrameBytes', 'maxMessageTerms', 'maxInflatedBytes'] as const) {
 		const value = options[key];
-		if ((value !== undefined || key !== 'tickIntervalMs') && !(Number.isInteger(value) && (value ?? 0) > 0)) {
+		const optional = key !== 'connectTimeoutMs' && key !== 'callTimeoutMs';
+		if ((value !== undefined || !optional) && !(Number.isSafeInteger(value) && (value ?? 0) > 0)) {
 			problems.push(`${key} must be a positive integer, got ${describeValue(value)}`);
 		}
 	}
@@ -88,6 +103,9 @@ export function resolveDistClientOptions(options: DistClientOptions): ResolvedDi
 		allow: Object.freeze([...options.allow]),
 		onEvent: options.onEvent ?? (() => undefined),
 		tickIntervalMs: options.tickIntervalMs ?? 15_000,
+		maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+		maxMessageTerms: options.maxMessageTerms ?? DEFAULT_MAX_MESSAGE_TERMS,
+		maxInflatedBytes: options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES,
 		target,
 	});
 }

@@ -1,11 +1,13 @@
 import {connect, type Socket} from 'node:net';
 import {DistError, errorMessage} from './dist-error.ts';
-import {TICK, parseDistPayload} from './dist-message.ts';
+import {TICK, parseDistPayloadInSlices} from './dist-message.ts';
 import type {DistMessage} from './dist-message.ts';
 import {FrameReader} from './frame-reader.ts';
 import {HandshakeExchange} from './handshake-exchange.ts';
 import type {HandshakeParams, HandshakeResult} from './handshake-exchange.ts';
 import {Ticker} from './ticker.ts';
+import type {DecodeLimits} from '../erlang-term/index.ts';
+import {TermError} from '../erlang-term/index.ts';
 
 export interface ConnectionOptions extends HandshakeParams {
 	readonly host: string;
@@ -13,6 +15,10 @@ export interface ConnectionOptions extends HandshakeParams {
 	/** Aborts the opening (not an open connection): the socket is destroyed and open() rejects with the reason. */
 	readonly signal: AbortSignal;
 	readonly tickIntervalMs?: number;
+	/** Packets announcing more are refused before buffering, closing the connection. Default: FrameReader's. */
+	readonly maxFrameBytes?: number;
+	/** What one message may decode to; past it the connection is closed (ERR_DIST_LIMIT). */
+	readonly decodeLimits?: DecodeLimits;
 	readonly onMessage: (message: DistMessage) => void;
 	/** A message that could not be decoded and was dropped; the connection goes on. */
 	readonly onWarning: (message: string) => void;
@@ -24,6 +30,11 @@ export interface ConnectionOptions extends HandshakeParams {
  * One distribution connection: TCP, the handshake, then ticks both ways and
  * pass-through messages handed to onMessage. Node-down is the socket closing:
  * reported at once through onClose.
+ *
+ * Packets are handled one at a time, in order. A message is decoded in
+ * slices of a few milliseconds (the event loop runs between them) while the
+ * socket is paused, so a peer cannot make the client buffer more than one
+ * packet (at most maxFrameBytes) ahead of the decoder.
  */
 export class DistConnection {
 	readonly #options: ConnectionOptions;
@@ -36,6 +47,8 @@ export class DistConnection {
 	#settleOpening: {resolve: (result: HandshakeResult) => void; reject: (error: unknown) => void} | undefined;
 	#peer: HandshakeResult | undefined;
 	#closed = false;
+	/** A message is being decoded: later packets wait (and the socket is paused). */
+	#decoding = false;
 
 	/** Connect and run the handshake; resolves once the node has proved it knows the cookie. */
 	static async open(options: ConnectionOptions): Promise<DistConnection> {
@@ -47,7 +60,7 @@ export class DistConnection {
 
 	private constructor(options: ConnectionOptions) {
 		this.#options = options;
-		this.#reader = new FrameReader({headerBytes: 2, peer: options.peerName});
+		this.#reader = new FrameReader({headerBytes: 2, peer: options.peerName, maxLength: options.maxFrameBytes});
 		this.#handshake = new HandshakeExchange(options);
 		this.#ticker = new Ticker({
 			intervalMs: options.tickIntervalMs,
@@ -109,15 +122,32 @@ export class DistConnection {
 	#onData(chunk: Buffer): void {
 		this.#ticker.received();
 		this.#reader.push(chunk);
+		this.#pump();
+	}
+
+	/** Handle every complete packet buffered, in order; a message's decoding pauses the rest until it is done. */
+	#pump(): void {
 		try {
-			for (let payload = this.#reader.next(); payload !== undefined && !this.#closed; payload = this.#reader.next()) {
+			while (!this.#closed && !this.#decoding) {
+				const payload = this.#reader.next();
+				if (payload === undefined) {
+					return;
+				}
 				if (this.#peer === undefined) {
 					this.#onHandshakePacket(payload);
 				} else if (payload.byteLength === 0) {
 					// The node's tick: answer it, as net_kernel expects traffic both ways.
 					this.#write(TICK);
 				} else {
-					this.#onPacket(payload);
+					this.#decoding = true;
+					this.#socket.pause();
+					void this.#onPacket(payload).finally(() => {
+						this.#decoding = false;
+						if (!this.#closed) {
+							this.#socket.resume();
+							this.#pump();
+						}
+					});
 				}
 			}
 		} catch (error) {
@@ -139,16 +169,26 @@ export class DistConnection {
 		}
 	}
 
-	#onPacket(payload: Buffer): void {
+	async #onPacket(payload: Buffer): Promise<void> {
 		let message: DistMessage;
 		try {
-			message = parseDistPayload(payload, this.#options.peerName);
+			message = await parseDistPayloadInSlices(payload, this.#options.peerName, this.#options.decodeLimits);
 		} catch (error) {
+			if (error instanceof TermError && error.code === 'ERR_ETF_LIMIT') {
+				// More than any answer can be: the peer is broken or hostile, and what follows cannot be trusted either.
+				this.#fail(new DistError('ERR_DIST_LIMIT', `${this.#options.peerName} sent a ${payload.byteLength}-byte message that decodes to more than this client accepts: connection closed (${error.message})`, {
+					cause: error,
+					hint: error.hint,
+				}));
+				return;
+			}
 			// The packet's bounds are known: drop this one message, keep the connection.
 			this.#options.onWarning(`Dropped a message from ${this.#options.peerName}: ${errorMessage(error)}`);
 			return;
 		}
-		this.#options.onMessage(message);
+		if (!this.#closed) {
+			this.#options.onMessage(message);
+		}
 	}
 
 	/** Every way a connection ends comes here, once: `error` undefined means the peer closed. */

@@ -138,6 +138,8 @@ export class DistClient {
 				cookieSource,
 				signal: attempt.signal,
 				tickIntervalMs: this.#options.tickIntervalMs,
+				maxFrameBytes: this.#options.maxFrameBytes,
+				decodeLimits: {maxTerms: this.#options.maxMessageTerms, maxInflatedBytes: this.#options.maxInflatedBytes},
 				onMessage: message => rpc.deliver(message),
 				onWarning: message => this.#emit({type: 'warning', message}),
 				onClose: reason => this.#onClosed(rpc, reason),

@@ -10,6 +10,9 @@
  * - ERR_DIST_TIMEOUT: a connect or a call took longer than allowed; retryable.
  * - ERR_DIST_HANDSHAKE: the node refused us, or we refused it (cookie).
  * - ERR_DIST_PROTOCOL: bytes that do not follow the protocol.
+ * - ERR_DIST_LIMIT: the node sent more than the client accepts (a packet
+ *   over maxFrameBytes, a message decoding to more than maxMessageTerms terms
+ *   or inflating past maxInflatedBytes); the connection is closed.
  * - ERR_DIST_FORBIDDEN: a call outside the client's allow-list; nothing sent.
  * - ERR_DIST_OPTIONS: invalid client or call options.
  */
@@ -18,6 +21,7 @@ export type DistErrorCode =
 	| 'ERR_DIST_TIMEOUT'
 	| 'ERR_DIST_HANDSHAKE'
 	| 'ERR_DIST_PROTOCOL'
+	| 'ERR_DIST_LIMIT'
 	| 'ERR_DIST_FORBIDDEN'
 	| 'ERR_DIST_OPTIONS';
 

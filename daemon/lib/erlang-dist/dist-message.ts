@@ -1,6 +1,6 @@
 import {DistError} from './dist-error.ts';
-import {Pid, Tuple, decodeTermAt, encodeTerm} from '../erlang-term/index.ts';
-import type {Term} from '../erlang-term/index.ts';
+import {DecodeBudget, Pid, Tuple, decodeTermAt, decodeTermAtInSlices, encodeTerm} from '../erlang-term/index.ts';
+import type {DecodeLimits, DecodedTerm, Term} from '../erlang-term/index.ts';
 
 /** Control message operations (the first element of the control tuple) this client looks at. */
 export const OP = Object.freeze({
@@ -44,23 +44,48 @@ export function encodeDistPacket(control: Tuple, message?: Term): Buffer {
 
 /**
  * Parse a non-tick packet's payload. Throws ERR_DIST_PROTOCOL or ERR_ETF_DECODE:
- * the packet boundary is known, so the caller drops this message and goes on.
+ * the packet boundary is known, so the caller drops this message and goes on;
+ * ERR_ETF_LIMIT when its terms together exceed `limits` (one budget for the
+ * control and the message term).
  */
-export function parseDistPayload(payload: Buffer, peer: string): DistMessage {
+export function parseDistPayload(payload: Buffer, peer: string, limits?: DecodeLimits): DistMessage {
+	checkPassThrough(payload, peer);
+	const budget = new DecodeBudget(limits);
+	const control = decodeTermAt(payload, 1, budget);
+	const message = control.end < payload.byteLength ? decodeTermAt(payload, control.end, budget) : undefined;
+	return toDistMessage(payload, peer, control, message);
+}
+
+/** parseDistPayload in slices of a few milliseconds (see decodeTermAtInSlices): for packets from the network. */
+export async function parseDistPayloadInSlices(payload: Buffer, peer: string, limits?: DecodeLimits): Promise<DistMessage> {
+	checkPassThrough(payload, peer);
+	const budget = new DecodeBudget(limits);
+	const control = await decodeTermAtInSlices(payload, 1, budget);
+	checkControl(control.term, peer);
+	const message = control.end < payload.byteLength ? await decodeTermAtInSlices(payload, control.end, budget) : undefined;
+	return toDistMessage(payload, peer, control, message);
+}
+
+function checkPassThrough(payload: Buffer, peer: string): void {
 	if (payload[0] !== PASS_THROUGH) {
 		throw new DistError('ERR_DIST_PROTOCOL', `${peer} sent a ${payload.byteLength}-byte message starting with ${payload[0]}, not 112 ('p'): dropped`, {
 			hint: 'This client announces neither the atom cache nor fragments; the node should only send plain messages.',
 		});
 	}
-	const control = decodeTermAt(payload, 1);
-	if (!(control.term instanceof Tuple) || typeof control.term.elements[0] !== 'number') {
+}
+
+function checkControl(control: Term, peer: string): asserts control is Tuple {
+	if (!(control instanceof Tuple) || typeof control.elements[0] !== 'number') {
 		throw new DistError('ERR_DIST_PROTOCOL', `${peer} sent a control message that is not a tuple starting with an operation number: dropped`);
 	}
-	const message = control.end < payload.byteLength ? decodeTermAt(payload, control.end) : undefined;
+}
+
+function toDistMessage(payload: Buffer, peer: string, control: DecodedTerm, message: DecodedTerm | undefined): DistMessage {
+	checkControl(control.term, peer);
 	if (message !== undefined && message.end !== payload.byteLength) {
 		throw new DistError('ERR_DIST_PROTOCOL', `${peer} sent ${payload.byteLength - message.end} bytes after a message's terms: dropped`);
 	}
-	return {op: control.term.elements[0], control: control.term, message: message?.term};
+	return {op: control.term.elements[0] as number, control: control.term, message: message?.term};
 }
 
 /** The pid a SEND-like message is for; undefined for every other operation. */

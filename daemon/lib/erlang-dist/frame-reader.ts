@@ -1,7 +1,11 @@
 import {DistError} from './dist-error.ts';
 
-/** Larger packets are refused before being buffered: no rpc answer a caller of this client expects comes near it. */
-export const MAX_PACKET_BYTES = 64 * 1024 * 1024;
+/**
+ * Larger packets are refused before being buffered: no rpc answer a caller of
+ * this client expects comes near it (update_info for thousands of modules is
+ * a few hundred KB).
+ */
+export const MAX_PACKET_BYTES = 16 * 1024 * 1024;
 
 export type HeaderBytes = 2 | 4;
 
@@ -48,7 +52,7 @@ export class FrameReader {
 		}
 	}
 
-	/** The next complete packet's payload, or undefined until more bytes arrive. Throws ERR_DIST_PROTOCOL on a length it refuses. */
+	/** The next complete packet's payload, or undefined until more bytes arrive. Throws ERR_DIST_LIMIT on a length over the limit, ERR_DIST_PROTOCOL on an empty handshake packet. */
 	next(): Buffer | undefined {
 		if (this.#buffered < this.#headerBytes) {
 			return undefined;
@@ -56,8 +60,8 @@ export class FrameReader {
 		const header = this.#peek(this.#headerBytes);
 		const length = this.#headerBytes === 2 ? header.readUInt16BE(0) : header.readUInt32BE(0);
 		if (length > this.#maxLength) {
-			throw new DistError('ERR_DIST_PROTOCOL', `${this.#peer} announced a ${length}-byte packet, more than the ${this.#maxLength} bytes this client accepts`, {
-				hint: 'Ask the node for smaller results; a garbled length means the connection is broken and is closed.',
+			throw new DistError('ERR_DIST_LIMIT', `${this.#peer} announced a ${length}-byte packet, more than the ${this.#maxLength} bytes this client accepts: connection closed`, {
+				hint: 'No answer this client asks for is that large: the peer is broken or hostile. Raise maxFrameBytes only if such answers are expected.',
 			});
 		}
 		if (length === 0 && this.#headerBytes === 2) {

@@ -1,4 +1,5 @@
 import {timingSafeEqual} from 'node:crypto';
+import {quoteUntrusted} from '../untrusted-text/index.ts';
 import {DistError} from './dist-error.ts';
 import {encodeChallengeReply, encodeNameMessage, parseChallenge, parseChallengeAck, parseStatus} from './handshake.ts';
 
@@ -69,7 +70,7 @@ export class HandshakeExchange {
 			case 'challenge': {
 				const challenge = parseChallenge(payload, peerName);
 				if (challenge.name !== peerName) {
-					throw new DistError('ERR_DIST_HANDSHAKE', `Connected to ${challenge.name} where ${peerName} was expected`, {
+					throw new DistError('ERR_DIST_HANDSHAKE', `Connected to a node named ${quoteUntrusted(challenge.name)} where ${peerName} was expected`, {
 						hint: 'A configured `port` must be the distribution port of that very node; leave it out to ask EPMD.',
 					});
 				}
@@ -114,8 +115,9 @@ export class HandshakeExchange {
 		if (status === 'ok' || status === 'ok_simultaneous') {
 			return;
 		}
-		const meaning = STATUS_MEANINGS[status] ?? 'a status this client does not know';
-		throw new DistError('ERR_DIST_HANDSHAKE', `${peerName} refused the connection from ${localName} with status \`${status}\`: ${meaning}`, {
+		// The status is the peer's bytes: looked up as an own key only, and shown escaped.
+		const meaning = Object.hasOwn(STATUS_MEANINGS, status) ? STATUS_MEANINGS[status] : 'a status this client does not know';
+		throw new DistError('ERR_DIST_HANDSHAKE', `${peerName} refused the connection from ${localName} with status ${quoteUntrusted(status)}: ${meaning}`, {
 			retryable: status === 'nok' || status === 'alive',
 			hint: 'See the node\'s log for its side of the refusal.',
 		});

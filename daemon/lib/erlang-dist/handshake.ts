@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto';
+import {describeBytes} from '../untrusted-text/index.ts';
 import {DistError} from './dist-error.ts';
 
 /**
@@ -107,7 +108,7 @@ function withLength(body: Buffer): Buffer {
 
 function expectTag(payload: Buffer, tag: number, what: string, node: string): void {
 	if (payload.byteLength === 0 || payload[0] !== tag) {
-		const found = payload.byteLength === 0 ? 'an empty packet' : `tag ${payload[0]} (${JSON.stringify(String.fromCharCode(payload[0] ?? 0))})`;
+		const found = payload.byteLength === 0 ? 'an empty packet' : `tag ${payload[0]} (${describeBytes(payload)})`;
 		throw malformed(what, node, `${found} where '${String.fromCharCode(tag)}' was expected`);
 	}
 }

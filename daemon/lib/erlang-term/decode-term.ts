@@ -1,19 +1,32 @@
 import {checkFloat, readAtom, readBig, readBitBinary, readOldFloat} from './decode-scalars.ts';
+import type {DecodeBudget} from './decode-budget.ts';
 import {MAX_DEPTH, MAX_REF_IDS} from './limits.ts';
 import type {Reader, Site} from './reader.ts';
 import * as tags from './tags.ts';
 import type {Term} from './terms.ts';
 import {Atom, ErlFun, ErlMap, ImproperList, Pid, Port, Ref, Tuple} from './terms.ts';
 
-/** Decodes one term body (no version byte) from the reader's position. */
+/**
+ * The decoder's steps: it pauses (yields) every few hundred terms so a driver
+ * can hand the event loop back between slices of a large input.
+ */
+export type DecodeSteps<T> = Generator<void, T, void>;
+
+/**
+ * Decodes one term body (no version byte) from the reader's position, as a
+ * generator: run it to the end at once (`runSteps`) or in slices. Every term
+ * is charged to the budget, which fails the decode past its limit.
+ */
 export class TermDecoder {
 	readonly #r: Reader;
+	readonly #budget: DecodeBudget;
 
-	constructor(reader: Reader) {
+	constructor(reader: Reader, budget: DecodeBudget) {
 		this.#r = reader;
+		this.#budget = budget;
 	}
 
-	term(depth: number): Term {
+	* term(depth: number): DecodeSteps<Term> {
 		const r = this.#r;
 		const offset = r.pos;
 		if (r.remaining === 0) {
@@ -23,6 +36,9 @@ export class TermDecoder {
 		const site: Site = {tag, offset};
 		if (depth >= MAX_DEPTH) {
 			r.fail(site, `terms nest deeper than ${MAX_DEPTH} levels`);
+		}
+		if (this.#budget.chargeTerm(r, site)) {
+			yield;
 		}
 		switch (tag) {
 			case tags.SMALL_INTEGER_EXT: return r.u8(site, 'the value');
@@ -39,30 +55,30 @@ export class TermDecoder {
 			case tags.BIT_BINARY_EXT: return readBitBinary(r, site);
 			case tags.STRING_EXT: return r.view(site, r.u16(site, 'the length'), 'the characters').toString('latin1');
 			case tags.NIL_EXT: return [];
-			case tags.LIST_EXT: return this.#list(site, depth);
-			case tags.SMALL_TUPLE_EXT: return this.#tuple(site, depth, r.u8(site, 'the arity'));
-			case tags.LARGE_TUPLE_EXT: return this.#tuple(site, depth, r.u32(site, 'the arity'));
-			case tags.MAP_EXT: return this.#map(site, depth);
+			case tags.LIST_EXT: return yield* this.#list(site, depth);
+			case tags.SMALL_TUPLE_EXT: return yield* this.#tuple(site, depth, r.u8(site, 'the arity'));
+			case tags.LARGE_TUPLE_EXT: return yield* this.#tuple(site, depth, r.u32(site, 'the arity'));
+			case tags.MAP_EXT: return yield* this.#map(site, depth);
 			case tags.PID_EXT:
 			case tags.NEW_PID_EXT: {
-				const node = this.#node(site, depth);
+				const node = yield* this.#node(site, depth);
 				const id = r.u32(site, 'the id');
 				const serial = r.u32(site, 'the serial');
 				const creation = tag === tags.PID_EXT ? r.u8(site, 'the creation') : r.u32(site, 'the creation');
 				return new Pid(node, id, serial, creation);
 			}
 			case tags.REFERENCE_EXT: {
-				const node = this.#node(site, depth);
+				const node = yield* this.#node(site, depth);
 				const id = r.u32(site, 'the id');
 				return new Ref(node, r.u8(site, 'the creation'), [id]);
 			}
 			case tags.NEW_REFERENCE_EXT:
-			case tags.NEWER_REFERENCE_EXT: return this.#reference(site, depth);
+			case tags.NEWER_REFERENCE_EXT: return yield* this.#reference(site, depth);
 			case tags.PORT_EXT:
 			case tags.NEW_PORT_EXT:
-			case tags.V4_PORT_EXT: return this.#port(site, depth);
-			case tags.NEW_FUN_EXT: return this.#newFun(site, depth);
-			case tags.EXPORT_EXT: return this.#exportFun(site, depth);
+			case tags.V4_PORT_EXT: return yield* this.#port(site, depth);
+			case tags.NEW_FUN_EXT: return yield* this.#newFun(site, depth);
+			case tags.EXPORT_EXT: return yield* this.#exportFun(site, depth);
 			case tags.COMPRESSED: return r.fail(site, 'a compressed term may only follow the version byte');
 			case tags.ATOM_CACHE_REF: return r.fail(site, 'atom cache references are not supported (do not negotiate the atom cache flag)');
 			case tags.LOCAL_EXT: return r.fail(site, 'node-local terms are not supported');
@@ -70,31 +86,31 @@ export class TermDecoder {
 		}
 	}
 
-	#list(site: Site, depth: number): Term {
+	* #list(site: Site, depth: number): DecodeSteps<Term> {
 		const r = this.#r;
 		const count = r.u32(site, 'the length');
 		r.expectRoom(site, count + 1, `claims ${count} elements and a tail`);
 		const elements: Term[] = [];
 		for (let index = 0; index < count; index++) {
-			elements.push(this.term(depth + 1));
+			elements.push(yield* this.term(depth + 1));
 		}
-		const tail = this.term(depth + 1);
+		const tail = yield* this.term(depth + 1);
 		if (count === 0) {
 			return tail; // what erts does with an empty LIST_EXT
 		}
 		return Array.isArray(tail) && tail.length === 0 ? elements : new ImproperList(elements, tail);
 	}
 
-	#tuple(site: Site, depth: number, arity: number): Tuple {
+	* #tuple(site: Site, depth: number, arity: number): DecodeSteps<Tuple> {
 		this.#r.expectRoom(site, arity, `claims ${arity} elements`);
 		const elements: Term[] = [];
 		for (let index = 0; index < arity; index++) {
-			elements.push(this.term(depth + 1));
+			elements.push(yield* this.term(depth + 1));
 		}
 		return new Tuple(elements);
 	}
 
-	#map(site: Site, depth: number): ErlMap {
+	* #map(site: Site, depth: number): DecodeSteps<ErlMap> {
 		const r = this.#r;
 		const arity = r.u32(site, 'the arity');
 		r.expectRoom(site, 2 * arity, `claims ${arity} entries`);
@@ -102,7 +118,7 @@ export class TermDecoder {
 		const seen = new Set<string>();
 		for (let index = 0; index < arity; index++) {
 			const keyOffset = r.pos;
-			const key = this.term(depth + 1);
+			const key = yield* this.term(depth + 1);
 			const identity = leafIdentity(key);
 			if (identity !== undefined) {
 				if (seen.has(identity)) {
@@ -110,27 +126,27 @@ export class TermDecoder {
 				}
 				seen.add(identity);
 			}
-			entries.push([key, this.term(depth + 1)]);
+			entries.push([key, yield* this.term(depth + 1)]);
 		}
 		return new ErlMap(entries);
 	}
 
-	#node(site: Site, depth: number, what = 'the node'): Atom {
+	* #node(site: Site, depth: number, what = 'the node'): DecodeSteps<Atom> {
 		const offset = this.#r.pos;
-		const node = this.term(depth + 1);
+		const node = yield* this.term(depth + 1);
 		if (!(node instanceof Atom)) {
 			this.#r.fail(site, `${what} at offset ${offset} is not an atom`);
 		}
 		return node;
 	}
 
-	#reference(site: Site, depth: number): Ref {
+	* #reference(site: Site, depth: number): DecodeSteps<Ref> {
 		const r = this.#r;
 		const count = r.u16(site, 'the id count');
 		if (count > MAX_REF_IDS) {
 			r.fail(site, `${count} id words is more than the ${MAX_REF_IDS} Erlang allows`);
 		}
-		const node = this.#node(site, depth);
+		const node = yield* this.#node(site, depth);
 		const creation = site.tag === tags.NEW_REFERENCE_EXT ? r.u8(site, 'the creation') : r.u32(site, 'the creation');
 		const ids: number[] = [];
 		for (let index = 0; index < count; index++) {
@@ -139,9 +155,9 @@ export class TermDecoder {
 		return new Ref(node, creation, ids);
 	}
 
-	#port(site: Site, depth: number): Port {
+	* #port(site: Site, depth: number): DecodeSteps<Port> {
 		const r = this.#r;
-		const node = this.#node(site, depth);
+		const node = yield* this.#node(site, depth);
 		if (site.tag === tags.V4_PORT_EXT) {
 			const id = r.u64(site, 'the id');
 			const creation = r.u32(site, 'the creation');
@@ -153,7 +169,7 @@ export class TermDecoder {
 	}
 
 	/** Size, Arity, Uniq, Index, NumFree, Module, OldIndex, OldUniq, Pid, free variables. */
-	#newFun(site: Site, depth: number): ErlFun {
+	* #newFun(site: Site, depth: number): DecodeSteps<ErlFun> {
 		const r = this.#r;
 		const size = r.u32(site, 'the size');
 		if (size < 4 || size - 4 > r.remaining) {
@@ -165,15 +181,15 @@ export class TermDecoder {
 		try {
 			r.skip(site, 1 + 16 + 4, 'the arity, uniq and index');
 			const free = r.u32(site, 'the free variable count');
-			this.#node(site, depth, 'the module');
-			this.#integer(site, depth, 'OldIndex');
-			this.#integer(site, depth, 'OldUniq');
-			if (!(this.term(depth + 1) instanceof Pid)) {
+			yield* this.#node(site, depth, 'the module');
+			yield* this.#integer(site, depth, 'OldIndex');
+			yield* this.#integer(site, depth, 'OldUniq');
+			if (!((yield* this.term(depth + 1)) instanceof Pid)) {
 				r.fail(site, 'the creator is not a pid');
 			}
 			r.expectRoom(site, free, `claims ${free} free variables`);
 			for (let index = 0; index < free; index++) {
-				this.term(depth + 1);
+				yield* this.term(depth + 1);
 			}
 			if (r.pos !== end) {
 				r.fail(site, `the size field says ${size} bytes but the fields take ${r.pos - start}`);
@@ -185,21 +201,21 @@ export class TermDecoder {
 	}
 
 	/** Module, Function, Arity. */
-	#exportFun(site: Site, depth: number): ErlFun {
+	* #exportFun(site: Site, depth: number): DecodeSteps<ErlFun> {
 		const r = this.#r;
 		const start = r.pos;
-		this.#node(site, depth, 'the module');
-		this.#node(site, depth, 'the function name');
-		const arity = this.#integer(site, depth, 'the arity');
+		yield* this.#node(site, depth, 'the module');
+		yield* this.#node(site, depth, 'the function name');
+		const arity = yield* this.#integer(site, depth, 'the arity');
 		if (typeof arity !== 'number' || arity < 0 || arity > 255) {
 			r.fail(site, `the arity ${arity} is outside 0..255`);
 		}
 		return new ErlFun(tags.EXPORT_EXT, r.copy(start, r.pos));
 	}
 
-	#integer(site: Site, depth: number, what: string): number | bigint {
+	* #integer(site: Site, depth: number, what: string): DecodeSteps<number | bigint> {
 		const offset = this.#r.pos;
-		const value = this.term(depth + 1);
+		const value = yield* this.term(depth + 1);
 		if (typeof value !== 'number' && typeof value !== 'bigint') {
 			this.#r.fail(site, `${what} at offset ${offset} is not an integer`);
 		}

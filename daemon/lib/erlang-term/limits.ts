@@ -2,6 +2,9 @@
 export const MAX_DEPTH = 1000;
 /** A compressed term declaring a larger uncompressed size is refused before inflating. */
 export const MAX_DECOMPRESSED_SIZE = 64 * 1024 * 1024;
+/** Default limits of one decode (see DecodeBudget): at most a few hundred MB of JS values. */
+export const DEFAULT_MAX_TERMS = 1_000_000;
+export const DEFAULT_MAX_INFLATED_BYTES = MAX_DECOMPRESSED_SIZE;
 /** Far beyond any real integer, and well inside V8's BigInt size limit. */
 export const MAX_BIG_BYTES = 16 * 1024 * 1024;
 /** Erlang's own limits. */

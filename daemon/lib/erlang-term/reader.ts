@@ -55,6 +55,12 @@ export class Reader {
 		throw new TermError('ERR_ETF_DECODE', `Cannot decode Erlang term: ${what} at offset ${site.offset}${this.#where}: ${problem}.`, {hint: DECODE_HINT, cause});
 	}
 
+	/** Fail with ERR_ETF_LIMIT: the input is well-formed so far, but would produce more than allowed. */
+	failLimit(site: Site, problem: string, hint: string): never {
+		const what = site.tag === undefined ? 'term' : describeTag(site.tag);
+		throw new TermError('ERR_ETF_LIMIT', `Refusing an Erlang term: ${what} at offset ${site.offset}${this.#where}: ${problem}.`, {hint});
+	}
+
 	/**
 	 * Fail unless `minBytes` can still follow: called with what a length field
 	 * claims (each element takes at least one byte) before looping over it.

@@ -3,8 +3,13 @@
  * tests branch on it, never on the message); `hint` says what to check. The
  * codec is a library of its own: an application adapts this error to its own
  * types at its boundary.
+ *
+ * - ERR_ETF_DECODE: the bytes are not a term this decoder reads.
+ * - ERR_ETF_ENCODE: the value cannot be written as a term.
+ * - ERR_ETF_LIMIT: the input would produce more than a DecodeBudget allows
+ *   (terms, inflated bytes); also an invalid limit.
  */
-export type TermErrorCode = 'ERR_ETF_DECODE' | 'ERR_ETF_ENCODE';
+export type TermErrorCode = 'ERR_ETF_DECODE' | 'ERR_ETF_ENCODE' | 'ERR_ETF_LIMIT';
 
 export interface TermErrorOptions {
 	readonly cause?: unknown;

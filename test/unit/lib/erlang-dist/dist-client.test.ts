@@ -90,13 +90,13 @@ test('a message that does not decode is reported and dropped; the connection sta
 	t.true(client.connected);
 });
 
-test('broken framing closes the connection with ERR_DIST_PROTOCOL, failing pending calls', async t => {
+test('broken framing (a 4 GiB length) closes the connection with ERR_DIST_LIMIT, failing pending calls', async t => {
 	const {fake, client, events} = await setup(t);
 	await client.connect();
 	const pending = client.call('timer', 'sleep', [1]);
 	await eventually(() => first(fake).messages.length === 1);
 	fake.sendRaw(Buffer.from([0xff, 0xff, 0xff, 0xff]));
-	await t.throwsAsync(pending, {code: 'ERR_DIST_PROTOCOL'});
+	await t.throwsAsync(pending, {code: 'ERR_DIST_LIMIT'});
 	t.false(client.connected);
 	t.like(events.at(-1), {type: 'disconnected', node: NODE});
 });
@@ -135,7 +135,7 @@ test('an ack that does not prove the cookie: the connection is refused', async t
 
 test('a refusing status is an error saying what it means', async t => {
 	const {client} = await setup(t, {status: 'not_allowed'});
-	await t.throwsAsync(client.connect(), {code: 'ERR_DIST_HANDSHAKE', message: /with status `not_allowed`/});
+	await t.throwsAsync(client.connect(), {code: 'ERR_DIST_HANDSHAKE', message: /with status "not_allowed"/});
 });
 
 test('connectTimeoutMs bounds the whole connect: ERR_DIST_TIMEOUT, retryable', async t => {

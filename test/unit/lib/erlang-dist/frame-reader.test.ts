@@ -63,15 +63,15 @@ test('a length over the limit is refused as soon as the header is in, before buf
 	header.writeUInt32BE(101);
 	reader.push(header);
 	const error = t.throws(() => reader.next());
-	t.like(error, {code: 'ERR_DIST_PROTOCOL', retryable: false});
+	t.like(error, {code: 'ERR_DIST_LIMIT', retryable: false});
 	t.regex(error?.message ?? '', /ej@localhost announced a 101-byte packet, more than the 100 bytes/);
 });
 
-test('the default limit is 64 MiB', t => {
-	t.is(MAX_PACKET_BYTES, 64 * 1024 * 1024);
+test('the default limit is 16 MiB', t => {
+	t.is(MAX_PACKET_BYTES, 16 * 1024 * 1024);
 	const reader = new FrameReader({headerBytes: 4, peer: PEER});
-	reader.push(Buffer.from([0x04, 0, 0, 1]));
-	t.throws(() => reader.next(), {code: 'ERR_DIST_PROTOCOL'});
+	reader.push(Buffer.from([0x01, 0, 0, 1]));
+	t.throws(() => reader.next(), {code: 'ERR_DIST_LIMIT'});
 });
 
 test('an empty packet during the handshake is a protocol error', t => {

@@ -59,14 +59,29 @@ for (const [status, meaning, retryable] of [
 		t.is(error?.code, 'ERR_DIST_HANDSHAKE');
 		t.is(error?.retryable, retryable);
 		t.regex(error?.message ?? '', meaning);
-		t.true(error?.message.includes(`\`${status}\``));
+		t.true(error?.message.includes(`"${status}"`));
 	});
 }
+
+test('a status with control bytes and ANSI escapes is shown escaped, never raw', t => {
+	const hostile = Buffer.concat([Buffer.from('s'), Buffer.from('\u001B[2J\u001B[31mok\r\nfake log line\u0000'), Buffer.from([0x9b, 0xff])]);
+	const error = t.throws(() => new HandshakeExchange(params()).receive(hostile), {instanceOf: DistError});
+	t.is(error?.code, 'ERR_DIST_HANDSHAKE');
+	t.regex(error?.message ?? '', /a status this client does not know/);
+	t.true(error?.message.includes(String.raw`with status "\x1b[2J\x1b[31mok\r\nfake log line\x00\u{009b}ÿ"`), error?.message);
+	// Nothing unprintable is left: no ESC, CR, LF, NUL or C1 control.
+	t.false([...error?.message ?? ''].some(character => (character.codePointAt(0) ?? 0) < 0x20 || ((character.codePointAt(0) ?? 0) >= 0x7f && (character.codePointAt(0) ?? 0) <= 0x9f)));
+});
+
+test('status names that are Object.prototype keys are unknown statuses, not lookups', t => {
+	const error = t.throws(() => new HandshakeExchange(params()).receive(Buffer.from('sconstructor')), {instanceOf: DistError});
+	t.regex(error?.message ?? '', /with status "constructor": a status this client does not know$/);
+});
 
 test('a challenge from another node than the one asked for is refused', t => {
 	const exchange = new HandshakeExchange(params());
 	exchange.receive(Buffer.from('sok'));
-	t.throws(() => exchange.receive(challenge('other@localhost')), {code: 'ERR_DIST_HANDSHAKE', message: /Connected to other@localhost where ej@localhost was expected/});
+	t.throws(() => exchange.receive(challenge('other@localhost')), {code: 'ERR_DIST_HANDSHAKE', message: /Connected to a node named "other@localhost" where ej@localhost was expected/});
 });
 
 test('mutual authentication: an ack that does not prove the cookie is refused, naming the file, not the cookie', t => {

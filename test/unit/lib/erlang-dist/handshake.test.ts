@@ -42,7 +42,7 @@ test('status: \'s\' + the status text', t => {
 	t.is(parseStatus(Buffer.from('snot_allowed'), NODE), 'not_allowed');
 	const error = t.throws(() => parseStatus(Buffer.from('Xok'), NODE), {instanceOf: DistError});
 	t.is(error?.code, 'ERR_DIST_PROTOCOL');
-	t.regex(error?.message ?? '', /Malformed handshake status from ej@localhost: tag 88 \("X"\)/);
+	t.regex(error?.message ?? '', /Malformed handshake status from ej@localhost: tag 88 \(\d+ bytes?: 58/);
 	t.throws(() => parseStatus(Buffer.alloc(0), NODE), {message: /an empty packet/});
 });
 
