@@ -104,3 +104,21 @@ test.serial('watch: auto finds the contrib directory, and a contrib module chang
 	t.like(batch, {trigger: 'init', ok: true, updated: ['mod_pm_contrib']});
 	t.is(await nodeCall(node, 'mod_pm_contrib:version()'), '2');
 });
+
+test.serial('without paths, watch: auto exits 2 naming the node\'s directory and the paths entry to add; over ctl it is refused outright', async t => {
+	const node = getNode();
+	const dir = await buildDir(t);
+	const configFile = join(dir, 'config.yml');
+	await writeFile(configFile, stringify({transport: 'dist', node: node.node, cookieFile: node.cookieFile, watch: 'auto', api: {enabled: false}}));
+	const dist = await runCli(['once', '--config', configFile]);
+	t.is(dist.code, 2, dist.stderr);
+	t.true(dist.stderr.includes(`loads ejabberd from ${node.nodeEbinDir}, which does not exist on this host, and no \`paths\` entry covers it`), dist.stderr);
+	t.true(dist.stderr.includes(`paths: [{local: <where this directory is on this machine>, node: ${node.nodeEbinDir}}]`), dist.stderr);
+	t.log(dist.stderr.trim());
+
+	await writeFile(configFile, stringify({transport: 'ctl', ctl: {command: [...node.ctlCommand]}, watch: 'auto', api: {enabled: false}}));
+	const ctl = await runCli(['once', '--config', configFile]);
+	t.is(ctl.code, 2, ctl.stderr);
+	t.regex(ctl.stderr, /watch: auto cannot locate the node's ebin with certainty \(transport: ctl cannot ask the node where its code is, and ctl\.command \[.*\] is not the plain ejabberdctl/);
+	t.log(ctl.stderr.trim());
+});
