@@ -16,7 +16,8 @@ import {waitForNode} from './node/wait-for-node.ts';
 import {problemRecord, type DaemonRecord} from './records.ts';
 import type {BatchRecord, Trigger} from './reloader/batch-record.ts';
 import {Reloader, type ReloadRequest} from './reloader/reloader.ts';
-import {settleDirectory} from './reloader/settle-directory.ts';
+import {scanHazardError} from './reloader/directory-race.ts';
+import {findScanHazards, settleDirectory, type ScanHazard} from './reloader/settle-directory.ts';
 import type {PurgeMode, Transport, UpdateInfo} from './transports/transport.ts';
 import {BeamSettler} from './watcher/beam-settler.ts';
 import {BeamWatcher, type BeamWatcherOptions} from './watcher/beam-watcher.ts';
@@ -38,6 +39,13 @@ export interface DaemonOptions {
 	readonly readBeam?: BeamReader;
 	/** What reports beam writes. Default: a BeamWatcher (chokidar) on `directories`. */
 	readonly createWatcher?: (options: BeamWatcherOptions) => WatchSource;
+	/**
+	 * Finds the entries of a directory that ejabberd_update's scan cannot
+	 * survive. Default: findScanHazards on the real directory, or none found
+	 * when `createWatcher` is given (a simulated disk holds no FIFOs, and real
+	 * I/O would make a simulated schedule nondeterministic).
+	 */
+	readonly findScanHazards?: (directory: string, maxBytes: number) => Promise<readonly ScanHazard[]>;
 }
 
 /** Strays named in the start warning; the rest are counted. */
@@ -76,6 +84,8 @@ export class Daemon {
 	#writeCount = 0;
 	readonly #lastWriteOf = new Map<string, number>();
 	#closing: Promise<void> | undefined;
+	/** The scan hazards last warned about (paths), so each set is reported once. */
+	#hazardsReported = '';
 
 	constructor(options: DaemonOptions) {
 		this.#options = options;
@@ -96,6 +106,7 @@ export class Daemon {
 			loadNew: config.loadNew,
 			readBeam,
 			settleDirectory: async (directory, signal) => this.#settleDirectory(directory, signal),
+			scanHazards: async directory => this.#scanHazards(directory),
 			purgeSoftTimeoutMs: config.purgeSoftTimeoutMs,
 			now: () => this.#clock.now(),
 			onKilled: report,
@@ -174,6 +185,12 @@ export class Daemon {
 	/** What update_info reports now (`GET /update-modules`); changes nothing, so it needs no queue. */
 	async updateInfo(): Promise<UpdateInfo> {
 		await this.#session.ready(this.#abort.signal);
+		for (const directory of this.#options.directories) {
+			const hazards = await this.#scanHazards(directory);
+			if (hazards.length > 0) {
+				throw scanHazardError(directory, hazards);
+			}
+		}
 		return this.#options.transport.updateInfo(this.#abort.signal);
 	}
 
@@ -254,6 +271,30 @@ export class Daemon {
 				message: `${outcome.unsettled.length} beam(s) of ${quoteUntrusted(directory, 300)} were still being written after ${deadlineMs} ms (${outcome.unsettled.slice(0, 5).map(path => quoteUntrusted(path, 300)).join(', ')}); ejabberd_update reads every beam there, going on: a batch that fails on one is handed back`,
 			});
 		}
+	}
+
+	/**
+	 * Entries of `directory` that ejabberd_update's scan cannot survive,
+	 * described; warned about once per set (WARN_SCAN_HAZARD).
+	 */
+	async #scanHazards(directory: string): Promise<string[]> {
+		const find = this.#options.findScanHazards ?? (this.#options.createWatcher === undefined ? findScanHazards : async () => []);
+		const hazards = await find(directory, this.#options.config.maxBeamBytes);
+		const described = hazards.map(({path, what}) => `${quoteUntrusted(path, 300)} (${what})`);
+		const key = hazards.map(({path}) => path).join('\0');
+		if (key !== this.#hazardsReported) {
+			this.#hazardsReported = key;
+			if (hazards.length > 0) {
+				this.#options.report({
+					event: 'error',
+					severity: 'warn',
+					code: 'WARN_SCAN_HAZARD',
+					message: `ejabberd_update's scan of ${quoteUntrusted(directory, 300)} reads every *.beam whole, and ${hazards.length === 1 ? 'this entry' : `these ${hazards.length} entries`} would hang or exhaust the node: ${described.slice(0, 10).join(', ')}; update_info and update are not called while ${hazards.length === 1 ? 'it is' : 'they are'} there${this.#options.transport.capabilities.loadBeam ? ': changed beams are loaded directly and verified by MD5' : ', so batches fail'}`,
+					hint: 'Remove them from the ebin directory.',
+				});
+			}
+		}
+		return described;
 	}
 
 	/** Stop watching, hand on the pending batch, let the queue drain within the grace period, then disconnect. */

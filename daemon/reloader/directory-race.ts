@@ -1,5 +1,5 @@
 import type {BeamReader} from '../beam/beam-snapshot.ts';
-import {isRetryable} from '../errors.ts';
+import {ReloaderError, isRetryable, quoteUntrusted} from '../errors.ts';
 
 /**
  * ejabberd_update reads every `*.beam` of its directory (update_info, and
@@ -98,4 +98,15 @@ export async function isDirectoryRace(error: unknown, read: BeamReader): Promise
 
 function unescapeCharlist(text: string): string {
 	return text.replace(/\\(.)/g, '$1');
+}
+
+/**
+ * update_info is not called while its directory holds entries its scan cannot
+ * survive (see findScanHazards); a transport that cannot load beams itself has
+ * no other way to update the batch: it fails, naming them.
+ */
+export function scanHazardError(directory: string, hazards: readonly string[]): ReloaderError {
+	return new ReloaderError('ERR_NODE_COMMAND', `ejabberd_update was not called: its scan of ${quoteUntrusted(directory, 300)} reads every *.beam whole, and ${hazards.length === 1 ? 'this one' : 'these'} would hang or exhaust the node: ${hazards.slice(0, 10).join(', ')}`, {
+		hint: 'Remove them from the ebin directory, then install the beams again; with transport: dist the daemon loads the batch\'s beams itself meanwhile.',
+	});
 }

@@ -10,7 +10,7 @@ import {killedRecords, outOfReachHint, purgeTimeoutFailure, type PurgeTimeout} f
 import {classifyModules, type Verification} from './classify-modules.ts';
 import {checkBeams, type BeamCheck} from './check-beams.ts';
 import {planReload, type ReloadPlan} from './reload-plan.ts';
-import {DirectoryRaces, UPDATE_INFO_TRIES, isDirectoryRace} from './directory-race.ts';
+import {DirectoryRaces, UPDATE_INFO_TRIES, isDirectoryRace, scanHazardError} from './directory-race.ts';
 import {loadBeams, updateModules} from './update-modules.ts';
 
 export interface ReloadRequest {
@@ -37,6 +37,14 @@ export interface ReloaderOptions {
 	 * batch's. Default: no wait.
 	 */
 	readonly settleDirectory?: (directory: string, signal?: AbortSignal) => Promise<void>;
+	/**
+	 * Entries of update_info's directory its scan cannot survive (a FIFO blocks
+	 * it, /dev/zero exhausts the node), described. While there are any,
+	 * update_info and update are not called: the batch's changed modules are
+	 * loaded directly where the transport can, else the batch fails naming
+	 * them. Default: none looked for.
+	 */
+	readonly scanHazards?: (directory: string) => Promise<readonly string[]>;
 	/** How long `purge: soft` may hold a module back before it is reported failed, with its holders. Default: no end. */
 	readonly purgeSoftTimeoutMs?: number;
 	/** The clock held-back times are measured on (the daemon's). Default: Date.now. */
@@ -62,6 +70,8 @@ export class Reloader {
 	readonly #races = new DirectoryRaces();
 	/** The directory update_info last said it scans. */
 	#lastDirectory: string | undefined;
+	/** This batch did not call update_info (scanHazards): changed modules of its directory are loaded directly. */
+	#bypassed = false;
 	/** The node's releases, from the last init step. */
 	#versions: NodeVersions = {};
 	/** Modules held back by `purge: soft`, and since when (the options' clock): their later batches are retries, and may time out. */
@@ -205,6 +215,9 @@ export class Reloader {
 			const state = states?.get(module);
 			if (listed.has(module)) {
 				plan.viaUpdate.push(module);
+			} else if (this.#bypassed && canLoad && state?.loaded === true && state.loadedMd5 !== state.diskMd5) {
+				// update_info was not called (scanHazards): loaded directly, verified by MD5 all the same.
+				plan.direct.push(location);
 			} else if (reach !== undefined && path !== '' && dirname(path) !== reach) {
 				// update_info scans one directory only: a contrib or dependency ebin is beyond it.
 				const changed = state === undefined ? !this.#sameVersion(module, check) : state.loaded ? state.loadedMd5 !== state.diskMd5 : this.#steps.loadNew;
@@ -293,7 +306,16 @@ export class Reloader {
 	/** update_info once its directory is settled; a call that failed on a beam caught mid-write is made again (UPDATE_INFO_TRIES in all). */
 	async #settledUpdateInfo(read: BeamReader, signal?: AbortSignal): Promise<UpdateInfo> {
 		for (let attempt = 1; ; attempt++) {
-			await this.#settle(this.#lastDirectory ?? this.#reachDirectory(), signal);
+			const directory = this.#lastDirectory ?? this.#reachDirectory();
+			await this.#settle(directory, signal);
+			const hazards = directory === undefined ? [] : await this.#options.scanHazards?.(directory) ?? [];
+			this.#bypassed = hazards.length > 0;
+			if (this.#bypassed && directory !== undefined) {
+				if (!this.#steps.loadDirect) {
+					throw scanHazardError(directory, hazards);
+				}
+				return {modules: [], dir: directory, raw: `(not called: ${hazards.length} entries its scan cannot survive)`};
+			}
 			try {
 				const info = await this.#transport.updateInfo(signal);
 				this.#lastDirectory = info.dir ?? this.#lastDirectory;

@@ -1,4 +1,7 @@
+import {lstat, readdir, stat} from 'node:fs/promises';
+import {join} from 'node:path';
 import type {Clock, TimerHandle} from '../batcher/clock.ts';
+import {formatSize, kindOf} from '../secrets/read-small-file.ts';
 
 /** What the settle step needs of the settler: which paths of a directory are being written, and word when none is. */
 export interface UnsettledSource {
@@ -54,4 +57,49 @@ export async function settleDirectory(directory: string, source: UnsettledSource
 	}
 	const unsettled = source.unsettledIn(directory);
 	return {settled: unsettled.length === 0, waitedMs: clock.now() - start, unsettled};
+}
+
+/** An entry of update_info's directory that ejabberd_update's own scan cannot survive. */
+export interface ScanHazard {
+	readonly path: string;
+	/** What it is and what the scan would do: `a FIFO: the node's read would block forever`. */
+	readonly what: string;
+}
+
+/**
+ * Entries named `*.beam` in `directory` that would hang or exhaust the node
+ * when ejabberd_update scans it: update_info calls `beam_lib:version/1` on
+ * every one, which reads the whole file. Verified on OTP 25: a FIFO blocks it
+ * forever, a symlink to /dev/zero grew the node by 3.8 GB in 5 s. A file
+ * larger than `maxBytes` is read whole by the node too. Directories and
+ * dangling links fail at once there, harmlessly. Costs one lstat per entry.
+ */
+export async function findScanHazards(directory: string, maxBytes: number): Promise<ScanHazard[]> {
+	let names: string[];
+	try {
+		names = (await readdir(directory)).filter(name => name.endsWith('.beam')).sort();
+	} catch {
+		return [];
+	}
+	const hazards = await Promise.all(names.map(async (name): Promise<ScanHazard | undefined> => {
+		const path = join(directory, name);
+		try {
+			const link = await lstat(path);
+			const target = link.isSymbolicLink() ? await stat(path) : link;
+			const via = link.isSymbolicLink() ? 'a symbolic link to ' : '';
+			if (target.isFIFO() || target.isSocket()) {
+				return {path, what: `${via}a ${kindOf(target)}: the node's read would block forever`};
+			}
+			if (target.isCharacterDevice() || target.isBlockDevice()) {
+				return {path, what: `${via}a ${kindOf(target)}: the node would read it without end`};
+			}
+			if (target.isFile() && target.size > maxBytes) {
+				return {path, what: `${via}a file of ${formatSize(target.size)}: the node would read all of it`};
+			}
+		} catch {
+			// Gone, dangling or unreadable: the node's read fails at once too.
+		}
+		return undefined;
+	}));
+	return hazards.filter(hazard => hazard !== undefined);
 }

@@ -150,6 +150,12 @@ export class DirectoryWatch {
 		};
 		watcher.on('add', written);
 		watcher.on('change', written);
+		// A directory named `*.beam` is no beam, and ejabberd_update's scan still makes an atom of its name: the beam check reports it.
+		watcher.on('addDir', entry => {
+			if (path.dirname(path.resolve(entry)) === this.#resolved) {
+				written(entry);
+			}
+		});
 		watcher.on('unlinkDir', entry => {
 			if (path.resolve(entry) === this.#resolved) {
 				this.#watcherLost = true;
