@@ -62,9 +62,8 @@ export function summarize(record: DaemonRecord): string {
 			const d = record.durations;
 			// Records from an older daemon (tail) may lack the newer fields.
 			const retry = (record.retried ?? []).length === 0 ? '' : ` retry of held-back ${record.retried.join(',')};`;
-			const forced = record.purge === 'brutal' && (record.retried ?? []).length > 0 ? ' (purge forced: brutal)' : '';
 			const hint = record.hint === undefined ? '' : ` -- ${record.hint}`;
-			return `batch ${record.id} (${record.trigger})${retry}${forced} ${parts.join(' ') || 'nothing to do'} wait=${d.waitMs}ms update_info=${d.updateInfoMs}ms update=${d.updateMs}ms verify=${d.verifyMs}ms total=${d.totalMs}ms${hint}`;
+			return `batch ${record.id} (${record.trigger})${retry} ${parts.join(' ') || 'nothing to do'} wait=${d.waitMs}ms update_info=${d.updateInfoMs}ms update=${d.updateMs}ms verify=${d.verifyMs}ms total=${d.totalMs}ms${hint}`;
 		}
 		case 'killed': {
 			return `batch ${record.batch}: updating ${record.module} on ${record.node} KILLED ${record.processes.length} process(es) still running its old code (brutal purge): ${record.processes.map(describeProcess).join('; ')} (${record.hint})`;

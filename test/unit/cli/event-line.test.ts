@@ -27,3 +27,8 @@ test('--json passes the record through as one line', t => {
 	t.is(formatEventJson({event: 'node', id: '', data: '{\n"a": 1\n}'}), '{"a":1}');
 	t.is(formatEventJson({event: 'odd', id: '', data: 'two\nlines'}), '{"event":"odd","data":"two\\nlines"}');
 });
+
+test('tail shows a killed record as the daemon\'s warning line', t => {
+	const killed = {event: 'killed', batch: 3, node: 'n@h', module: 'm', hint: 'h', processes: [{pid: '<0.5.0>', name: 'm_loop'}]};
+	t.is(formatEventLine(event(killed, 'killed'), {colors: false, now}), '09:05:07.042 warn  batch 3: updating m on n@h KILLED 1 process(es) still running its old code (brutal purge): m_loop <0.5.0> (h)');
+});

@@ -58,10 +58,21 @@ test('updateInfo posts `{}` to update_list and keeps the module names', async t 
 	t.is(api.seen[0]?.headers.authorization, undefined);
 });
 
-test('ensureUpdaterLoaded goes through update_list', async t => {
+test('ensureUpdaterLoaded goes through update_list, then reads the version from status when allowed', async t => {
 	const api = await withApi(t, json(200, []));
-	t.deepEqual(await transport(api).ensureUpdaterLoaded(), {method: 'mod_http_api update_list', wasLoaded: undefined});
-	t.deepEqual(api.seen.map(request => request.path), ['/api/update_list']);
+	t.deepEqual(await transport(api).ensureUpdaterLoaded(), {method: 'mod_http_api update_list', wasLoaded: undefined, versions: {}});
+	t.deepEqual(api.seen.map(request => request.path), ['/api/update_list', '/api/status']);
+	const running = await withApi(t, (request, response) => json(200, request.path.endsWith('/status') ? 'The node n@localhost is started. Status: started  ejabberd 24.12-3+deb13u2 is running in that node' : [])(request, response));
+	t.deepEqual((await transport(running).ensureUpdaterLoaded()).versions, {ejabberd: '24.12-3+deb13u2'});
+	const refused = await withApi(t, (request, response) => (request.path.endsWith('/status') ? json(403, {status: 'error', code: 32, message: 'AccessRules'}) : json(200, []))(request, response));
+	t.deepEqual((await transport(refused).ensureUpdaterLoaded()).versions, {}, 'a status the api_permissions refuse is an unknown version, not a failed init');
+});
+
+test('update reads 24.12\'s answers (23.01 answers "")', async t => {
+	const api = await withApi(t, (request, response) => json(200, JSON.parse(request.body).module === 'mod_a' ? 'Updated: mod_a' : 'Not updated: mod_b')(request, response));
+	const outcome = await transport(api).update(['mod_a', 'mod_b']);
+	t.deepEqual(Object.fromEntries(outcome.said ?? []), {mod_a: 'updated', mod_b: 'notUpdated'});
+	t.is(outcome.raw, '"Updated: mod_a"\n"Not updated: mod_b"');
 });
 
 test('update sends one request per module, in order, and reports no result', async t => {

@@ -58,3 +58,27 @@ test('a watched directory that goes is a warning, its return is info; a newer si
 	t.regex(summarize(back), /back and watched again/);
 	t.regex(summarize(sibling), /ejabberd-24\.02\/ebin.*point `watch` at it/);
 });
+
+test('a killed record is a warning line of its own naming each process and its module', t => {
+	const killed = {
+		event: 'killed', batch: 9, node: 'n@h', module: 'mod_cron', hint: 'restart what they did',
+		processes: [{pid: '<n@h.120.0>', initialCall: 'timer:apply_interval/4', currentFunction: 'mod_cron:loop/1'}, {pid: '<n@h.121.0>', name: 'ejabberd_mod_statsdx'}],
+	} as const;
+	t.is(levelOf(killed), 'warn');
+	t.is(summarize(killed), 'batch 9: updating mod_cron on n@h KILLED 2 process(es) still running its old code (brutal purge): <n@h.120.0> started in timer:apply_interval/4 running mod_cron:loop/1; ejabberd_mod_statsdx <n@h.121.0> (restart what they did)');
+});
+
+test('a batch line gives each failure\'s reason and hint, holders, unpurged, retries and the batch hint', t => {
+	const line = summarize({
+		...batch, updated: ['mod_l'], notLoaded: [], heldBack: ['mod_h'], retried: ['mod_h'],
+		failed: [{module: 'mod_v', reason: 'its -vsn did not change', hint: 'Change or remove the -vsn attribute.'}],
+		holders: [{module: 'mod_h', processes: [{pid: '<0.7.0>', name: 'h_loop'}]}],
+		unpurged: [{module: 'mod_l', processes: [{pid: '<0.8.0>', name: 'l_loop'}]}],
+		hint: 'Held back while processes run the old code.',
+	});
+	t.is(line, 'batch 7 (watch) retry of held-back mod_h; updated=[mod_l] failed=[mod_v (its -vsn did not change; Change or remove the -vsn attribute.)] heldBack=[mod_h (held by h_loop <0.7.0>)] unpurged=[mod_l: l_loop <0.8.0>] wait=310ms update_info=270.1ms update=280ms verify=265ms total=815.1ms -- Held back while processes run the old code.');
+});
+
+test('out of reach is a warning even with nothing failed', t => {
+	t.is(levelOf({...batch, ok: false, failed: [], outOfReach: ['mod_c']}), 'warn');
+});
