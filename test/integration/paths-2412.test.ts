@@ -105,6 +105,21 @@ test.serial('watch: auto finds the contrib directory, and a contrib module chang
 	t.is(await nodeCall(node, 'mod_pm_contrib:version()'), '2');
 });
 
+test.serial('`once` catches up a contrib module changed while nothing watched: the one batch it prints loads it', async t => {
+	const node = getNode();
+	const contribEbin = join(node.contribDir, 'mod_pm_contrib', 'ebin');
+	await installBeam(await build(t, 'mod_pm_contrib', 3), contribEbin);
+	const dir = await buildDir(t);
+	const configFile = join(dir, 'config.yml');
+	await writeFile(configFile, stringify({...distConfig(node), watch: 'auto', api: {enabled: false}}));
+	const result = await runCli(['once', '--config', configFile]);
+	t.is(result.code, 0, `${result.stdout}\n${result.stderr}`);
+	const record = JSON.parse(result.stdout) as {updated: string[]; listed: string[]};
+	t.deepEqual(record.updated, ['mod_pm_contrib'], result.stdout);
+	t.deepEqual(record.listed, [], 'update_info never lists a module beyond its directory');
+	t.is(await nodeCall(node, 'mod_pm_contrib:version()'), '3');
+});
+
 test.serial('without paths, watch: auto exits 2 naming the node\'s directory and the paths entry to add; over ctl it is refused outright', async t => {
 	const node = getNode();
 	const dir = await buildDir(t);
