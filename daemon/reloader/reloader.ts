@@ -4,6 +4,7 @@ import {performance} from 'node:perf_hooks';
 import type {BeamChange} from '../batcher/batch.ts';
 import {readBeamSnapshot, type BeamReader} from '../beam/beam-snapshot.ts';
 import type {BeamIndex} from '../modules/beam-index.ts';
+import {findStaleModules} from '../modules/stale-modules.ts';
 import type {HeldProcess, ModuleLocation, ModuleState, NodeVersions, PurgeMode, Transport, UpdateInfo} from '../transports/transport.ts';
 import type {BatchRecord, KilledRecord, ModuleHolders, Trigger} from './batch-record.ts';
 import {killedRecords, outOfReachHint, purgeTimeoutFailure, type PurgeTimeout} from './purge-report.ts';
@@ -106,7 +107,8 @@ export class Reloader {
 		const infoStart = performance.now();
 		const before = await this.#settledUpdateInfo(read, signal);
 		const updateInfoMs = performance.now() - infoStart;
-		const changes = request.changes ?? this.#locate(before);
+		// `all` also takes the stale modules beyond update_info's directory (a contrib beam rebuilt while nobody watched).
+		const changes = request.changes ?? [...this.#locate(before), ...(await findStaleModules({transport, index: this.#index, reach: before.dir ?? this.#reachDirectory(), listed: before.modules, read, signal}))];
 		check ??= await checkBeams(changes, read);
 		const ready = changes.filter(({module}) => check.versions.has(module) || check.unchecked.has(module));
 		const statesBefore = this.#steps.verify === 'content' && ready.length > 0 ? await transport.moduleStates(ready.filter(({path}) => path !== ''), signal) : undefined;
