@@ -11,7 +11,8 @@ export function levelOf(record: DaemonRecord): LogLevel {
 			return record.severity;
 		}
 		case 'batch': {
-			return record.ok ? 'info' : 'warn';
+			// A batch whose update killed processes is loud too (each also has its `killed` line).
+			return record.ok && record.killed.length === 0 ? 'info' : 'warn';
 		}
 		case 'node':
 		case 'directory': {

@@ -79,6 +79,7 @@ test('a batch line gives each failure\'s reason and hint, holders, unpurged, ret
 	t.is(line, 'batch 7 (watch) retry of held-back mod_h; updated=[mod_l] failed=[mod_v (its -vsn did not change; Change or remove the -vsn attribute.)] heldBack=[mod_h (held by h_loop <0.7.0>)] unpurged=[mod_l: l_loop <0.8.0>] wait=310ms update_info=270.1ms update=280ms verify=265ms total=815.1ms -- Held back while processes run the old code.');
 });
 
-test('out of reach is a warning even with nothing failed', t => {
+test('out of reach is a warning even with nothing failed; so is a batch that killed processes', t => {
 	t.is(levelOf({...batch, ok: false, failed: [], outOfReach: ['mod_c']}), 'warn');
+	t.is(levelOf({...batch, ok: true, failed: [], killed: [{module: 'mod_a', processes: [{pid: '<0.1.0>'}]}]}), 'warn');
 });
