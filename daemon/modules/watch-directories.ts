@@ -1,5 +1,5 @@
 import {stat} from 'node:fs/promises';
-import {basename, dirname} from 'node:path';
+import {basename, dirname, join} from 'node:path';
 import type {ResolvedConfig} from '../config/schema.ts';
 import {findEjabberdInstall} from '../ejabberd/ejabberd-install.ts';
 import {ReloaderError, errorMessage} from '../errors.ts';
@@ -30,15 +30,31 @@ export interface WatchDirectories {
  * (a container, a chroot), and the error shows the `paths` entry to add.
  */
 export async function resolveWatchDirectories(config: ResolvedConfig, transport: Transport, onWarning: (message: string, code: WatchWarningCode) => void): Promise<WatchDirectories> {
-	if (config.watch === 'auto') {
-		const directories = await autoDirectories(config, transport, onWarning);
-		return {directories, present: directories};
+	const resolved = config.watch === 'auto' ? await autoDirectories(config, transport, onWarning).then(directories => ({directories, present: directories})) : await checkListedDirectories(config.watch, onWarning);
+	if (!transport.capabilities.loadBeam) {
+		await warnBeyondReach(resolved.present, transport, onWarning);
 	}
-	return checkListedDirectories(config.watch, onWarning);
+	return resolved;
 }
 
-/** WARN_WATCH_AUTO: how `auto` was resolved needs a look; WARN_WATCH_MISSING: a directory to watch is not there yet. */
-export type WatchWarningCode = 'WARN_WATCH_AUTO' | 'WARN_WATCH_MISSING';
+/**
+ * Without loading beams directly (ctl, http), only update_info's directory
+ * (the one holding ejabberd.beam) is within reach: say at start that a change
+ * in any other watched directory will be outOfReach, and that one made while
+ * the daemon was away goes unnoticed (the loaded code cannot be compared).
+ */
+async function warnBeyondReach(present: readonly string[], transport: Transport, onWarning: (message: string, code: WatchWarningCode) => void): Promise<void> {
+	const holding = await Promise.all(present.map(async directory => stat(join(directory, 'ejabberd.beam')).then(stats => stats.isFile(), () => false)));
+	const reach = present[holding.indexOf(true)];
+	const beyond = present.filter(directory => directory !== reach);
+	if (reach === undefined || beyond.length === 0) {
+		return;
+	}
+	onWarning(`watch: ${beyond.join(', ')} ${beyond.length === 1 ? 'is' : 'are'} beyond the directory update_info scans (${reach}): over transport ${transport.kind} a changed module there is reported outOfReach, not loaded, and one changed while the daemon was not running goes unnoticed (${transport.kind} cannot see which code the node runs). Use transport: dist to load them.`, 'WARN_WATCH_BEYOND_REACH');
+}
+
+/** WARN_WATCH_AUTO: how `auto` was resolved needs a look; WARN_WATCH_MISSING: a directory to watch is not there yet; WARN_WATCH_BEYOND_REACH: ctl/http cannot load what changes there. */
+export type WatchWarningCode = 'WARN_WATCH_AUTO' | 'WARN_WATCH_MISSING' | 'WARN_WATCH_BEYOND_REACH';
 
 async function checkListedDirectories(listed: readonly string[], onWarning: (message: string, code: WatchWarningCode) => void): Promise<WatchDirectories> {
 	const problems: ReloaderError[] = [];

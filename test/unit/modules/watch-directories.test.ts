@@ -116,3 +116,19 @@ test('auto over ctl (transport: auto fell back) with paths: refused with the cap
 	const error = await t.throwsAsync(resolving, {code: 'ERR_CONFIG_INVALID'});
 	t.regex(error?.message ?? '', /^watch: auto cannot locate the node's ebin with certainty \(transport: ctl cannot ask the node where its code is, and paths maps a directory/);
 });
+
+test('over ctl, a watched directory beyond update_info\'s (the one holding ejabberd.beam) is a warning: outOfReach, and no catching up', async t => {
+	const dir = await tempDir(t);
+	const ebin = join(dir, 'ebin');
+	const contrib = join(dir, 'contrib', 'mod_x', 'ebin');
+	await mkdir(ebin);
+	await mkdir(contrib, {recursive: true});
+	await writeFile(join(ebin, 'ejabberd.beam'), '');
+	const {resolving, warnings} = resolveWith({watch: [ebin, contrib]}, undefined, 'ctl');
+	t.deepEqual((await resolving).directories, [ebin, contrib]);
+	t.deepEqual(warnings.map(([code]) => code), ['WARN_WATCH_BEYOND_REACH']);
+	t.is(warnings[0]?.[1], `watch: ${contrib} is beyond the directory update_info scans (${ebin}): over transport ctl a changed module there is reported outOfReach, not loaded, and one changed while the daemon was not running goes unnoticed (ctl cannot see which code the node runs). Use transport: dist to load them.`);
+	const dist = resolveWith({watch: [ebin, contrib]});
+	await dist.resolving;
+	t.deepEqual(dist.warnings, [], 'dist loads them itself');
+});
