@@ -120,6 +120,23 @@ test.serial('`once` catches up a contrib module changed while nothing watched: t
 	t.is(await nodeCall(node, 'mod_pm_contrib:version()'), '3');
 });
 
+test.serial('a watch directory that does not exist yet is a warning, and is watched as soon as it appears', async t => {
+	const node = getNode();
+	const later = join(node.contribDir, 'mod_pm_later', 'ebin');
+	const records = new RecordCollector();
+	const daemon = await openDaemon(resolveConfig(distConfig(node, {watch: [node.hostEbinDir, later], loadNew: true})), records.report);
+	t.teardown(() => daemon.close('test done'));
+	await daemon.start();
+	const warning = records.records.find(record => record.event === 'error' && record.code === 'WARN_WATCH_MISSING');
+	t.truthy(warning, JSON.stringify(records.records));
+	t.regex(warning?.event === 'error' ? warning.message : '', /mod_pm_later\/ebin does not exist yet; it is watched as soon as it appears\. It looks like a contrib module's ebin: `ejabberdctl module_install mod_pm_later`/);
+	await mkdir(later, {recursive: true});
+	await installBeam(await build(t, 'mod_pm_later', 1), later);
+	const batch = await records.waitFor(batchWith('mod_pm_later'), {what: 'the batch of the directory that appeared'});
+	t.like(batch, {ok: true, updated: ['mod_pm_later']});
+	t.is(await nodeCall(node, 'code:is_loaded(mod_pm_later)'), `{file, "${node.toNodePath(join(later, 'mod_pm_later.beam'))}"}`);
+});
+
 test.serial('without paths, watch: auto exits 2 naming the node\'s directory and the paths entry to add; over ctl it is refused outright', async t => {
 	const node = getNode();
 	const dir = await buildDir(t);
