@@ -42,6 +42,8 @@ export interface ClassificationInput {
 	 * on every transport.
 	 */
 	readonly keptVsn?: ReadonlySet<string>;
+	/** What ejabberdctl or mod_http_api answered to `update` (24.12 says `Updated: M` / `Not updated: M`): quoted in a failure's reason; the list still decides. */
+	readonly said?: ReadonlyMap<string, 'updated' | 'notUpdated'>;
 	/** Held back by `purge: soft` for longer than `purgeSoftTimeoutMs`: failed, with the processes holding them. */
 	readonly purgeTimedOut?: ReadonlyMap<string, {readonly reason: string; readonly hint: string; readonly holders: readonly HeldProcess[]}>;
 }
@@ -69,7 +71,7 @@ export function classifyModules(input: ClassificationInput): ModuleClassificatio
 		} else if (input.outOfReach.has(module)) {
 			result.outOfReach.push(module);
 		} else if (input.attempted.has(module)) {
-			const failure = isSuperseded(module, input) ? SUPERSEDED : input.updateErrors.get(module) ?? verifyUpdated(module, input.verification, input.expectedMd5?.get(module));
+			const failure = isSuperseded(module, input) ? SUPERSEDED : input.updateErrors.get(module) ?? verifyUpdated(module, input.verification, input.expectedMd5?.get(module), input.said?.get(module));
 			if (failure === undefined && ranBefore(module, input)) {
 				result.unchanged.push(module);
 			} else if (failure === SUPERSEDED) {
@@ -115,10 +117,11 @@ function isSuperseded(module: string, input: ClassificationInput): boolean {
 	return expected !== undefined && state !== undefined && state.loadedMd5 !== expected && state.diskMd5 !== expected;
 }
 
-function verifyUpdated(module: string, verification: Verification, expectedMd5: string | undefined): string | typeof SUPERSEDED | undefined {
+function verifyUpdated(module: string, verification: Verification, expectedMd5: string | undefined, said?: 'updated' | 'notUpdated'): string | typeof SUPERSEDED | undefined {
 	if (verification.kind === 'list') {
+		const answer = said === undefined ? '' : said === 'notUpdated' ? `; ejabberd answered "Not updated: ${module}"` : `, although ejabberd answered "Updated: ${module}"`;
 		return verification.listedAfter.has(module)
-			? 'still differs from its beam after update: the node did not load the new code (see ejabberd.log)'
+			? `still differs from its beam after update: the node did not load the new code${answer} (see ejabberd.log)`
 			: undefined;
 	}
 	const state = verification.after.get(module);
@@ -161,5 +164,9 @@ function classifyNotListed(module: string, input: ClassificationInput): 'unchang
 	if (state.loadedMd5 !== undefined && state.loadedMd5 === state.diskMd5) {
 		return 'unchanged';
 	}
-	return {failure: `its code changed (loaded md5 ${state.loadedMd5 ?? 'unknown'}, beam md5 ${state.diskMd5 ?? 'unreadable'}) but its -vsn did not, so ejabberd_update does not update it`};
+	if (input.keptVsn?.has(module) === true) {
+		return {failure: `its code changed (loaded md5 ${state.loadedMd5 ?? 'unknown'}, beam md5 ${state.diskMd5 ?? 'unreadable'}) but its -vsn did not, so ejabberd_update does not update it`};
+	}
+	// The vsn was not seen unchanged: no guess. update_info does not list a beam it read mid-write (ejabberd_update takes an unreadable version for none).
+	return {failure: `its loaded code (md5 ${state.loadedMd5 ?? 'unknown'}) differs from its beam (md5 ${state.diskMd5 ?? 'unreadable'}), yet update_info did not list it: either the beam was being written when update_info read it (it is read again if it was written meanwhile), or its -vsn did not change`};
 }

@@ -148,6 +148,7 @@ export class Reloader {
 			sameVersionAsBefore: this.#sameVersionAsBefore(check),
 			keptVsn: this.#keptVsn(check),
 			purgeTimedOut: timedOut,
+			said: update.said,
 		});
 		for (const module of [...classes.updated, ...classes.unchanged, ...classes.notLoaded]) {
 			const read = check.versions.get(module);

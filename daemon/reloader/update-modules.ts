@@ -3,7 +3,8 @@ import type {ModuleLocation, PurgeMode, Transport} from '../transports/transport
 
 export interface UpdateAttempt {
 	readonly raw: string;
-	readonly unpurged: readonly string[];
+	/** What ejabberdctl or mod_http_api said of each module (24.12); 23.01's release_handler list stays in `raw` (unpurged is asked of the node after the load). */
+	readonly said: ReadonlyMap<string, 'updated' | 'notUpdated'>;
 	/** Per module, when its update or load failed. */
 	readonly errors: ReadonlyMap<string, string>;
 }
@@ -16,24 +17,26 @@ export interface UpdateAttempt {
  */
 export async function updateModules(transport: Transport, modules: readonly string[], signal?: AbortSignal): Promise<UpdateAttempt> {
 	if (modules.length === 0) {
-		return {raw: '', unpurged: [], errors: new Map()};
+		return {raw: '', said: new Map(), errors: new Map()};
 	}
 	const first = await updateOnce(transport, modules, signal);
 	if (first.error === undefined || modules.length === 1) {
-		return {raw: first.raw, unpurged: first.unpurged, errors: new Map(first.error === undefined ? [] : modules.map(module => [module, first.error ?? '']))};
+		return {raw: first.raw, said: first.said, errors: new Map(first.error === undefined ? [] : modules.map(module => [module, first.error ?? '']))};
 	}
 	const errors = new Map<string, string>();
 	const raws = [first.raw];
-	const unpurged: string[] = [];
+	const said = new Map(first.said);
 	for (const module of modules) {
 		const alone = await updateOnce(transport, [module], signal);
 		raws.push(alone.raw);
-		unpurged.push(...alone.unpurged);
+		for (const [name, verdict] of alone.said) {
+			said.set(name, verdict);
+		}
 		if (alone.error !== undefined) {
 			errors.set(module, alone.error);
 		}
 	}
-	return {raw: raws.filter(raw => raw !== '').join('\n'), unpurged, errors};
+	return {raw: raws.filter(raw => raw !== '').join('\n'), said, errors};
 }
 
 /** Load beams directly (outside update_info's reach, or never loaded), one by one; only a plan with `loadDirect` (capabilities.loadBeam) gives any. */
@@ -48,18 +51,19 @@ export async function loadBeams(transport: Transport, locations: readonly Module
 	return errors;
 }
 
-async function updateOnce(transport: Transport, modules: readonly string[], signal?: AbortSignal): Promise<{raw: string; error?: string; unpurged: readonly string[]}> {
+async function updateOnce(transport: Transport, modules: readonly string[], signal?: AbortSignal): Promise<{raw: string; error?: string; said: ReadonlyMap<string, 'updated' | 'notUpdated'>}> {
 	let outcome;
 	try {
 		outcome = await transport.update(modules, signal);
 	} catch (error) {
-		return {raw: '', error: await guard(() => Promise.reject(error)), unpurged: []};
+		return {raw: '', error: await guard(() => Promise.reject(error)), said: new Map()};
 	}
 	const result = outcome.result;
+	const said = outcome.said ?? new Map();
 	if (result === undefined || result.kind === 'ok') {
-		return {raw: outcome.raw, unpurged: result?.unpurged ?? []};
+		return {raw: outcome.raw, said};
 	}
-	return {raw: outcome.raw, error: `ejabberd_update:update/1 returned ${result.kind === 'exit' ? "an 'EXIT'" : 'an error'}: ${result.reason}`, unpurged: []};
+	return {raw: outcome.raw, error: `ejabberd_update:update/1 returned ${result.kind === 'exit' ? "an 'EXIT'" : 'an error'}: ${result.reason}`, said};
 }
 
 /** Run a node operation; a retryable failure propagates, any other becomes its reason. */

@@ -28,6 +28,12 @@ test('a soft purge that timed out is failed with its holders, before held back',
 	t.deepEqual(result.heldBack, ['mod_k']);
 });
 
+test('list: a failure quotes what 24.12\'s ejabberdctl or mod_http_api answered', t => {
+	const result = classifyModules({...base, modules: ['mod_a', 'mod_b'], attempted: new Set(['mod_a', 'mod_b']), verification: {kind: 'list', listedAfter: new Set(['mod_a', 'mod_b'])}, said: new Map([['mod_a', 'notUpdated'], ['mod_b', 'updated']])});
+	t.regex(result.failed[0]?.reason ?? '', /did not load the new code; ejabberd answered "Not updated: mod_a"/);
+	t.regex(result.failed[1]?.reason ?? '', /did not load the new code, although ejabberd answered "Updated: mod_b"/);
+});
+
 test('out of reach stays its own class (the record makes it not ok)', t => {
 	const result = classifyModules({...base, modules: ['mod_c'], outOfReach: new Set(['mod_c'])});
 	t.deepEqual(result.outOfReach, ['mod_c']);
