@@ -74,8 +74,17 @@ const distSchema = z.strictObject({
 	port: z.number().int().min(1).max(65_535).optional(),
 	/** Limit for connecting (EPMD, TCP, handshake). */
 	connectTimeoutMs: durationMs(600_000).min(100).default(5000),
-	/** Limit for one remote call; `update` of many modules may take long. */
+	/**
+	 * How long a remote call is expected to take at most. An update_info or
+	 * update that takes longer (or longer than 3 × the last one) is not failed:
+	 * the node is asked a cheap liveness question, and a node that answers is
+	 * slow (a warning), not down.
+	 */
 	callTimeoutMs: durationMs(600_000).min(100).default(60_000),
+	/** How long a slow update_info/update is waited for in all while the node answers; no second one runs meanwhile. */
+	slowCallLimitMs: durationMs(3_600_000).min(1000).default(600_000),
+	/** The largest packet accepted from the node; a larger one closes the connection (ERR_DIST_LIMIT). */
+	maxFrameBytes: z.number().int().min(65_536).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
 });
 
 const httpSchema = z.strictObject({
@@ -115,7 +124,7 @@ export const configSchema = z
 		transport: z.enum(['auto', 'dist', 'ctl', 'http']).default('auto'),
 		/** The Erlang cookie's file; unset: the first readable of `$HOME/.erlang.cookie` and ejabberd's `/var/lib/ejabberd/.erlang.cookie`, ejabberd's first when running as root or as the `ejabberd` user. */
 		cookieFile: z.string().min(1).optional(),
-		dist: distSchema.default({connectTimeoutMs: 5000, callTimeoutMs: 60_000}),
+		dist: distSchema.default({connectTimeoutMs: 5000, callTimeoutMs: 60_000, slowCallLimitMs: 600_000, maxFrameBytes: 16 * 1024 * 1024}),
 		http: httpSchema.default({url: 'http://127.0.0.1:5280/api', timeoutMs: 60_000}),
 		/** Where the node sees the daemon's directories (a container's volumes, a chroot): `[{local, node}]`; unmapped paths are the same on both sides. */
 		paths: pathsSchema.default([]),

@@ -20,8 +20,11 @@ export interface CreateTransportOptions {
 /** A warning about the transport; `code` says which kind (a secret file readable by others has none). */
 export type TransportWarning = (message: string, code?: TransportWarningCode) => void;
 
-/** WARN_TRANSPORT_AUTO: `transport: auto` fell back to ctl, naming every option that lost its effect. */
-export type TransportWarningCode = 'WARN_TRANSPORT_AUTO';
+/**
+ * WARN_TRANSPORT_AUTO: `transport: auto` fell back to ctl, naming every option that lost its effect.
+ * WARN_NODE_SLOW: an update_info/update runs longer than expected on a node that still answers.
+ */
+export type TransportWarningCode = 'WARN_TRANSPORT_AUTO' | 'WARN_NODE_SLOW';
 
 /**
  * Build the configured transport. `auto` picks `dist` when a cookie file is
@@ -52,6 +55,8 @@ export async function createTransport(config: ResolvedConfig, onWarning: Transpo
 				port: config.dist.port,
 				connectTimeoutMs: config.dist.connectTimeoutMs,
 				callTimeoutMs: config.dist.callTimeoutMs,
+				slowCallLimitMs: config.dist.slowCallLimitMs,
+				maxFrameBytes: config.dist.maxFrameBytes,
 				onWarning,
 				paths: createPathMap(config.paths),
 			});

@@ -1,5 +1,6 @@
 import {ReloaderError} from '../../errors.ts';
 import {isModuleName} from '../../modules/module-name.ts';
+import {CallGate} from '../call-gate.ts';
 import {CTL_CAPABILITIES} from '../capabilities.ts';
 import {notCapable} from '../not-capable.ts';
 import type {InitReport, NodeVersions, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
@@ -27,11 +28,14 @@ export class CtlTransport implements Transport {
 	readonly node: string;
 	readonly #command: readonly string[];
 	readonly #timeoutMs: number;
+	/** One update_list/update at a time: each makes ejabberd_update read every beam of the ebin. */
+	readonly #gate: CallGate;
 
 	constructor(options: CtlTransportOptions) {
 		this.#command = options.node === undefined ? options.command : [...options.command, '--node', options.node];
 		this.#timeoutMs = options.timeoutMs;
 		this.node = options.node ?? 'the node of ejabberdctl.cfg';
+		this.#gate = new CallGate({node: this.node, callTimeoutMs: options.timeoutMs, slowCallLimitMs: options.timeoutMs});
 	}
 
 	/**
@@ -114,6 +118,14 @@ export class CtlTransport implements Transport {
 	 * the batch is held back instead of lost.
 	 */
 	async #run(args: readonly string[], signal?: AbortSignal): Promise<string> {
+		const [command] = args;
+		if (command === 'update_list' || command === 'update') {
+			return this.#gate.run('ejabberd_update', `ejabberdctl ${command}`, () => this.#runOnce(args, signal), signal);
+		}
+		return this.#runOnce(args, signal);
+	}
+
+	async #runOnce(args: readonly string[], signal?: AbortSignal): Promise<string> {
 		try {
 			return await runEjabberdctl({command: this.#command, args, timeoutMs: this.#timeoutMs, signal});
 		} catch (error) {

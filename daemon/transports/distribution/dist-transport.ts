@@ -3,6 +3,7 @@ import {ReloaderError} from '../../errors.ts';
 import {atom, formatTerm, isAtom, isTuple, type Term} from '../../lib/erlang-term/index.ts';
 import type {CodeLocations, HeldProcess, InitReport, ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
 import {DistClient, type DistEvent} from '../../lib/erlang-dist/index.ts';
+import {CallGate, type SlowCall} from '../call-gate.ts';
 import {DIST_CAPABILITIES} from '../capabilities.ts';
 import {IDENTITY_PATH_MAP, normalizeDirectory, type PathMap} from '../path-map.ts';
 import {toReloaderError} from './adapt-error.ts';
@@ -10,6 +11,7 @@ import {findOldCodeHolders, loadBeamFile, readNodeVersions, type RemoteCall} fro
 import {readCookie} from './cookie.ts';
 import {RELOADER_ALLOW_LIST} from './reloader-allow-list.ts';
 import {readLoadedDirectories} from './read-code-path.ts';
+import {SCAN_LANE, countBeams, describeSlowCall} from './slow-calls.ts';
 import {isLoadedAnswer, readBeamLibMd5, readCharlist, readMd5, readRpcFailure, readUpdateInfo, readUpdateResult} from './read-results.ts';
 
 /** Modules whose state is asked at once (two calls each in flight). */
@@ -21,8 +23,12 @@ export interface DistTransportOptions {
 	readonly port?: number | undefined;
 	readonly connectTimeoutMs: number;
 	readonly callTimeoutMs: number;
-	/** Warnings worth a log line (a cookie file readable by others). */
-	readonly onWarning?: (message: string) => void;
+	/** How long a slow update_info/update is waited for while the node answers a liveness check (see CallGate). Default: 600000. */
+	readonly slowCallLimitMs?: number | undefined;
+	/** Packets the node may send, at most; default: the client's (16 MiB). */
+	readonly maxFrameBytes?: number | undefined;
+	/** Warnings worth a log line: a cookie file readable by others, a slow scan (WARN_NODE_SLOW). */
+	readonly onWarning?: (message: string, code?: 'WARN_NODE_SLOW') => void;
 	/** Where the node sees the daemon's directories (config `paths`); default: the same paths. */
 	readonly paths?: PathMap;
 }
@@ -40,10 +46,25 @@ export class DistTransport implements Transport {
 	readonly #disconnectListeners = new Set<(reason: string) => void>();
 	/** Every path sent to the node goes through toNode, every path it sends back through toLocal. */
 	readonly #paths: PathMap;
+	/** One ejabberd_update scan at a time; slow is not down (see CallGate). */
+	readonly #gate: CallGate;
+	readonly #slowCallLimitMs: number;
+	/** update_info's directory as last seen, for the size named in a slow-scan warning. */
+	#scanDirectory: string | undefined;
 
 	constructor(options: DistTransportOptions) {
 		this.node = options.node;
 		this.#paths = options.paths ?? IDENTITY_PATH_MAP;
+		this.#slowCallLimitMs = options.slowCallLimitMs ?? 600_000;
+		this.#gate = new CallGate({
+			node: options.node,
+			callTimeoutMs: options.callTimeoutMs,
+			slowCallLimitMs: this.#slowCallLimitMs,
+			probe: async timeoutMs => {
+				await this.#client.call('erlang', 'node', [], {timeoutMs});
+			},
+			onSlow: slow => void this.#warnSlow(slow, options.onWarning),
+		});
 		try {
 			this.#client = new DistClient({
 				node: options.node,
@@ -58,6 +79,7 @@ export class DistTransport implements Transport {
 				port: options.port,
 				connectTimeoutMs: options.connectTimeoutMs,
 				callTimeoutMs: options.callTimeoutMs,
+				maxFrameBytes: options.maxFrameBytes,
 				allow: RELOADER_ALLOW_LIST,
 				onEvent: event => this.#onEvent(event, options.onWarning),
 			});
@@ -102,9 +124,11 @@ export class DistTransport implements Transport {
 	}
 
 	async updateInfo(signal?: AbortSignal): Promise<UpdateInfo> {
-		const term = await this.#call('ejabberd_update', 'update_info', [], signal);
+		const term = await this.#scan('update_info', [], signal);
 		const {modules, dir} = readUpdateInfo(term);
-		return {modules, dir: dir === '' ? dir : this.#paths.toLocal(dir), raw: formatTerm(term, 4000)};
+		const local = dir === '' ? dir : this.#paths.toLocal(dir);
+		this.#scanDirectory = local === '' ? this.#scanDirectory : local;
+		return {modules, dir: local, raw: formatTerm(term, 4000)};
 	}
 
 	loadBeam(location: ModuleLocation, purge: PurgeMode, signal?: AbortSignal): Promise<string | undefined> {
@@ -118,7 +142,7 @@ export class DistTransport implements Transport {
 	readonly #remote: RemoteCall = (module, fn, args, signal) => this.#call(module, fn, args, signal);
 
 	async update(modules: readonly string[], signal?: AbortSignal): Promise<UpdateOutcome> {
-		const term = await this.#call('ejabberd_update', 'update', [modules.map(module => atom(module))], signal);
+		const term = await this.#scan('update', [modules.map(module => atom(module))], signal);
 		return {raw: formatTerm(term, 4000), result: readUpdateResult(term)};
 	}
 
@@ -189,10 +213,27 @@ export class DistTransport implements Transport {
 		return this.#client.close();
 	}
 
-	async #call(module: string, fn: string, args: readonly Term[], signal?: AbortSignal): Promise<Term> {
+	/** The slow-scan warning names the ebin and its size: update_info's directory, or until one was seen, code:which(ejabberd)'s. */
+	async #warnSlow(slow: SlowCall, onWarning: DistTransportOptions['onWarning']): Promise<void> {
+		const directory = this.#scanDirectory ?? await this.codeDirectory().catch(() => undefined);
+		onWarning?.(describeSlowCall(this.node, slow, directory, await countBeams(directory)), 'WARN_NODE_SLOW');
+	}
+
+	/**
+	 * ejabberd_update:update_info/0 and update/1 through the gate: one at a
+	 * time, and not given up on while the node answers. The rpc itself is not
+	 * tied to `signal` (the node goes on anyway); its own timeout is only a
+	 * backstop past the gate's limit.
+	 */
+	#scan(fn: 'update_info' | 'update', args: readonly Term[], signal?: AbortSignal): Promise<Term> {
+		const backstopMs = 2 * Math.max(this.#slowCallLimitMs, this.#gate.expectedMs(SCAN_LANE));
+		return this.#gate.run(SCAN_LANE, `ejabberd_update:${fn}/${args.length}`, () => this.#call('ejabberd_update', fn, args, undefined, backstopMs), signal);
+	}
+
+	async #call(module: string, fn: string, args: readonly Term[], signal?: AbortSignal, timeoutMs?: number): Promise<Term> {
 		let result: Term;
 		try {
-			result = await this.#client.call(module, fn, args, {signal});
+			result = await this.#client.call(module, fn, args, {signal, timeoutMs});
 		} catch (error) {
 			throw toReloaderError(error);
 		}

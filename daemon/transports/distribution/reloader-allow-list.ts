@@ -17,6 +17,8 @@ export const RELOADER_ALLOW_LIST: readonly RemoteFunction[] = Object.freeze([
 	fn('beam_lib', 'md5', 1),
 	fn('erlang', 'get_module_info', 2),
 	fn('erlang', 'system_info', 1),
+	// The liveness check while a slow call runs: cheap, and answered however busy ejabberd is.
+	fn('erlang', 'node', 0),
 	// The node's ejabberd version, for the init record and reading answers per version.
 	fn('application', 'get_key', 2),
 	// Purges: who runs old code, described before a brutal purge kills it.

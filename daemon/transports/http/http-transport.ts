@@ -1,5 +1,6 @@
 import {ReloaderError} from '../../errors.ts';
 import {isModuleName} from '../../modules/module-name.ts';
+import {CallGate} from '../call-gate.ts';
 import {HTTP_CAPABILITIES} from '../capabilities.ts';
 import {notCapable} from '../not-capable.ts';
 import type {InitReport, NodeVersions, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
@@ -45,6 +46,8 @@ export class HttpTransport implements Transport {
 	readonly #onWarning: ((message: string) => void) | undefined;
 	// The Authorization header, read from the file once; only a success is kept, so a fixed file is picked up.
 	#authorization: Promise<string> | undefined;
+	/** One update_list/update at a time: each makes ejabberd_update read every beam of the ebin. */
+	readonly #gate: CallGate;
 
 	constructor(options: HttpTransportOptions) {
 		this.#base = parseBaseUrl(options.url);
@@ -52,6 +55,7 @@ export class HttpTransport implements Transport {
 		this.#credentials = resolveCredentials(options.user, options.passwordFile);
 		this.#onWarning = options.onWarning;
 		this.node = options.node;
+		this.#gate = new CallGate({node: this.node, callTimeoutMs: options.timeoutMs, slowCallLimitMs: options.timeoutMs});
 	}
 
 	/** update_list calls into `ejabberd_update`, which loads it, and fails loudly if that is impossible. */
@@ -134,7 +138,14 @@ export class HttpTransport implements Transport {
 		// Nothing to release: fetch's pooled keep-alive sockets neither keep the process alive nor outlive a few idle seconds.
 	}
 
-	async #call(command: ApiCommand, args: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<{value: unknown; raw: string; url: string}> {
+	#call(command: ApiCommand, args: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<{value: unknown; raw: string; url: string}> {
+		if (command === 'update_list' || command === 'update') {
+			return this.#gate.run('ejabberd_update', `mod_http_api ${command}`, () => this.#callOnce(command, args, signal), signal);
+		}
+		return this.#callOnce(command, args, signal);
+	}
+
+	async #callOnce(command: ApiCommand, args: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<{value: unknown; raw: string; url: string}> {
 		const authorization = this.#credentials === undefined ? undefined : await this.#readAuthorization(this.#credentials);
 		const request = buildApiRequest(this.#base, command, args, authorization);
 		const answer = await postApi(request, {timeoutMs: this.#timeoutMs, signal});

@@ -5,7 +5,7 @@ import {RELOADER_ALLOW_LIST} from '../../../../daemon/transports/distribution/re
 test('RELOADER_ALLOW_LIST is exactly what the daemon needs', t => {
 	t.deepEqual(RELOADER_ALLOW_LIST.map(({module, function: name, arity}) => `${module}:${name}/${arity}`), [
 		'code:ensure_loaded/1', 'code:is_loaded/1', 'code:which/1', 'code:load_file/1', 'code:get_mode/0', 'filename:dirname/1',
-		'ejabberd_update:update_info/0', 'ejabberd_update:update/1', 'beam_lib:md5/1', 'erlang:get_module_info/2', 'erlang:system_info/1',
+		'ejabberd_update:update_info/0', 'ejabberd_update:update/1', 'beam_lib:md5/1', 'erlang:get_module_info/2', 'erlang:system_info/1', 'erlang:node/0',
 		'application:get_key/2',
 		'code:soft_purge/1', 'code:purge/1', 'code:load_abs/1', 'erlang:check_old_code/1', 'erlang:check_process_code/2', 'erlang:processes/0',
 		'erlang:process_info/2', 'proc_lib:translate_initial_call/1',
