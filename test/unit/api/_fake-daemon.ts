@@ -9,7 +9,7 @@ import type {UpdateInfo} from '../../../daemon/transports/transport.ts';
 export interface FakeDaemon extends ApiDaemon {
 	connected: boolean;
 	runningBatches: number;
-	readonly calls: {method: 'reconcile' | 'update' | 'updateInfo'; names?: unknown}[];
+	readonly calls: {method: 'reconcile' | 'update' | 'updateInfo'; names?: unknown; purge?: string}[];
 	/** What the next reconcile/update answers (or throws). */
 	next: () => Promise<BatchRecord>;
 	info: () => Promise<UpdateInfo>;
@@ -31,8 +31,8 @@ export function fakeDaemon(modules: readonly string[] = ['mod_a', 'mod_b']): Fak
 			daemon.calls.push({method: 'reconcile'});
 			return daemon.next();
 		},
-		update(names) {
-			daemon.calls.push({method: 'update', names});
+		update(names, _trigger, options) {
+			daemon.calls.push({method: 'update', names, ...(options?.purge === undefined ? {} : {purge: options.purge})});
 			return daemon.next();
 		},
 		updateInfo() {

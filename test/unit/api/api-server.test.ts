@@ -81,6 +81,30 @@ test('POST /update-modules takes a list or {modules} and updates exactly those n
 	t.deepEqual(daemon.calls, [{method: 'update', names: ['mod_a', 'mod_b']}, {method: 'update', names: ['mod_b']}]);
 });
 
+test('POST /update-modules with "purge": "brutal" forces, and never joins a plain request for the same names', async t => {
+	const {url, daemon} = await serve(t);
+	let release: () => void = () => undefined;
+	const blocked = new Promise<void>(resolve => {
+		release = resolve;
+	});
+	daemon.next = async () => {
+		await blocked;
+		return batchRecord();
+	};
+	const plain = post(`${url}/update-modules`, '["mod_a"]');
+	while (daemon.calls.length < 1) {
+		await new Promise(resolve => setTimeout(resolve, 5));
+	}
+	const forced = post(`${url}/update-modules`, '{"modules": ["mod_a"], "purge": "brutal"}');
+	while (daemon.calls.length < 2) {
+		await new Promise(resolve => setTimeout(resolve, 5));
+	}
+	t.deepEqual(daemon.calls, [{method: 'update', names: ['mod_a']}, {method: 'update', names: ['mod_a'], purge: 'brutal'}]);
+	release();
+	t.is((await plain).status, 200);
+	t.is((await forced).status, 200);
+});
+
 test('bad input is 400/404/413 and never reaches the daemon', async t => {
 	const {url, daemon} = await serve(t);
 	const cases = [
