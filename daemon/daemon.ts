@@ -393,16 +393,28 @@ export class Daemon {
 	 * half-written again: a module whose beam was written while its batch ran
 	 * cannot be known to run its snapshot, so it is re-checked (deferred), not
 	 * reported updated. Verified by content, the node's MD5 already tells.
+	 * On every transport, a module that failed while its beam was written is
+	 * deferred too: it is read again (lookAgain), and its next batch says.
 	 */
 	#deferRaced(record: BatchRecord, request: ReloadRequest, writesBefore: number): BatchRecord {
-		if (record.verifiedBy !== 'list' || this.#writeCount === writesBefore) {
+		if (this.#writeCount === writesBefore) {
 			return record;
 		}
-		const raced = new Set(request.changes?.filter(({module, path}) => record.updated.includes(module) && (this.#lastWriteOf.get(path) ?? 0) > writesBefore).map(({module}) => module));
-		if (raced.size === 0) {
+		const written = request.changes?.filter(({path}) => (this.#lastWriteOf.get(path) ?? 0) > writesBefore).map(({module}) => module) ?? [];
+		const raced = new Set(record.verifiedBy === 'list' ? written.filter(module => record.updated.includes(module)) : []);
+		// Failed while its beam was being written: the failure may be the write's (update_info read it mid-write), and lookAgain reads it again.
+		const failedRaced = new Set(written.filter(module => record.failed.some(failure => failure.module === module)));
+		if (raced.size === 0 && failedRaced.size === 0) {
 			return record;
 		}
-		return {...record, updated: record.updated.filter(module => !raced.has(module)), deferred: [...record.deferred, ...raced]};
+		const failed = record.failed.filter(failure => !failedRaced.has(failure.module));
+		return {
+			...record,
+			ok: record.ok || (failed.length === 0 && record.outOfReach.length === 0),
+			updated: record.updated.filter(module => !raced.has(module)),
+			failed,
+			deferred: [...record.deferred, ...raced, ...failedRaced],
+		};
 	}
 
 	/**

@@ -168,5 +168,5 @@ function classifyNotListed(module: string, input: ClassificationInput): 'unchang
 		return {failure: `its code changed (loaded md5 ${state.loadedMd5 ?? 'unknown'}, beam md5 ${state.diskMd5 ?? 'unreadable'}) but its -vsn did not, so ejabberd_update does not update it`};
 	}
 	// The vsn was not seen unchanged: no guess. update_info does not list a beam it read mid-write (ejabberd_update takes an unreadable version for none).
-	return {failure: `its loaded code (md5 ${state.loadedMd5 ?? 'unknown'}) differs from its beam (md5 ${state.diskMd5 ?? 'unreadable'}), yet update_info did not list it: either the beam was being written when update_info read it (it is read again if it was written meanwhile), or its -vsn did not change`};
+	return {failure: `its code changed (loaded md5 ${state.loadedMd5 ?? 'unknown'}, beam md5 ${state.diskMd5 ?? 'unreadable'}) yet update_info did not list it: either its -vsn did not change, so ejabberd_update does not update it, or the beam was being written when update_info read it (it is read again if it was written meanwhile)`};
 }

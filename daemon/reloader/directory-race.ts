@@ -4,12 +4,13 @@ import {ReloaderError, isRetryable, quoteUntrusted} from '../errors.ts';
 /**
  * ejabberd_update reads every `*.beam` of its directory (update_info, and
  * update/1 through it) and crashes on one it cannot read as a beam:
- * `{case_clause, {error, beam_lib, {not_a_beam_file, "/x/ebin/m.beam"}}}`.
+ * `{badmatch, {error, beam_lib, {missing_chunk, '/x/ebin/m.beam', "Attr"}}}` (the
+ * path a string or, as beam_lib gives it there, an atom).
  * These find such a failure in an answer and tell a file that was caught
  * mid-write (worth another try once the directory is settled) from one that
  * is broken for good (the failure stands).
  */
-const BEAM_LIB_ERROR = /\{error,\s*beam_lib,\s*\{(\w+),\s*"((?:[^"\\]|\\.)*)"/g;
+const BEAM_LIB_ERROR = /\{error,\s*beam_lib,\s*\{(\w+),\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')/g;
 
 export interface BeamFileError {
 	/** beam_lib's reason: `not_a_beam_file`, `file_error`, `missing_chunk`, ... */
@@ -19,7 +20,7 @@ export interface BeamFileError {
 
 /** The beam_lib file errors an answer from the node names (as formatted in the record). */
 export function beamFileErrors(text: string): BeamFileError[] {
-	return [...text.matchAll(BEAM_LIB_ERROR)].map(match => ({reason: match[1] ?? '', path: unescapeCharlist(match[2] ?? '')}));
+	return [...text.matchAll(BEAM_LIB_ERROR)].map(match => ({reason: match[1] ?? '', path: unescapeCharlist(match[2] ?? match[3] ?? '')}));
 }
 
 /**

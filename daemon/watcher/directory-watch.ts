@@ -1,5 +1,6 @@
 import type {FSWatcher} from 'chokidar';
 import type {Stats} from 'node:fs';
+import {lstat, stat} from 'node:fs/promises';
 import * as path from 'node:path';
 import type {ReloaderError} from '../errors.ts';
 import {moduleOfBeamPath} from '../modules/module-name.ts';
@@ -150,6 +151,17 @@ export class DirectoryWatch {
 		};
 		watcher.on('add', written);
 		watcher.on('change', written);
+		// chokidar drops a symlink it cannot stat: a dangling link named `*.beam` reaches the beam check from the raw event.
+		watcher.on('raw', (_event: string, filename: unknown) => {
+			if (typeof filename === 'string' && filename.endsWith('.beam')) {
+				const entry = path.join(directory, path.basename(filename));
+				void isDanglingLink(entry).then(dangling => {
+					if (dangling && !this.#closed) {
+						written(entry);
+					}
+				});
+			}
+		});
 		// A directory named `*.beam` is no beam, and ejabberd_update's scan still makes an atom of its name: the beam check reports it.
 		watcher.on('addDir', entry => {
 			if (path.dirname(path.resolve(entry)) === this.#resolved) {
@@ -183,5 +195,22 @@ export class DirectoryWatch {
 		// Nothing else may keep the daemon alive while it waits for the directory to come back.
 		this.#timer.ref();
 		this.#options.onDirectory({directory: this.#options.directory, state: 'gone'});
+	}
+}
+
+/** A symbolic link whose target does not exist (or loops). */
+async function isDanglingLink(entry: string): Promise<boolean> {
+	try {
+		if (!(await lstat(entry)).isSymbolicLink()) {
+			return false;
+		}
+	} catch {
+		return false;
+	}
+	try {
+		await stat(entry);
+		return false;
+	} catch {
+		return true;
 	}
 }
