@@ -1,6 +1,7 @@
 import type {ResolvedConfig} from '../config/schema.ts';
 import {Daemon} from '../daemon.ts';
 import {ReloaderError} from '../errors.ts';
+import {boundedBeamReader} from '../beam/beam-snapshot.ts';
 import {scanBeams} from '../modules/scan-beams.ts';
 import {WatchDirectoryError, resolveWatchDirectories, type WatchDirectories} from '../modules/watch-directories.ts';
 import type {DaemonRecord} from '../records.ts';
@@ -61,7 +62,7 @@ export async function openPipeline(config: ResolvedConfig, context: PipelineCont
 	const {directories} = watched;
 	try {
 		// Only what exists now is scanned; a directory that appears later is read whole by the watcher.
-		const index = await scanBeams(watched.present);
+		const index = await scanBeams(watched.present, boundedBeamReader(config.maxBeamBytes));
 		const daemon = new Daemon({config, transport, directories, index, report: context.report, graceMs: config.shutdownGraceMs, nextId: context.nextId});
 		return {config, transport, directories, daemon};
 	} catch (error) {
