@@ -1,4 +1,5 @@
 import {TextDecoder} from 'node:util';
+import {quoteUntrusted} from '../untrusted-text/index.ts';
 import {MAX_ATOM_CHARACTERS, MAX_BIG_BYTES} from './limits.ts';
 import type {Reader, Site} from './reader.ts';
 import {Atom, BitBinary, ErlFloat} from './terms.ts';
@@ -35,7 +36,7 @@ export function readOldFloat(r: Reader, site: Site): ErlFloat {
 	const nul = raw.indexOf('\0');
 	const text = nul === -1 ? raw : raw.slice(0, nul);
 	if (!FLOAT_TEXT.test(text)) {
-		r.fail(site, `${JSON.stringify(text)} is not a float`);
+		r.fail(site, `${quoteUntrusted(text)} is not a float`);
 	}
 	return checkFloat(r, site, Number(text));
 }
