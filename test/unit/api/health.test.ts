@@ -1,0 +1,31 @@
+import test from 'ava';
+import type {ApiDaemon, PipelineStatus} from '../../../daemon/api/api-daemon.ts';
+import {healthAnswer, statusAnswer} from '../../../daemon/api/status-routes.ts';
+import {BeamIndex} from '../../../daemon/modules/beam-index.ts';
+
+function daemonWith(status: Partial<PipelineStatus>): ApiDaemon {
+	const full: PipelineStatus = {node: 'n@h', transport: 'dist', connected: true, directories: ['/x/ebin'], unsettledBeams: 0, pendingChanges: 0, queuedBatches: 0, runningBatches: 0, ...status};
+	const unused = async () => Promise.reject(new Error('not used'));
+	return {reconcile: unused, update: unused, updateInfo: unused, status: () => full, index: new BeamIndex()};
+}
+
+test('healthy when connected and nothing is stuck', t => {
+	t.is(healthAnswer(daemonWith({unsettledBeams: 2, oldestUnsettledMs: 300, stuckBeams: []})).status, 200);
+});
+
+test('503 naming the beams unsettled past the deadline, escaped, with Retry-After', t => {
+	const answer = healthAnswer(daemonWith({unsettledBeams: 1, oldestUnsettledMs: 12_345, stuckBeams: [{path: '/x/ebin/a\u001b[2J.beam', unsettledMs: 12_345}]}));
+	t.is(answer.status, 503);
+	t.is(answer.headers?.['Retry-After'], '5');
+	const {reason} = answer.body as {reason: string};
+	t.is(reason, '1 beam(s) unsettled past the deadline, so their changes are not reaching the node: "/x/ebin/a\\x1b[2J.beam" (12.3 s)');
+});
+
+test('an unreachable node is still the first reason', t => {
+	t.regex(JSON.stringify(healthAnswer(daemonWith({connected: false, stuckBeams: [{path: '/x/a.beam', unsettledMs: 5000}]})).body), /unreachable/);
+});
+
+test('/status shows oldestUnsettledMs and stuckBeams beside unsettledBeams', t => {
+	const answer = statusAnswer({daemon: daemonWith({unsettledBeams: 1, oldestUnsettledMs: 5000, stuckBeams: [{path: '/x/a.beam', unsettledMs: 5000}]}), version: 't', startedAt: 0, lastBatch: () => undefined}, 1000);
+	t.like(answer.body, {queue: {unsettledBeams: 1, oldestUnsettledMs: 5000, stuckBeams: [{path: '/x/a.beam', unsettledMs: 5000}]}});
+});
