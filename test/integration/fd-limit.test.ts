@@ -1,0 +1,91 @@
+import {spawn} from 'node:child_process';
+import {mkdir, mkdtemp, readdir, rm, writeFile} from 'node:fs/promises';
+import {connect, type Socket} from 'node:net';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import test from 'ava';
+import {stringify} from 'yaml';
+import {findFreePort} from '../../daemon/sandbox/free-port.ts';
+import {nodeCall, useSandboxNode} from '../support/ejabberd.ts';
+import {compileGenerated, installBeam} from '../support/fixtures.ts';
+import {waitUntil} from '../support/wait.ts';
+
+/**
+ * B for real: the daemon (the CLI, run from source) under `prlimit --nofile`,
+ * its descriptors taken by held API connections; a beam installed meanwhile
+ * cannot be opened (EMFILE). Once the connections are released, the change
+ * is read and applied: nothing is lost to the flood.
+ */
+const getNode = useSandboxNode(test);
+const MAIN = fileURLToPath(new URL('../../daemon/cli/main.ts', import.meta.url));
+const NOFILE = 100;
+
+test('a beam installed while the daemon is out of descriptors is applied once they are back', async t => {
+	t.timeout(180_000);
+	const node = getNode();
+	const dir = await mkdtemp(join(tmpdir(), 'reloader-fd-limit-'));
+	t.teardown(async () => rm(dir, {recursive: true, force: true}));
+	const build = async (version: number) => {
+		const out = join(dir, `v${version}`);
+		await mkdir(out);
+		return compileGenerated('gen_fd_limit', version, out);
+	};
+	await installBeam(await build(1), node.ebinDir);
+	await nodeCall(node, 'code:ensure_loaded(gen_fd_limit)');
+	const v2 = await build(2);
+	const port = await findFreePort();
+	const config = join(dir, 'config.yml');
+	await writeFile(config, stringify({
+		transport: 'dist', node: node.node, cookieFile: node.cookieFile, watch: [node.ebinDir],
+		debounceMs: 200, maxWaitMs: 2000, incompleteTimeoutMs: 1000,
+		log: {format: 'json'}, api: {listen: `127.0.0.1:${port}`, maxConnections: 1000, maxEventStreams: 999},
+	}));
+	const child = spawn('prlimit', [`--nofile=${NOFILE}:${NOFILE}`, '--', process.execPath, '--import=tsx', MAIN, 'run', '--config', config], {stdio: ['ignore', 'pipe', 'pipe']});
+	t.teardown(() => {
+		if (child.exitCode === null) {
+			child.kill('SIGKILL');
+		}
+	});
+	const lines: string[] = [];
+	let partial = '';
+	child.stderr.on('data', (chunk: Buffer) => {
+		const text = partial + chunk.toString();
+		const split = text.split('\n');
+		partial = split.pop() ?? '';
+		lines.push(...split);
+	});
+	const records = () => lines.flatMap(line => {
+		try {
+			return [JSON.parse(line) as Record<string, unknown>];
+		} catch {
+			return [];
+		}
+	});
+	await waitUntil(() => records().some(record => record.event === 'watch'), 'the daemon watches', 60_000);
+	const fdsAtIdle = (await readdir(`/proc/${child.pid}/fd`).catch(() => [])).length;
+
+	// Take every descriptor the daemon has left with held connections (each accepted one is a descriptor).
+	const sockets: Socket[] = [];
+	for (let index = 0; index < NOFILE; index++) {
+		const socket = connect({host: '127.0.0.1', port});
+		socket.on('error', () => undefined);
+		sockets.push(socket);
+	}
+	const fdsOf = async () => (await readdir(`/proc/${child.pid}/fd`).catch(() => [])).length;
+	await waitUntil(async () => (await fdsOf()) >= NOFILE - 2, 'the daemon is out of descriptors', 20_000);
+	const fdsFull = await fdsOf();
+	await installBeam(v2, node.ebinDir);
+	await waitUntil(() => records().some(record => record.code === 'ERR_BEAM_UNREADABLE' && String(record.message).includes('EMFILE')), 'the EMFILE report', 20_000);
+	// Held a while past the deadline: the change must not be given up.
+	await new Promise(resolve => setTimeout(resolve, 2500));
+	const appliedDuringFlood = records().some(record => record.event === 'batch');
+	for (const socket of sockets) {
+		socket.destroy();
+	}
+	await waitUntil(() => records().some(record => record.event === 'batch' && Array.isArray(record.updated) && record.updated.includes('gen_fd_limit')), 'gen_fd_limit updated', 60_000);
+	t.is(await nodeCall(node, 'gen_fd_limit:version()'), '2');
+	t.log(`nofile ${NOFILE}: ${fdsAtIdle} descriptors at idle, ${fdsFull} held during the flood; applied during the flood: ${appliedDuringFlood}`);
+	t.log(records().filter(record => record.event === 'error').map(record => `${String(record.code)}: ${String(record.message)}`).join('\n'));
+	child.kill('SIGTERM');
+});
