@@ -23,8 +23,9 @@ export type TransportWarning = (message: string, code?: TransportWarningCode) =>
 /**
  * WARN_TRANSPORT_AUTO: `transport: auto` fell back to ctl, naming every option that lost its effect.
  * WARN_NODE_SLOW: an update_info/update runs longer than expected on a node that still answers.
+ * WARN_DIST_MESSAGE: a message from the node did not decode and was dropped (the connection goes on).
  */
-export type TransportWarningCode = 'WARN_TRANSPORT_AUTO' | 'WARN_NODE_SLOW';
+export type TransportWarningCode = 'WARN_TRANSPORT_AUTO' | 'WARN_NODE_SLOW' | 'WARN_DIST_MESSAGE';
 
 /**
  * Build the configured transport. `auto` picks `dist` when a cookie file is

@@ -27,8 +27,8 @@ export interface DistTransportOptions {
 	readonly slowCallLimitMs?: number | undefined;
 	/** Packets the node may send, at most; default: the client's (16 MiB). */
 	readonly maxFrameBytes?: number | undefined;
-	/** Warnings worth a log line: a cookie file readable by others, a slow scan (WARN_NODE_SLOW). */
-	readonly onWarning?: (message: string, code?: 'WARN_NODE_SLOW') => void;
+	/** Warnings worth a log line: a cookie file readable by others, a slow scan (WARN_NODE_SLOW), a message from the node that did not decode (WARN_DIST_MESSAGE). */
+	readonly onWarning?: (message: string, code?: 'WARN_NODE_SLOW' | 'WARN_DIST_MESSAGE') => void;
 	/** Where the node sees the daemon's directories (config `paths`); default: the same paths. */
 	readonly paths?: PathMap;
 }
@@ -92,9 +92,9 @@ export class DistTransport implements Transport {
 		this.#disconnectListeners.add(listener);
 	}
 
-	#onEvent(event: DistEvent, onWarning?: (message: string) => void): void {
+	#onEvent(event: DistEvent, onWarning: DistTransportOptions['onWarning']): void {
 		if (event.type === 'warning') {
-			onWarning?.(event.message);
+			onWarning?.(event.message, 'WARN_DIST_MESSAGE');
 		} else if (event.type === 'disconnected') {
 			for (const listener of this.#disconnectListeners) {
 				listener(event.reason);
