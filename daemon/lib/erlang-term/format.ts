@@ -11,6 +11,12 @@ const RESERVED_WORDS = new Set([
 	'after', 'and', 'andalso', 'band', 'begin', 'bnot', 'bor', 'bsl', 'bsr', 'bxor', 'case', 'catch', 'cond', 'div', 'else',
 	'end', 'fun', 'if', 'let', 'maybe', 'not', 'of', 'or', 'orelse', 'receive', 'rem', 'try', 'when', 'xor',
 ]);
+/**
+ * Valid characters that would not show as themselves in a log line (bidi
+ * overrides, zero-width and other format characters, separators, private use,
+ * unassigned): a peer's text must not reorder or hide what follows it.
+ */
+const INVISIBLE = /[\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u;
 const ESCAPES = new Map([[8, '\\b'], [9, '\\t'], [10, '\\n'], [11, '\\v'], [12, '\\f'], [13, '\\r'], [27, '\\e'], [92, '\\\\']]);
 
 /** Collects output up to a budget, so formatting a huge term stops early. */
@@ -192,7 +198,7 @@ function escape(text: string, quote: string): string {
 			result += `\\${quote}`;
 		} else if (ESCAPES.has(code)) {
 			result += ESCAPES.get(code);
-		} else if (code < 32 || (code >= 127 && code < 160)) {
+		} else if (code < 32 || (code >= 127 && code < 160) || INVISIBLE.test(character)) {
 			result += `\\x{${code.toString(16).toUpperCase()}}`;
 		} else {
 			result += character;

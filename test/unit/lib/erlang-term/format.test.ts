@@ -59,3 +59,10 @@ test('prints deep nesting without overflowing the stack', t => {
 	}
 	t.regex(formatTerm(deep, 5000), /^\[\[\[.*\.\.\./);
 });
+
+test('a peer\'s text cannot hide or reorder a log line: bidi overrides, zero-width characters and separators are escaped', t => {
+	t.is(formatTerm('ab\u202Ecd\u200B\u2028'), String.raw`"ab\x{202E}cd\x{200B}\x{2028}"`);
+	t.is(formatTerm(atom('x\u202Ey')), String.raw`'x\x{202E}y'`);
+	t.is(formatTerm(Buffer.from('ok\u001B[31m')), String.raw`<<"ok\e[31m">>`);
+	t.is(formatTerm('café'), '"café"');
+});
