@@ -71,3 +71,13 @@ test('decodeTermAtInSlices fails like decodeTermAt', async t => {
 	await t.throwsAsync(decodeTermAtInSlices(Buffer.from([131, 255]), 0), {code: 'ERR_ETF_DECODE'});
 	t.deepEqual(await decodeTermAtInSlices(encodeTerm(atom('ok')), 0), {term: atom('ok'), end: 5});
 });
+
+test('an integer of more than 64 KiB of digits is refused before it is converted', t => {
+	const digits = 64 * 1024 + 1;
+	const bytes = Buffer.alloc(7 + digits, 0xab);
+	bytes.set([131, 111], 0);
+	bytes.writeUInt32BE(digits, 2);
+	bytes[6] = 0;
+	t.throws(() => decodeTerm(bytes), {code: 'ERR_ETF_DECODE', message: /LARGE_BIG_EXT \(111\) at offset 1: a 65537-byte integer is larger than the 65536 bytes this decoder accepts/});
+	t.is(typeof decodeTerm(Buffer.concat([bytes.subarray(0, 2), Buffer.from([0, 1, 0, 0]), bytes.subarray(6, 7 + 65_536)])), 'bigint');
+});
