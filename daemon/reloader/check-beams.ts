@@ -1,6 +1,6 @@
 import type {BeamChange} from '../batcher/batch.ts';
 import type {BeamRead, BeamReader, BeamSnapshot} from '../beam/beam-snapshot.ts';
-import {errorMessage} from '../errors.ts';
+import {errorMessage, quoteUntrusted} from '../errors.ts';
 
 export interface BeamCheck {
 	/** Complete beams, by module: the snapshot each was checked from. */
@@ -55,7 +55,8 @@ export function judgeReads(reads: readonly (readonly [module: string, path: stri
 		} else if (read.snapshot.module === module) {
 			versions.set(module, read.snapshot);
 		} else {
-			rejected.set(module, `${path} holds module ${read.snapshot.module}, not ${module}: rename the file or fix its -module attribute`);
+			// The module name comes from the file: escaped, it cannot rewrite a log line.
+			rejected.set(module, `${path} holds module ${quoteUntrusted(read.snapshot.module)}, not ${module}: rename the file or fix its -module attribute`);
 		}
 	}
 	return {versions, deferred, rejected, unchecked};
