@@ -96,7 +96,7 @@ export class Daemon {
 		this.#clock = options.clock ?? systemClock;
 		const readBeam = options.readBeam ?? boundedBeamReader(config.maxBeamBytes);
 		// The init step's record also tells the reloader which ejabberd it talks to (batch records carry it).
-		this.#session = new NodeSession(transport, (record, stale) => {
+		this.#session = new NodeSession(this.#withoutHazardousScans(transport), (record, stale) => {
 			this.#reloader.noteVersions(record.versions);
 			report(record);
 			this.#catchUp(stale);
@@ -295,6 +295,34 @@ export class Daemon {
 			}
 		}
 		return described;
+	}
+
+	/**
+	 * The transport as the init step uses it: its update_info is not called
+	 * while a watched directory holds entries ejabberd_update's scan cannot
+	 * survive (warned about once, WARN_SCAN_HAZARD); the init record then
+	 * lists nothing pending from it. A reconnect re-runs the init step, so
+	 * this guards every one.
+	 */
+	#withoutHazardousScans(transport: Transport): Transport {
+		const updateInfo = async (signal?: AbortSignal): Promise<UpdateInfo> => {
+			for (const directory of this.#options.directories) {
+				const hazards = await this.#scanHazards(directory);
+				if (hazards.length > 0) {
+					return {modules: [], dir: directory, raw: `(not called: ${hazards.length} entries its scan cannot survive)`};
+				}
+			}
+			return transport.updateInfo(signal);
+		};
+		return new Proxy(transport, {
+			get(target, property) {
+				if (property === 'updateInfo') {
+					return updateInfo;
+				}
+				const value: unknown = Reflect.get(target, property, target);
+				return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+			},
+		});
 	}
 
 	/** Stop watching, hand on the pending batch, let the queue drain within the grace period, then disconnect. */

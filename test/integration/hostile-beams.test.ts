@@ -10,6 +10,7 @@ import type {DaemonRecord} from '../../daemon/records.ts';
 import {findFreePort} from '../../daemon/sandbox/free-port.ts';
 import {createService, type Service} from '../../daemon/service/create-service.ts';
 import {nodeCall, useSandboxNode} from '../support/ejabberd.ts';
+import {openDaemon} from '../support/open-daemon.ts';
 import {compileGenerated, installBeam, installBeamTruncated} from '../support/fixtures.ts';
 import {RecordCollector, batchWith, isBatch, isProblem} from '../support/record-collector.ts';
 
@@ -160,6 +161,17 @@ test.serial('A: /dev/zero, a 500 MB sparse beam, FIFOs, a directory and a dangli
 	t.log(`times to report: ${[...reportedAt].map(([name, at]) => `${name} ${((at - (created.get(join(ebin, name)) ?? at)) / 1000).toFixed(2)} s`).join(', ')}`);
 	t.log(`peak RSS of the process running the daemon (VmHWM): ${peak.toFixed(0)} MB; sampled max during the case ${Math.max(...rss).toFixed(0)} MB`);
 	t.true(peak < 300, `peak RSS ${peak} MB`);
+	// A fresh init step (as after a reconnect) with them there: it does not run the node's scan either.
+	const second = new RecordCollector();
+	const other = await openDaemon(resolveConfig({transport: 'dist', node: getNode().node, cookieFile: getNode().cookieFile, watch: [ebin], api: {enabled: false}}), second.report);
+	try {
+		await other.start();
+		const init = await second.waitFor(record => record.event === 'init', {what: 'the second init record'});
+		t.deepEqual((init as {pending: readonly string[]}).pending, []);
+		t.true(second.records.some(record => isProblem(record) && record.code === 'WARN_SCAN_HAZARD'));
+	} finally {
+		await other.close('second init checked');
+	}
 	const health = await fetch(`${apiBase}/healthz`);
 	t.is(health.status, 200, 'nothing is stuck: every hostile entry was reported at once');
 	for (const [name] of expectations) {
