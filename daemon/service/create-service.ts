@@ -2,6 +2,7 @@ import {isDeepStrictEqual} from 'node:util';
 import {resolveApiAccess, type ApiAccess} from '../api/api-access.ts';
 import type {ApiDaemon, PipelineStatus, ReloadState} from '../api/api-daemon.ts';
 import {startApiServer, type ApiServer} from '../api/api-server.ts';
+import {boundedBeamReader} from '../beam/beam-snapshot.ts';
 import {counter} from '../batcher/batcher.ts';
 import type {ResolvedConfig} from '../config/schema.ts';
 import {ReloaderError} from '../errors.ts';
@@ -275,9 +276,9 @@ class ReloaderService implements Service {
 	 * one reaches the new watcher.
 	 */
 	#catchUp(before: BeamIndex): void {
-		const {daemon, directories} = this.#requirePipeline();
+		const {daemon, directories, config} = this.#requirePipeline();
 		const catchUp = async () => {
-			const now = await scanBeams(directories);
+			const now = await scanBeams(directories, boundedBeamReader(config.maxBeamBytes));
 			const changed = now.modules().filter(module => {
 				const vsn = now.get(module)?.vsn;
 				return vsn !== undefined && before.get(module)?.vsn !== vsn && daemon.index.has(module);
