@@ -2,7 +2,7 @@ import {ReloaderError} from '../../errors.ts';
 import {isModuleName} from '../../modules/module-name.ts';
 import {CallGate} from '../call-gate.ts';
 import {CTL_CAPABILITIES} from '../capabilities.ts';
-import {notCapable} from '../not-capable.ts';
+import {WithoutCodeAccess} from '../not-capable.ts';
 import type {InitReport, NodeVersions, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
 import {readStatusVersion, readUpdateSaid} from '../update-said.ts';
 import {runEjabberdctl} from './run-ejabberdctl.ts';
@@ -22,7 +22,7 @@ export interface CtlTransportOptions {
  * verifies through a second `update_list`, and cannot know which processes
  * still run old code (`unpurged: null`).
  */
-export class CtlTransport implements Transport {
+export class CtlTransport extends WithoutCodeAccess implements Transport {
 	readonly kind = 'ctl';
 	readonly capabilities = CTL_CAPABILITIES;
 	readonly node: string;
@@ -32,6 +32,7 @@ export class CtlTransport implements Transport {
 	readonly #gate: CallGate;
 
 	constructor(options: CtlTransportOptions) {
+		super();
 		this.#command = options.node === undefined ? options.command : [...options.command, '--node', options.node];
 		this.#timeoutMs = options.timeoutMs;
 		this.node = options.node ?? 'the node of ejabberdctl.cfg';
@@ -73,38 +74,6 @@ export class CtlTransport implements Transport {
 		const raw = said.join('');
 		const read = readUpdateSaid(raw);
 		return read.size === 0 ? {raw} : {raw, said: read};
-	}
-
-	// capabilities: none of the following works over ejabberdctl.
-
-	moduleStates(): Promise<never> {
-		return notCapable(this.kind, 'verifyByContent', 'ask which code the node runs');
-	}
-
-	codeDirectory(): Promise<never> {
-		return notCapable(this.kind, 'codeDirectory', 'ask the node where its code is');
-	}
-
-	codeLocations(): Promise<never> {
-		return notCapable(this.kind, 'codeDirectory', 'ask the node where its code is');
-	}
-
-	/** Unknown without a held connection. */
-	incarnation(): undefined {
-		return undefined;
-	}
-
-	/** No connection is held between calls: nothing to be told about. */
-	onDisconnect(): void {
-		// A node that goes away shows when the next call fails.
-	}
-
-	loadBeam(): Promise<never> {
-		return notCapable(this.kind, 'loadBeam', 'load a beam directly');
-	}
-
-	oldCodeHolders(): Promise<never> {
-		return notCapable(this.kind, 'oldCodeHolders', 'see which processes run old code');
 	}
 
 	async close(): Promise<void> {

@@ -2,7 +2,7 @@ import {ReloaderError} from '../../errors.ts';
 import {isModuleName} from '../../modules/module-name.ts';
 import {CallGate} from '../call-gate.ts';
 import {HTTP_CAPABILITIES} from '../capabilities.ts';
-import {notCapable} from '../not-capable.ts';
+import {WithoutCodeAccess} from '../not-capable.ts';
 import type {InitReport, NodeVersions, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
 import {readStatusVersion, readUpdateSaid} from '../update-said.ts';
 import {basicAuthorization, buildApiRequest, parseBaseUrl, type ApiCommand} from './api-request.ts';
@@ -36,7 +36,7 @@ interface Credentials {
  * either way on 23.01 and `"Updated: M"` / `"Not updated: M"` on 24.12 (read
  * into `said`); the reloader verifies through a second `update_list`.
  */
-export class HttpTransport implements Transport {
+export class HttpTransport extends WithoutCodeAccess implements Transport {
 	readonly kind = 'http';
 	readonly capabilities = HTTP_CAPABILITIES;
 	readonly node: string;
@@ -50,6 +50,7 @@ export class HttpTransport implements Transport {
 	readonly #gate: CallGate;
 
 	constructor(options: HttpTransportOptions) {
+		super();
 		this.#base = parseBaseUrl(options.url);
 		this.#timeoutMs = options.timeoutMs;
 		this.#credentials = resolveCredentials(options.user, options.passwordFile);
@@ -100,38 +101,6 @@ export class HttpTransport implements Transport {
 			}
 		}
 		return said.size === 0 ? {raw: answers.join('\n')} : {raw: answers.join('\n'), said};
-	}
-
-	// capabilities: none of the following works over mod_http_api.
-
-	moduleStates(): Promise<never> {
-		return notCapable(this.kind, 'verifyByContent', 'ask which code the node runs');
-	}
-
-	codeDirectory(): Promise<never> {
-		return notCapable(this.kind, 'codeDirectory', 'ask the node where its code is');
-	}
-
-	codeLocations(): Promise<never> {
-		return notCapable(this.kind, 'codeDirectory', 'ask the node where its code is');
-	}
-
-	/** Unknown without a held connection. */
-	incarnation(): undefined {
-		return undefined;
-	}
-
-	/** No connection is held between calls: nothing to be told about. */
-	onDisconnect(): void {
-		// A node that goes away shows when the next call fails.
-	}
-
-	loadBeam(): Promise<never> {
-		return notCapable(this.kind, 'loadBeam', 'load a beam directly');
-	}
-
-	oldCodeHolders(): Promise<never> {
-		return notCapable(this.kind, 'oldCodeHolders', 'see which processes run old code');
 	}
 
 	async close(): Promise<void> {
