@@ -141,7 +141,7 @@ test.serial('GET /status shows the node, the queue and the last batch', async t 
 	t.is(response.status, 200);
 	const status = await response.json() as Record<string, unknown> & {lastBatch: {event: string; updated: string[]}};
 	t.like(status, {version: 'test', node: getNode().node, transport: 'dist', connected: true, directories: [getNode().ebinDir]});
-	t.deepEqual(Object.keys(status.queue as object).sort(), ['pendingChanges', 'queuedBatches', 'runningBatches', 'unsettledBeams']);
+	t.deepEqual(Object.keys(status.queue as object).sort(), ['oldestUnsettledMs', 'pendingChanges', 'queuedBatches', 'runningBatches', 'stuckBeams', 'unsettledBeams']);
 	t.is(status.lastBatch.event, 'batch');
 	t.deepEqual(status.lastBatch.updated, ['api_post_obj']);
 	t.is(typeof status.uptimeSeconds, 'number');
