@@ -30,3 +30,21 @@ export async function listBeams(directory: string): Promise<string[]> {
 		.filter(entry => (entry.isFile() || entry.isSymbolicLink()) && moduleOfBeamPath(entry.name) !== undefined)
 		.map(entry => path.join(directory, entry.name));
 }
+
+/**
+ * The beams of `directory` whose inode changed at or after `sinceMs` (ctime:
+ * any write, creation or rename onto the name moves it, and unlike mtime no
+ * `install -p` can set it back). Throws when the directory cannot be read, so
+ * that a caller out of descriptors tries again rather than taking "none".
+ */
+export async function beamsChangedSince(directory: string, sinceMs: number): Promise<string[]> {
+	const entries = await readdir(directory, {withFileTypes: true});
+	const beams = entries
+		.filter(entry => (entry.isFile() || entry.isSymbolicLink()) && moduleOfBeamPath(entry.name) !== undefined)
+		.map(entry => path.join(directory, entry.name));
+	const changed = await Promise.all(beams.map(async beam => {
+		const stats = await stat(beam).catch(() => undefined);
+		return stats !== undefined && stats.ctimeMs >= sinceMs ? beam : undefined;
+	}));
+	return changed.filter(beam => beam !== undefined);
+}

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type {ReloaderError} from '../errors.ts';
 import {moduleOfBeamPath} from '../modules/module-name.ts';
 import {closeWatcher, openWatcher} from './chokidar-watcher.ts';
-import {directoryIdentity, listBeams} from './directory-listing.ts';
+import {beamsChangedSince, directoryIdentity, listBeams} from './directory-listing.ts';
 import {TrailingRecheck} from './trailing-recheck.ts';
 import {toWatchError} from './watch-error.ts';
 
@@ -24,6 +24,14 @@ export interface DirectoryWatchOptions {
 	readonly onBeamWritten: (path: string) => void;
 	readonly onError: (error: ReloaderError) => void;
 	readonly onDirectory: (event: DirectoryEvent) => void;
+}
+
+/** Writes this long before the first descriptor failure are looked at again too: the failure may have come late. */
+const EXHAUSTION_MARGIN_MS = 2000;
+
+function isDescriptorExhaustion(error: unknown): boolean {
+	const code = (error as NodeJS.ErrnoException | undefined)?.code;
+	return code === 'EMFILE' || code === 'ENFILE';
 }
 
 /** Past chokidar's longest hold on an event (100 ms for `atomic`), with room to spare. */
@@ -53,6 +61,12 @@ export class DirectoryWatch {
 	/** Checks and transitions run one at a time, in order. */
 	#transitions: Promise<void>;
 	#verifyQueued = false;
+	/**
+	 * Since when (less a margin) chokidar may have missed events because the
+	 * process was out of descriptors: it needs some to read a directory that
+	 * changed. Undefined while nothing was missed.
+	 */
+	#exhaustedSince: number | undefined;
 	#closed = false;
 	#closing: Promise<void> | undefined;
 
@@ -111,6 +125,7 @@ export class DirectoryWatch {
 	}
 
 	async #reconcile(): Promise<void> {
+		await this.#catchUpMissed();
 		const identity = await directoryIdentity(this.#options.directory);
 		// Moved away and back between two checks, it is the same directory, but chokidar has let go of it.
 		if (this.#closed || (identity === this.#identity && !this.#watcherLost)) {
@@ -129,6 +144,31 @@ export class DirectoryWatch {
 		}
 	}
 
+	/**
+	 * After running out of descriptors, every beam written since is reported
+	 * once the directory can be read again: what chokidar could not see then is
+	 * not lost. Until it can, the next check tries again.
+	 */
+	async #catchUpMissed(): Promise<void> {
+		const since = this.#exhaustedSince;
+		if (since === undefined || this.#closed) {
+			return;
+		}
+		let missed: string[];
+		try {
+			missed = await beamsChangedSince(this.#options.directory, since);
+		} catch (error) {
+			if (isDescriptorExhaustion(error)) {
+				return;
+			}
+			missed = [];
+		}
+		this.#exhaustedSince = undefined;
+		for (const beam of missed) {
+			this.#options.onBeamWritten(beam);
+		}
+	}
+
 	async #watch(identity: string): Promise<void> {
 		const {directory, onBeamWritten, onError} = this.#options;
 		const {watcher, ready} = openWatcher(directory, {
@@ -139,6 +179,9 @@ export class DirectoryWatch {
 			ignored: (entry: string, stats?: Stats) => stats?.isFile() === true && moduleOfBeamPath(entry) === undefined,
 		}, error => {
 			onError(toWatchError(error, directory));
+			if (isDescriptorExhaustion(error)) {
+				this.#exhaustedSince ??= Date.now() - EXHAUSTION_MARGIN_MS;
+			}
 			// A failing watch may mean the directory went away: look now, not at the next tick.
 			this.#verify();
 		});

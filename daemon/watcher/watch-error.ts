@@ -16,13 +16,13 @@ export function toWatchError(error: unknown, directory: string): ReloaderError {
 			});
 		}
 		case 'EMFILE': {
-			return new ReloaderError('ERR_WATCH', `The daemon ran out of file descriptors (too many open files) while watching ${where}; new beams may go unseen`, {
+			return new ReloaderError('ERR_WATCH', `The daemon ran out of file descriptors (too many open files) while watching ${where}; beams written meanwhile are looked for again once descriptors are free`, {
 				cause: error,
 				hint: 'Raise the limit: `ulimit -n 65536` in the shell that starts the daemon, or `LimitNOFILE=65536` in the [Service] section of its systemd unit, then restart it.',
 			});
 		}
 		case 'ENFILE': {
-			return new ReloaderError('ERR_WATCH', `The system ran out of file descriptors while watching ${where}; new beams may go unseen`, {
+			return new ReloaderError('ERR_WATCH', `The system ran out of file descriptors while watching ${where}; beams written meanwhile are looked for again once descriptors are free`, {
 				cause: error,
 				hint: 'Close what holds them, or raise the system limit: sudo sysctl fs.file-max=<more>; then restart the daemon.',
 			});

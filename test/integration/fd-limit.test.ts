@@ -76,7 +76,10 @@ test('a beam installed while the daemon is out of descriptors is applied once th
 	await waitUntil(async () => (await fdsOf()) >= NOFILE - 2, 'the daemon is out of descriptors', 20_000);
 	const fdsFull = await fdsOf();
 	await installBeam(v2, node.ebinDir);
-	await waitUntil(() => records().some(record => record.code === 'ERR_BEAM_UNREADABLE' && String(record.message).includes('EMFILE')), 'the EMFILE report', 20_000);
+	await waitUntil(() => records().some(record => record.code === 'ERR_BEAM_UNREADABLE' && String(record.message).includes('EMFILE')), 'the EMFILE report', 60_000).catch((error: unknown) => {
+		t.log(`the daemon's log:\n${lines.join('\n')}`);
+		throw error;
+	});
 	// Held a while past the deadline: the change must not be given up.
 	await new Promise(resolve => setTimeout(resolve, 2500));
 	const appliedDuringFlood = records().some(record => record.event === 'batch');
