@@ -405,7 +405,11 @@ export class Daemon {
 			this.#retryLater(request.changes?.filter(change => record.heldBack.includes(change.module)) ?? []);
 			return record;
 		} catch (error) {
-			if (isRetryable(error) && !this.#abort.signal.aborted) {
+			if (isNodeBusy(error) && !this.#abort.signal.aborted) {
+				// Slow is not down: the node still runs an earlier scan; this batch's changes wait for the next one.
+				report(problemRecord(error, 'warn', `Batch ${request.id} handed back`));
+				this.#handBack(request.changes);
+			} else if (isRetryable(error) && !this.#abort.signal.aborted) {
 				this.#nodeDown(error);
 				this.#handBack(request.changes);
 			} else {
@@ -520,4 +524,8 @@ export class Daemon {
 			this.#queue.start();
 		}
 	}
+}
+
+function isNodeBusy(error: unknown): boolean {
+	return error instanceof ReloaderError && error.code === 'ERR_NODE_BUSY';
 }

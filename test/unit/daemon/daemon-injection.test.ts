@@ -4,6 +4,7 @@ import {resolveConfig} from '../../../daemon/config/resolve-config.ts';
 import {Daemon} from '../../../daemon/daemon.ts';
 import {BeamIndex} from '../../../daemon/modules/beam-index.ts';
 import type {DaemonRecord} from '../../../daemon/records.ts';
+import {ReloaderError} from '../../../daemon/errors.ts';
 import {syntheticBeam} from '../../support/synthetic-beam.ts';
 import {FakeDisk} from '../simulation/fake-disk.ts';
 import {FakeNode} from '../simulation/fake-node.ts';
@@ -12,7 +13,7 @@ import {fakeWatcher} from '../simulation/fake-watcher.ts';
 import {SimClock} from '../simulation/sim-clock.ts';
 
 /** A daemon on simulated time, a fake disk and node: nothing real is touched. */
-function makeDaemon(nextId?: () => number) {
+function makeDaemon(nextId?: () => number, adapt: (transport: FakeNodeTransport) => void = () => undefined) {
 	const clock = new SimClock();
 	const disk = new FakeDisk(clock);
 	const node = new FakeNode(disk, '/ebin', () => clock.now(), () => 0.9);
@@ -21,9 +22,11 @@ function makeDaemon(nextId?: () => number) {
 	const index = new BeamIndex();
 	index.noteVersion('mod_a', '/ebin/mod_a.beam', node.beamOnDisk('mod_a')?.vsn);
 	const records: DaemonRecord[] = [];
+	const transport = new FakeNodeTransport(node, clock, () => 0.9, {flavor: 'content', slowRate: 0, slowMs: 0, timeoutRate: 0});
+	adapt(transport);
 	const daemon = new Daemon({
 		config: resolveConfig({transport: 'dist', node: 'sim@localhost', watch: ['/ebin'], debounceMs: 100}),
-		transport: new FakeNodeTransport(node, clock, () => 0.9, {flavor: 'content', slowRate: 0, slowMs: 0, timeoutRate: 0}),
+		transport,
 		directories: ['/ebin'],
 		index,
 		report: record => records.push(record),
@@ -71,6 +74,34 @@ test('a write seen by the injected watcher is read through the injected reader a
 	t.is(node.loaded.get('mod_a')?.codeMd5, node.beamOnDisk('mod_a')?.codeMd5);
 	t.is(disk.opens - opensBefore, 1, 'the settled beam was read once, and not again by the reloader');
 	t.true(clock.now() >= 100, 'the batcher waited its debounce on the injected clock');
+	const closed = daemon.close();
+	await runUntilQuiet();
+	await closed;
+});
+
+test('a node still busy with an earlier scan is not down: the batch is handed back with a warning and applied by the next one', async t => {
+	let busyOnce = false;
+	const {daemon, disk, node, records, runUntilQuiet} = makeDaemon(undefined, transport => {
+		const updateInfo = transport.updateInfo.bind(transport);
+		transport.updateInfo = async signal => {
+			if (busyOnce) {
+				busyOnce = false;
+				throw new ReloaderError('ERR_NODE_BUSY', 'update_info on sim@localhost was not started: update_info is still running there', {retryable: true});
+			}
+			return updateInfo(signal);
+		};
+	});
+	const started = daemon.start();
+	await runUntilQuiet();
+	await started;
+	busyOnce = true;
+	disk.write('/ebin/mod_a.beam', syntheticBeam('mod_a', 2), true);
+	await runUntilQuiet();
+	t.false(busyOnce, 'the busy answer was given');
+	t.true(records.some(record => record.event === 'error' && record.code === 'ERR_NODE_BUSY' && record.severity === 'warn'), 'a warning says the batch was handed back');
+	t.false(records.some(record => record.event === 'node' && record.state === 'down'), 'busy is not reported as down');
+	t.like(records.findLast(record => record.event === 'batch'), {updated: ['mod_a']});
+	t.is(node.loaded.get('mod_a')?.codeMd5, node.beamOnDisk('mod_a')?.codeMd5);
 	const closed = daemon.close();
 	await runUntilQuiet();
 	await closed;
