@@ -1,5 +1,5 @@
 import {ReloaderError, escapeUntrusted, quoteUntrusted} from '../errors.ts';
-import {formatSize} from '../secrets/read-small-file.ts';
+import {formatSize} from '../files/file-facts.ts';
 
 /** Why a beam file could not be read, for the settle step's single read. */
 export function errnoOf(error: unknown): string | undefined {

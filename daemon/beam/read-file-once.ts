@@ -1,8 +1,8 @@
 import {constants, type Stats} from 'node:fs';
-import {lstat, open, stat} from 'node:fs/promises';
-import type {FileHandle} from 'node:fs/promises';
+import {lstat, open, stat, type FileHandle} from 'node:fs/promises';
 import {ReloaderError} from '../errors.ts';
-import {kindOf} from '../secrets/read-small-file.ts';
+import {readRange, withDeadline} from '../files/bounded-read.ts';
+import {kindOf} from '../files/file-facts.ts';
 import {errnoOf, notRegular, readTimedOut, tooLarge, unreadable} from './beam-file.ts';
 import {BEAM_HEADER_SIZE} from './beam-header.ts';
 
@@ -119,31 +119,5 @@ function checkKind(path: string, stats: Stats, viaLink: boolean): void {
 	const kind = kindOf(stats);
 	if (kind !== 'regular file') {
 		throw notRegular(path, `${viaLink ? 'a symbolic link to ' : ''}a ${kind}`);
-	}
-}
-
-/** Fill `buffer` from file offset `from` on (the bytes before it are already there); stops early at the end of the file. */
-async function readRange(handle: FileHandle, buffer: Buffer, from: number): Promise<Buffer> {
-	let filled = from;
-	while (filled < buffer.byteLength) {
-		const {bytesRead} = await handle.read(buffer, filled, buffer.byteLength - filled, filled);
-		if (bytesRead === 0) {
-			break;
-		}
-		filled += bytesRead;
-	}
-	return buffer.subarray(0, filled);
-}
-
-async function withDeadline<T>(work: Promise<T>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
-	let timer: NodeJS.Timeout | undefined;
-	const deadline = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(onTimeout()), timeoutMs);
-	});
-	try {
-		// On timeout the read goes on in the background and closes its descriptor when the system lets it.
-		return await Promise.race([work, deadline]);
-	} finally {
-		clearTimeout(timer);
 	}
 }

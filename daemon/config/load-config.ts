@@ -1,5 +1,6 @@
 import {ReloaderError, errorMessage, escapeUntrusted} from '../errors.ts';
-import {formatSize, readSmallFile, SmallFileError} from '../secrets/read-small-file.ts';
+import {formatSize} from '../files/file-facts.ts';
+import {readSmallFile, SmallFileError} from '../secrets/read-small-file.ts';
 import {parsePlainYaml, type PlainYaml} from './parse-plain-yaml.ts';
 import {resolveConfig} from './resolve-config.ts';
 import type {ResolvedConfig, UserConfig} from './schema.ts';

@@ -1,7 +1,7 @@
 import {lstat, readdir, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import type {Clock, TimerHandle} from '../batcher/clock.ts';
-import {formatSize, kindOf} from '../secrets/read-small-file.ts';
+import {formatSize, kindOf} from '../files/file-facts.ts';
 
 /** What the settle step needs of the settler: which paths of a directory are being written, and word when none is. */
 export interface UnsettledSource {

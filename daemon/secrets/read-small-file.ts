@@ -1,5 +1,7 @@
 import {constants, type Stats} from 'node:fs';
-import {lstat, open, stat, type FileHandle} from 'node:fs/promises';
+import {lstat, open, stat} from 'node:fs/promises';
+import {readRange, withDeadline} from '../files/bounded-read.ts';
+import {formatSize, kindOf} from '../files/file-facts.ts';
 
 /**
  * Small files the daemon reads whole (a secret, the config) are read through
@@ -20,8 +22,6 @@ export interface SmallFile {
 	/** fstat of the descriptor the bytes came from (a symlink's target). */
 	readonly stats: Stats;
 }
-
-export type FileKind = 'regular file' | 'directory' | 'FIFO' | 'character device' | 'block device' | 'socket' | 'symbolic link' | 'file of unknown kind';
 
 export type SmallFileErrorCode = 'ERR_FILE_KIND' | 'ERR_FILE_TOO_LARGE' | 'ERR_FILE_READ_TIMEOUT';
 
@@ -68,51 +68,13 @@ async function readBounded(file: string, maxBytes: number): Promise<SmallFile> {
 		const opened = await handle.stat();
 		checkKind(file, opened, viaLink);
 		checkSize(file, opened.size, maxBytes);
-		const bytes = await readAtMost(handle, maxBytes + 1);
+		const bytes = await readRange(handle, Buffer.alloc(maxBytes + 1), 0);
 		// It grew after the fstat (or it is a /proc file, whose size says 0).
 		checkSize(file, bytes.byteLength, maxBytes);
 		return {bytes, stats: opened};
 	} finally {
 		await handle.close();
 	}
-}
-
-/** What a file is, in the words of an error message. */
-export function kindOf(stats: Stats): FileKind {
-	if (stats.isFile()) {
-		return 'regular file';
-	}
-	if (stats.isDirectory()) {
-		return 'directory';
-	}
-	if (stats.isFIFO()) {
-		return 'FIFO';
-	}
-	if (stats.isCharacterDevice()) {
-		return 'character device';
-	}
-	if (stats.isBlockDevice()) {
-		return 'block device';
-	}
-	if (stats.isSocket()) {
-		return 'socket';
-	}
-	return stats.isSymbolicLink() ? 'symbolic link' : 'file of unknown kind';
-}
-
-/** `1073741824 bytes (1.0 GiB)`. */
-export function formatSize(bytes: number): string {
-	const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-	let value = bytes;
-	let unit = '';
-	for (const next of units) {
-		if (value < 1024) {
-			break;
-		}
-		value /= 1024;
-		unit = next;
-	}
-	return unit === '' ? `${bytes} byte${bytes === 1 ? '' : 's'}` : `${bytes} bytes (${value.toFixed(1)} ${unit})`;
 }
 
 function checkKind(file: string, stats: Stats, viaLink: boolean): void {
@@ -125,31 +87,5 @@ function checkKind(file: string, stats: Stats, viaLink: boolean): void {
 function checkSize(file: string, size: number, maxBytes: number): void {
 	if (size > maxBytes) {
 		throw new SmallFileError('ERR_FILE_TOO_LARGE', file, `it holds ${formatSize(size)}, more than the ${formatSize(maxBytes)} such a file may hold; it was not read`);
-	}
-}
-
-/** Up to `limit` bytes from the start of the file. */
-async function readAtMost(handle: FileHandle, limit: number): Promise<Buffer> {
-	const buffer = Buffer.alloc(limit);
-	let filled = 0;
-	while (filled < limit) {
-		const {bytesRead} = await handle.read(buffer, filled, limit - filled, filled);
-		if (bytesRead === 0) {
-			break;
-		}
-		filled += bytesRead;
-	}
-	return buffer.subarray(0, filled);
-}
-
-async function withDeadline<T>(work: Promise<T>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
-	let timer: NodeJS.Timeout | undefined;
-	const deadline = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(onTimeout()), timeoutMs);
-	});
-	try {
-		return await Promise.race([work, deadline]);
-	} finally {
-		clearTimeout(timer);
 	}
 }
