@@ -11,6 +11,7 @@ import {openDaemon} from '../support/open-daemon.ts';
 import {RecordCollector, isBatch} from '../support/record-collector.ts';
 import {isRoundOver, soakSeeds, unansweredWrites, type RoundWrite, type SoakWrite} from '../support/soak-round.ts';
 import {waitUntil} from '../support/wait.ts';
+import {pick, seededRandom} from '../support/seeded-random.ts';
 
 /**
  * Soak: random install rounds mixing changed, identical, truncated and garbage
@@ -80,7 +81,7 @@ async function soak(t: ExecutionContext, seed: number): Promise<void> {
 	if (beam === undefined) {
 		throw new Error('The soak beams were not compiled');
 	}
-	const random = mulberry32(seed);
+	const random = seededRandom(seed);
 	const node = await withSandboxNode(t);
 	const write = async (module: string, content: Buffer) => {
 		const path = join(node.ebinDir, `${module}.beam`);
@@ -194,20 +195,4 @@ async function runningVersions(node: Parameters<typeof nodeCall>[0]): Promise<Ar
 		throw new Error(`Expected one answer per soak module, got ${JSON.stringify(printed)}`);
 	}
 	return MODULES.map((module, index) => [module, answers[index] ?? '']);
-}
-
-function pick<T>(random: () => number, choices: readonly T[]): T {
-	return choices[Math.floor(random() * choices.length)] as T;
-}
-
-/** A small seeded PRNG, so a failing soak can be replayed. */
-function mulberry32(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6D_2B_79_F5) >>> 0;
-		let value = state;
-		value = Math.imul(value ^ (value >>> 15), value | 1);
-		value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-		return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-	};
 }

@@ -9,7 +9,7 @@ import {FakeDisk} from './fake-disk.ts';
 import {FakeNode, wholeBeam} from './fake-node.ts';
 import {FakeNodeTransport} from './fake-node-transport.ts';
 import {fakeWatcher} from './fake-watcher.ts';
-import {between, seededRandom} from './random.ts';
+import {between, seededRandom} from '../../support/seeded-random.ts';
 import {drawParameters, drawWriteKind, type ScheduleParameters, type WriteKind} from './schedule.ts';
 import {SimClock} from './sim-clock.ts';
 

@@ -1,5 +1,5 @@
 import type {Flavor} from './fake-node-transport.ts';
-import {between, pick} from './random.ts';
+import {between, pick} from '../../support/seeded-random.ts';
 
 export type WriteKind = 'install' | 'truncated' | 'garbage' | 'identical' | 'rename' | 'overwrite';
 

@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32): a schedule is its seed. */
+/** A small seeded PRNG (mulberry32): a schedule, a soak round, is its seed. */
 export function seededRandom(seed: number): () => number {
 	let state = seed >>> 0;
 	return () => {
