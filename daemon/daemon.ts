@@ -17,6 +17,7 @@ import {problemRecord, type DaemonRecord} from './records.ts';
 import type {BatchRecord, Trigger} from './reloader/batch-record.ts';
 import {Reloader, type ReloadRequest} from './reloader/reloader.ts';
 import {scanHazardError} from './reloader/directory-race.ts';
+import {ScanHazardGuard} from './reloader/scan-hazard-guard.ts';
 import {findScanHazards, settleDirectory, type ScanHazard} from './reloader/settle-directory.ts';
 import type {PurgeMode, Transport, UpdateInfo} from './transports/transport.ts';
 import {BeamSettler} from './watcher/beam-settler.ts';
@@ -41,9 +42,8 @@ export interface DaemonOptions {
 	readonly createWatcher?: (options: BeamWatcherOptions) => WatchSource;
 	/**
 	 * Finds the entries of a directory that ejabberd_update's scan cannot
-	 * survive. Default: findScanHazards on the real directory, or none found
-	 * when `createWatcher` is given (a simulated disk holds no FIFOs, and real
-	 * I/O would make a simulated schedule nondeterministic).
+	 * survive. Default: findScanHazards on the real directory (a simulation
+	 * over a fake disk gives its own).
 	 */
 	readonly findScanHazards?: (directory: string, maxBytes: number) => Promise<readonly ScanHazard[]>;
 }
@@ -84,8 +84,7 @@ export class Daemon {
 	#writeCount = 0;
 	readonly #lastWriteOf = new Map<string, number>();
 	#closing: Promise<void> | undefined;
-	/** The scan hazards last warned about (paths), so each set is reported once. */
-	#hazardsReported = '';
+	readonly #hazards: ScanHazardGuard;
 
 	constructor(options: DaemonOptions) {
 		this.#options = options;
@@ -95,8 +94,15 @@ export class Daemon {
 		this.#nextId = options.nextId ?? counter();
 		this.#clock = options.clock ?? systemClock;
 		const readBeam = options.readBeam ?? boundedBeamReader(config.maxBeamBytes);
+		this.#hazards = new ScanHazardGuard({
+			directories: options.directories,
+			maxBeamBytes: config.maxBeamBytes,
+			find: options.findScanHazards ?? findScanHazards,
+			canLoadBeam: transport.capabilities.loadBeam,
+			report,
+		});
 		// The init step's record also tells the reloader which ejabberd it talks to (batch records carry it).
-		this.#session = new NodeSession(this.#withoutHazardousScans(transport), (record, stale) => {
+		this.#session = new NodeSession(this.#hazards.guard(transport), (record, stale) => {
 			this.#reloader.noteVersions(record.versions);
 			report(record);
 			this.#catchUp(stale);
@@ -106,7 +112,7 @@ export class Daemon {
 			loadNew: config.loadNew,
 			readBeam,
 			settleDirectory: async (directory, signal) => this.#settleDirectory(directory, signal),
-			scanHazards: async directory => this.#scanHazards(directory),
+			scanHazards: async directory => this.#hazards.check(directory),
 			purgeSoftTimeoutMs: config.purgeSoftTimeoutMs,
 			now: () => this.#clock.now(),
 			onKilled: report,
@@ -186,7 +192,7 @@ export class Daemon {
 	async updateInfo(): Promise<UpdateInfo> {
 		await this.#session.ready(this.#abort.signal);
 		for (const directory of this.#options.directories) {
-			const hazards = await this.#scanHazards(directory);
+			const hazards = await this.#hazards.check(directory);
 			if (hazards.length > 0) {
 				throw scanHazardError(directory, hazards);
 			}
@@ -271,58 +277,6 @@ export class Daemon {
 				message: `${outcome.unsettled.length} beam(s) of ${quoteUntrusted(directory, 300)} were still being written after ${deadlineMs} ms (${outcome.unsettled.slice(0, 5).map(path => quoteUntrusted(path, 300)).join(', ')}); ejabberd_update reads every beam there, going on: a batch that fails on one is handed back`,
 			});
 		}
-	}
-
-	/**
-	 * Entries of `directory` that ejabberd_update's scan cannot survive,
-	 * described; warned about once per set (WARN_SCAN_HAZARD).
-	 */
-	async #scanHazards(directory: string): Promise<string[]> {
-		const find = this.#options.findScanHazards ?? (this.#options.createWatcher === undefined ? findScanHazards : async () => []);
-		const hazards = await find(directory, this.#options.config.maxBeamBytes);
-		const described = hazards.map(({path, what}) => `${quoteUntrusted(path, 300)} (${what})`);
-		const key = hazards.map(({path}) => path).join('\0');
-		if (key !== this.#hazardsReported) {
-			this.#hazardsReported = key;
-			if (hazards.length > 0) {
-				this.#options.report({
-					event: 'error',
-					severity: 'warn',
-					code: 'WARN_SCAN_HAZARD',
-					message: `ejabberd_update's scan of ${quoteUntrusted(directory, 300)} reads every *.beam whole, and ${hazards.length === 1 ? 'this entry' : `these ${hazards.length} entries`} would hang or exhaust the node: ${described.slice(0, 10).join(', ')}; update_info and update are not called while ${hazards.length === 1 ? 'it is' : 'they are'} there${this.#options.transport.capabilities.loadBeam ? ': changed beams are loaded directly and verified by MD5' : ', so batches fail'}`,
-					hint: 'Remove them from the ebin directory.',
-				});
-			}
-		}
-		return described;
-	}
-
-	/**
-	 * The transport as the init step uses it: its update_info is not called
-	 * while a watched directory holds entries ejabberd_update's scan cannot
-	 * survive (warned about once, WARN_SCAN_HAZARD); the init record then
-	 * lists nothing pending from it. A reconnect re-runs the init step, so
-	 * this guards every one.
-	 */
-	#withoutHazardousScans(transport: Transport): Transport {
-		const updateInfo = async (signal?: AbortSignal): Promise<UpdateInfo> => {
-			for (const directory of this.#options.directories) {
-				const hazards = await this.#scanHazards(directory);
-				if (hazards.length > 0) {
-					return {modules: [], dir: directory, raw: `(not called: ${hazards.length} entries its scan cannot survive)`};
-				}
-			}
-			return transport.updateInfo(signal);
-		};
-		return new Proxy(transport, {
-			get(target, property) {
-				if (property === 'updateInfo') {
-					return updateInfo;
-				}
-				const value: unknown = Reflect.get(target, property, target);
-				return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-			},
-		});
 	}
 
 	/** Stop watching, hand on the pending batch, let the queue drain within the grace period, then disconnect. */

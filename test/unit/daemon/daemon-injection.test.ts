@@ -33,6 +33,8 @@ function makeDaemon(nextId?: () => number, adapt: (transport: FakeNodeTransport)
 		clock,
 		readBeam: beamReader(disk.reader(() => 0)),
 		createWatcher: fakeWatcher(disk, clock, () => 0.9, {dropRate: 0, duplicateRate: 0, maxDelayMs: 0}),
+		// A fake disk holds no FIFOs, and real I/O would make a schedule nondeterministic.
+		findScanHazards: async () => [],
 		...(nextId === undefined ? {} : {nextId}),
 	});
 	/** Fire timers until none is left, letting promises settle in between. */

@@ -149,6 +149,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 		clock,
 		readBeam: beamReader(disk.reader(() => (random() < parameters.slowReadRate ? between(random, 1, 10) : 0))),
 		createWatcher: fakeWatcher(disk, clock, random, parameters.watcher),
+		// A fake disk holds no FIFOs, and real I/O would make a schedule nondeterministic.
+		findScanHazards: async () => [],
 	});
 
 	/** Run until no timer is left and nothing moves. */
