@@ -85,6 +85,42 @@ const distSchema = z.strictObject({
 	slowCallLimitMs: durationMs(3_600_000).min(1000).default(600_000),
 	/** The largest packet accepted from the node; a larger one closes the connection (ERR_DIST_LIMIT). */
 	maxFrameBytes: z.number().int().min(65_536).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
+	/**
+	 * TLS distribution, for nodes started with `-proto_dist inet_tls`: the
+	 * daemon's certificate and key (PEM) and the CA that signed the nodes'
+	 * certificates. Unset: plain TCP distribution.
+	 */
+	tls: z.strictObject({
+		certFile: z.string().min(1),
+		keyFile: z.string().min(1),
+		caFile: z.string().min(1),
+	}).optional(),
+});
+
+const nodeNameSchema = z.string().regex(/^[A-Za-z0-9_-]+@[A-Za-z0-9_.-]+$/, 'expected name@host, e.g. ejabberd@host2 or ejabberd@host2.example.net');
+
+/**
+ * Every node of an ejabberd cluster, reloaded as one: disk agreement first,
+ * then the rollout, one record per batch with each node's outcome.
+ */
+const clusterSchema = z.strictObject({
+	/**
+	 * `auto`: the members `ejabberd_cluster:get_nodes()` lists on the
+	 * configured node, followed every `pollMs`; or the members themselves,
+	 * each a name or `{node, cookieFile}` (a cookie file of its own).
+	 */
+	nodes: z.union([
+		z.literal('auto'),
+		z.array(z.union([nodeNameSchema, z.strictObject({node: nodeNameSchema, cookieFile: z.string().min(1).optional()})])).min(1),
+	]).default('auto'),
+	/** `parallel`: every node at once; `rolling`: node by node, stopping at the first node where a module fails. */
+	strategy: z.enum(['parallel', 'rolling']).default('parallel'),
+	/** How long a batch waits for every node's disk to hold the beam the daemon saw before loading anywhere. */
+	syncTimeoutMs: durationMs(3_600_000).default(30_000),
+	/** Past syncTimeoutMs: `fail` loads nothing anywhere; `loadReady` loads where the disk agrees and reports the rest. */
+	onLag: z.enum(['fail', 'loadReady']).default('fail'),
+	/** How often `nodes: auto` asks for the members, and an unreachable member is tried again. */
+	pollMs: durationMs(3_600_000).min(100).default(5000),
 });
 
 const httpSchema = z.strictObject({
@@ -128,6 +164,8 @@ export const configSchema = z
 		http: httpSchema.default({url: 'http://127.0.0.1:5280/api', timeoutMs: 60_000}),
 		/** Where the node sees the daemon's directories (a container's volumes, a chroot): `[{local, node}]`; unmapped paths are the same on both sides. */
 		paths: pathsSchema.default([]),
+		/** Reload every node of an ejabberd cluster (dist only); unset: the one node. */
+		cluster: clusterSchema.optional(),
 		/**
 		 * Directories that `make install` writes beams into (a missing one is watched once it appears). `auto` over `dist`: the
 		 * directory update_info scans plus the loaded ejabberd and contrib directories of the node's code path, mapped through
