@@ -22,6 +22,8 @@ export interface EjabberdctlCfgValues {
 	readonly ebinDir: string;
 	/** Absolute path of the private contrib modules dir (`CONTRIB_MODULES_PATH`), where `module_install` writes. */
 	readonly contribDir: string;
+	/** Extra `erl` arguments appended to ERL_OPTIONS (the node's and ejabberdctl's control node's), each matching ERL_OPTION_PATTERN. Default: none. */
+	readonly erlOptions?: readonly string[];
 }
 
 export const NODE_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
@@ -30,6 +32,12 @@ export const MODULE_NAME_PATTERN = /^[a-z][a-zA-Z0-9_]{0,254}$/;
 // ejabberdctl sources the cfg as shell and splits ERL_OPTIONS on spaces
 // without quoting: a path outside this set would be mangled or executed.
 const SAFE_PATH_PATTERN = /^\/[A-Za-z0-9._/-]+$/;
+/**
+ * One word of ERL_OPTIONS: inside the cfg's double quotes, and split on
+ * spaces by ejabberdctl, so no space, quote, `$`, backquote or backslash;
+ * Erlang terms such as `{127,0,0,1}` are fine.
+ */
+export const ERL_OPTION_PATTERN = /^[A-Za-z0-9._/,:=@+{}[\]-]+$/;
 
 export function renderEjabberdYml(template: string, values: EjabberdYmlValues): string {
 	const problems = [checkPort('c2sPort', values.c2sPort), checkPort('httpPort', values.httpPort)];
@@ -58,8 +66,15 @@ export function renderEjabberdctlCfg(template: string, values: EjabberdctlCfgVal
 		checkPath('configPath', values.configPath),
 		checkPath('ebinDir', values.ebinDir),
 		checkPath('contribDir', values.contribDir),
+		...erlOptionProblems(values.erlOptions ?? []),
 	]);
-	return renderTemplate(template, {nodeName: values.nodeName, configPath: values.configPath, ebinDir: values.ebinDir, contribDir: values.contribDir});
+	const erlOptions = (values.erlOptions ?? []).map(option => ` ${option}`).join('');
+	return renderTemplate(template, {nodeName: values.nodeName, configPath: values.configPath, ebinDir: values.ebinDir, contribDir: values.contribDir, erlOptions});
+}
+
+/** One problem per word that ejabberdctl could not pass to erl unharmed. */
+export function erlOptionProblems(options: readonly unknown[]): string[] {
+	return options.flatMap(option => typeof option === 'string' && ERL_OPTION_PATTERN.test(option) ? [] : [`each erlOptions word must match ${String(ERL_OPTION_PATTERN)} (one word per entry, e.g. "-proto_dist", "inet_tls"), got ${describeValue(option)}`]);
 }
 
 /** The files of a sandbox node's config dir, by name: what ejabberdctl --config-dir expects. */
@@ -73,8 +88,8 @@ export function renderSandboxConfigs(templates: SandboxTemplates, values: Ejabbe
 }
 
 /** Every problem with a sandbox node's resolved options, for one error that lists them all. */
-export function sandboxOptionProblems(options: {readonly name: unknown; readonly baseDir: string; readonly startTimeoutMs: unknown; readonly modules?: readonly unknown[]; readonly root?: string | undefined}): string[] {
-	const {name, baseDir, startTimeoutMs, modules = [], root} = options;
+export function sandboxOptionProblems(options: {readonly name: unknown; readonly baseDir: string; readonly startTimeoutMs: unknown; readonly modules?: readonly unknown[]; readonly root?: string | undefined; readonly erlOptions?: readonly unknown[] | undefined}): string[] {
+	const {name, baseDir, startTimeoutMs, modules = [], root, erlOptions = []} = options;
 	return [
 		typeof name === 'string' && NODE_NAME_PATTERN.test(name) ? undefined : `name must match ${String(NODE_NAME_PATTERN)}, got ${describeValue(name)}`,
 		checkPath('baseDir', baseDir),
@@ -82,6 +97,7 @@ export function sandboxOptionProblems(options: {readonly name: unknown; readonly
 		root === undefined || baseDir.startsWith(`${root}/`) ? undefined : `baseDir must lie inside root ${root} (the node sees only that), got ${describeValue(baseDir)}`,
 		typeof startTimeoutMs === 'number' && Number.isFinite(startTimeoutMs) && startTimeoutMs > 0 ? undefined : `startTimeoutMs must be a positive number, got ${describeValue(startTimeoutMs)}`,
 		...moduleNameProblems(modules),
+		...erlOptionProblems(erlOptions),
 	].filter(problem => problem !== undefined);
 }
 

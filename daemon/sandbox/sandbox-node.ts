@@ -34,6 +34,14 @@ export interface SandboxNodeOptions {
 	 * Default: the system's install.
 	 */
 	readonly root?: string;
+	/**
+	 * Extra `erl` arguments, one word per entry, appended to the node's
+	 * ERL_OPTIONS; ejabberdctl's control node (status, stop, join_cluster) gets
+	 * them too. E.g. TLS distribution: `['-proto_dist', 'inet_tls',
+	 * '-ssl_dist_optfile', '/path/ssl_dist.conf']`; every file named must be
+	 * readable by the ejabberd user. Default: none.
+	 */
+	readonly erlOptions?: readonly string[];
 	/** How long to wait for `ejabberdctl status` to succeed. Default: 60000. */
 	readonly startTimeoutMs?: number;
 	/** Aborts a start or restart in progress (the node is then killed); does not stop a started node. */
@@ -102,7 +110,7 @@ export async function startSandboxNode(options: SandboxNodeOptions = {}): Promis
 	const root = options.root === undefined ? undefined : resolve(options.root);
 	const baseDir = resolve(options.baseDir ?? (root === undefined ? tmpdir() : join(root, 'compat')));
 	const startTimeoutMs = options.startTimeoutMs ?? 60_000;
-	const problems = sandboxOptionProblems({name, baseDir, startTimeoutMs, modules: options.modules, root});
+	const problems = sandboxOptionProblems({name, baseDir, startTimeoutMs, modules: options.modules, root, erlOptions: options.erlOptions});
 	if (problems.length > 0) {
 		throw new ReloaderError('ERR_SANDBOX', `Invalid sandbox node options:\n${problems.map(problem => `  - ${problem}`).join('\n')}`);
 	}
@@ -127,7 +135,7 @@ export async function startSandboxNode(options: SandboxNodeOptions = {}): Promis
 		await cp(install.libDir, libCopy, {recursive: true});
 		await Promise.all([mkdir(layout.configDir), mkdir(layout.spoolDir), mkdir(layout.logDir), mkdir(layout.contribDir)]);
 		const files = renderSandboxConfigs(templates, {
-			c2sPort: c2s, httpPort: http, nodeName: name, modules: options.modules,
+			c2sPort: c2s, httpPort: http, nodeName: name, modules: options.modules, erlOptions: options.erlOptions,
 			configDir: nodePath(install, layout.configDir), ebinDir: nodePath(install, layout.ebinDir), contribDir: nodePath(install, layout.contribDir),
 		});
 		await Promise.all(Object.entries(files).map(([file, text]) => writeFile(join(layout.configDir, file), text)));

@@ -2,6 +2,7 @@ import {DistError, describeValue} from './dist-error.ts';
 import type {RemoteFunction} from './allow-list.ts';
 import {parseNodeName} from './node-name.ts';
 import type {NodeName} from './node-name.ts';
+import {tlsOptionProblems, type DistTlsOptions, type DistTlsReader} from './tls.ts';
 
 export type DistEvent =
 	| {readonly type: 'connected'; readonly node: string; readonly creation: number; readonly ms: number}
@@ -25,6 +26,15 @@ export interface DistClientOptions {
 	 * never the cookie itself. Default: `the cookie`.
 	 */
 	readonly cookieSource?: string | undefined;
+	/**
+	 * TLS distribution, for a node started with `-proto_dist inet_tls`: the
+	 * connection to the node's distribution port is TLS (EPMD stays plain
+	 * TCP), the node's certificate is verified against `ca` and must name the
+	 * node name's host, and `cert`/`key` are presented as our client
+	 * certificate. A function is called on every connect (renewed files are
+	 * picked up); its errors are passed on unchanged. Default: plain TCP.
+	 */
+	readonly tls?: DistTlsOptions | DistTlsReader | undefined;
 	/** The node's distribution port; skips EPMD. Default: ask EPMD on the node's host. */
 	readonly port?: number | undefined;
 	/** For the whole of cookie, EPMD, TCP connect and handshake. */
@@ -52,8 +62,10 @@ export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_MESSAGE_TERMS = 500_000;
 export const DEFAULT_MAX_INFLATED_BYTES = 1024 * 1024;
 
-export interface ResolvedDistClientOptions extends Required<Omit<DistClientOptions, 'port' | 'onEvent' | 'cookie' | 'cookieSource'>> {
+export interface ResolvedDistClientOptions extends Required<Omit<DistClientOptions, 'port' | 'onEvent' | 'cookie' | 'cookieSource' | 'tls'>> {
 	readonly cookie: CookieReader;
+	/** undefined: plain TCP. */
+	readonly tls: DistTlsReader | undefined;
 	readonly cookieSource: string;
 	readonly port: number | undefined;
 	readonly target: NodeName;
@@ -77,6 +89,10 @@ export function resolveDistClientOptions(options: DistClientOptions): ResolvedDi
 	if (options.cookieSource !== undefined && (typeof options.cookieSource !== 'string' || options.cookieSource === '')) {
 		problems.push(`cookieSource must be a non-empty string, got ${describeValue(options.cookieSource)}`);
 	}
+	const {tls} = options;
+	if (tls !== undefined && typeof tls !== 'function') {
+		problems.push(...tlsOptionProblems(tls));
+	}
 	if (options.port !== undefined && !(Number.isInteger(options.port) && options.port > 0 && options.port < 65_536)) {
 		problems.push(`port must be an integer in 1..65535, got ${describeValue(options.port)}`);
 	}
@@ -97,6 +113,7 @@ export function resolveDistClientOptions(options: DistClientOptions): ResolvedDi
 		node: options.node,
 		cookie: typeof cookie === 'function' ? cookie : () => cookie,
 		cookieSource: options.cookieSource ?? 'the cookie',
+		tls: tls === undefined ? undefined : (typeof tls === 'function' ? tls : () => tls),
 		port: options.port,
 		connectTimeoutMs: options.connectTimeoutMs,
 		callTimeoutMs: options.callTimeoutMs,

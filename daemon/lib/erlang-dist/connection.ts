@@ -1,4 +1,5 @@
 import {connect, type Socket} from 'node:net';
+import {connect as connectTls, type SecureContext} from 'node:tls';
 import {DistError, errorMessage} from './dist-error.ts';
 import {TICK, parseDistPayloadInSlices} from './dist-message.ts';
 import type {DistMessage} from './dist-message.ts';
@@ -6,12 +7,15 @@ import {FrameReader} from './frame-reader.ts';
 import {HandshakeExchange} from './handshake-exchange.ts';
 import type {HandshakeParams, HandshakeResult} from './handshake-exchange.ts';
 import {Ticker} from './ticker.ts';
+import {describeTlsError, tlsClosedError, tlsConnectOptions} from './tls.ts';
 import type {DecodeLimits} from '../erlang-term/index.ts';
 import {TermError} from '../erlang-term/index.ts';
 
 export interface ConnectionOptions extends HandshakeParams {
 	readonly host: string;
 	readonly port: number;
+	/** TLS distribution: the connection is TLS (the node's certificate verified, ours presented), the handshake runs inside it. Default: plain TCP. */
+	readonly tls?: SecureContext | undefined;
 	/** Aborts the opening (not an open connection): the socket is destroyed and open() rejects with the reason. */
 	readonly signal: AbortSignal;
 	readonly tickIntervalMs?: number;
@@ -47,6 +51,10 @@ export class DistConnection {
 	#settleOpening: {resolve: (result: HandshakeResult) => void; reject: (error: unknown) => void} | undefined;
 	#peer: HandshakeResult | undefined;
 	#closed = false;
+	/** The transport is ready for the handshake: TCP connected, and with TLS, the TLS handshake done. */
+	#secured = false;
+	/** Nothing received yet: the first bytes tell a TLS answer to our plain handshake. */
+	#receivedNothing = true;
 	/** A message is being decoded: later packets wait (and the socket is paused). */
 	#decoding = false;
 
@@ -60,7 +68,8 @@ export class DistConnection {
 
 	private constructor(options: ConnectionOptions) {
 		this.#options = options;
-		this.#reader = new FrameReader({headerBytes: 2, peer: options.peerName, maxLength: options.maxFrameBytes});
+		// TLS distribution (inet_tls_dist) frames the handshake with 4-byte lengths too ({packet, 4} from the start).
+		this.#reader = new FrameReader({headerBytes: options.tls === undefined ? 2 : 4, peer: options.peerName, maxLength: options.maxFrameBytes});
 		this.#handshake = new HandshakeExchange(options);
 		this.#ticker = new Ticker({
 			intervalMs: options.tickIntervalMs,
@@ -73,9 +82,12 @@ export class DistConnection {
 		const onAbort = (): void => this.#fail(options.signal.reason);
 		options.signal.addEventListener('abort', onAbort, {once: true});
 		void this.#opening.then(() => options.signal.removeEventListener('abort', onAbort), () => options.signal.removeEventListener('abort', onAbort));
-		this.#socket = connect({host: options.host, port: options.port});
+		this.#socket = options.tls === undefined ? connect({host: options.host, port: options.port}) : connectTls(tlsConnectOptions(options.tls, options.host, options.port));
 		this.#socket.setNoDelay(true);
-		this.#socket.once('connect', () => this.#write(this.#handshake.start()));
+		this.#socket.once(options.tls === undefined ? 'connect' : 'secureConnect', () => {
+			this.#secured = true;
+			this.#writeHandshake(this.#handshake.start());
+		});
 		this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
 		this.#socket.on('error', error => this.#fail(error));
 		this.#ended = new Promise(resolve => this.#socket.once('close', () => {
@@ -119,7 +131,27 @@ export class DistConnection {
 		return true;
 	}
 
+	/** A handshake packet (u16 length first); over TLS its length is a u32. */
+	#writeHandshake(packet: Buffer): boolean {
+		if (this.#options.tls === undefined) {
+			return this.#write(packet);
+		}
+		const framed = Buffer.alloc(packet.byteLength + 2);
+		framed.writeUInt32BE(packet.byteLength - 2, 0);
+		packet.copy(framed, 4, 2);
+		return this.#write(framed);
+	}
+
 	#onData(chunk: Buffer): void {
+		if (this.#receivedNothing) {
+			this.#receivedNothing = false;
+			if (this.#options.tls === undefined && isTlsRecord(chunk)) {
+				this.#fail(new DistError('ERR_DIST_HANDSHAKE', `${this.#options.peerName} answered our handshake in TLS: it runs TLS distribution (-proto_dist inet_tls)`, {
+					hint: 'Give the client the tls option (certificate, key and the CA of the node\'s certificate).',
+				}));
+				return;
+			}
+		}
 		this.#ticker.received();
 		this.#reader.push(chunk);
 		this.#pump();
@@ -158,7 +190,7 @@ export class DistConnection {
 	#onHandshakePacket(payload: Buffer): void {
 		const step = this.#handshake.receive(payload);
 		if (step.send !== undefined) {
-			this.#write(step.send);
+			this.#writeHandshake(step.send);
 		}
 		if (step.done !== undefined) {
 			this.#peer = step.done;
@@ -216,6 +248,21 @@ export class DistConnection {
 			return error;
 		}
 		const code = (error as NodeJS.ErrnoException | undefined)?.code;
+		if (this.#options.tls !== undefined) {
+			const tlsError = describeTlsError(error, {peerName, host, port}, this.#secured);
+			if (tlsError !== undefined) {
+				return tlsError;
+			}
+			if (code === undefined || code === 'ECONNRESET' || code === 'EPIPE') {
+				if (!this.#secured) {
+					return tlsClosedError({peerName, host, port}, error, 'during the TLS handshake');
+				}
+				if (this.#handshake.stage === 'status') {
+					// Over TLS 1.3 the node checks our certificate after the client's side of the TLS handshake is done.
+					return tlsClosedError({peerName, host, port}, error, 'right after the TLS handshake, before answering our name');
+				}
+			}
+		}
 		if (code === undefined || code === 'ECONNRESET' || code === 'EPIPE') {
 			return this.#handshake.closedError(error);
 		}
@@ -234,4 +281,9 @@ export class DistConnection {
 			hint: 'The node stopped or restarted; the next call reconnects.',
 		});
 	}
+}
+
+/** A TLS record's first bytes: content type (alert 21, handshake 22), then major version 3. */
+function isTlsRecord(chunk: Buffer): boolean {
+	return chunk.byteLength >= 2 && (chunk[0] === 21 || chunk[0] === 22) && chunk[1] === 3;
 }

@@ -11,6 +11,7 @@ import {computeDigest} from './handshake.ts';
 import {LocalIdentity, newChallenge, newCreation} from './local-identity.ts';
 import {makeClientName} from './node-name.ts';
 import {RpcChannel} from './rpc.ts';
+import {createDistTlsContext} from './tls.ts';
 
 export type {DistClientOptions, DistEvent} from './client-options.ts';
 
@@ -108,27 +109,33 @@ export class DistClient {
 	}
 
 	async #open(): Promise<Session> {
-		const {node, target, cookieSource, connectTimeoutMs, port} = this.#options;
+		const {node, target, cookieSource, connectTimeoutMs, port, tls} = this.#options;
 		const started = performance.now();
 		const attempt = new AbortController();
 		this.#attempt = attempt;
 		let stage = `reading ${cookieSource}`;
 		const timer = setTimeout(() => attempt.abort(new DistError('ERR_DIST_TIMEOUT', `Connecting to ${node} took longer than ${connectTimeoutMs} ms (stuck ${stage})`, {
 			retryable: true,
-			hint: 'Check that the node is up and reachable, or raise connectTimeoutMs.',
+			hint: tls === undefined
+				? 'Check that the node is up and reachable, or raise connectTimeoutMs.'
+				: 'Check that the node is up and reachable and runs TLS distribution (-proto_dist inet_tls: a plain node never answers a TLS client), or raise connectTimeoutMs.',
 		})), connectTimeoutMs);
 		try {
 			const digest = await this.#cookieDigest();
 			attempt.signal.throwIfAborted();
+			stage = 'reading the TLS certificate, key and CA';
+			const secureContext = tls === undefined ? undefined : createDistTlsContext(await tls(), node);
+			attempt.signal.throwIfAborted();
 			stage = `asking EPMD on ${target.host} for ${target.alive}'s port`;
 			const distPort = port ?? (await lookupNodePort(target.alive, node, target.host, attempt.signal)).port;
-			stage = `connecting to ${target.host}:${distPort} and in the handshake`;
+			stage = tls === undefined ? `connecting to ${target.host}:${distPort} and in the handshake` : `connecting to ${target.host}:${distPort}, in the TLS handshake or the distribution handshake`;
 			const identity = new LocalIdentity(makeClientName(target), newCreation());
 			// Calls are made only once the session is returned, after `connection` is set.
 			const rpc = new RpcChannel(identity, node, packet => connection.send(packet));
 			const connection = await DistConnection.open({
 				host: target.host,
 				port: distPort,
+				tls: secureContext,
 				peerName: node,
 				localName: identity.node.name,
 				localCreation: identity.creation,

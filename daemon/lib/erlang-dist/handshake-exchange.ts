@@ -106,7 +106,9 @@ export class HandshakeExchange {
 		return new DistError('ERR_DIST_NODE_DOWN', `${peerName} closed the connection during the handshake, before ${this.#stage === 'status' ? 'answering our name' : 'sending its challenge'}`, {
 			cause,
 			retryable: true,
-			hint: 'The node may be shutting down; see its log if this persists.',
+			hint: this.#stage === 'status'
+				? 'The node may be shutting down, or it runs TLS distribution (-proto_dist inet_tls), which needs the tls option; see its log if this persists.'
+				: 'The node may be shutting down; see its log if this persists.',
 		});
 	}
 

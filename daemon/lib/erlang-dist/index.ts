@@ -1,9 +1,10 @@
 /**
  * An Erlang distribution client: a hidden node of our own that connects to one
  * node (EPMD lookup, the OTP 23+ handshake, ticks) and calls functions there
- * through rpc, refusing any function outside its allow-list. A library of its
+ * through rpc, refusing any function outside its allow-list; plain TCP or
+ * TLS distribution (`-proto_dist inet_tls`). A library of its
  * own: it imports nothing but node: modules and ../erlang-term, and throws only
- * DistError (plus the errors of a cookie reader it is given, unchanged).
+ * DistError (plus the errors of a cookie or TLS reader it is given, unchanged).
  */
 export {AllowList, remoteFunction} from './allow-list.ts';
 export type {RemoteFunction} from './allow-list.ts';
@@ -15,3 +16,4 @@ export type {DistErrorCode, DistErrorOptions} from './dist-error.ts';
 export {lookupNodePort} from './epmd.ts';
 export type {EpmdEntry} from './epmd.ts';
 export {CLIENT_FLAGS, DFLAG, describeFlags} from './flags.ts';
+export type {DistTlsOptions, DistTlsReader} from './tls.ts';

@@ -57,3 +57,17 @@ test('paths map between the host and a node chrooted in a root, and are unchange
 	t.is(hostPath(install(undefined), '/tmp/n/ebin'), '/tmp/n/ebin');
 	t.throws(() => nodePath(install('/srv/root'), '/srv/rootless/n'), {instanceOf: ReloaderError});
 });
+
+test('erlOptions are appended to ERL_OPTIONS, one word each (TLS distribution reaches the node and ejabberdctl\'s control node)', async t => {
+	const erlOptions = ['-proto_dist', 'inet_tls', '-ssl_dist_optfile', '/tmp/reloader-tls-x/ssl_dist.conf'];
+	const files = renderSandboxConfigs(await loadSandboxTemplates(), {...values, erlOptions});
+	t.regex(files['ejabberdctl.cfg'] ?? '', /^ERL_OPTIONS="-pa \/compat\/n\/lib\/ejabberd-24.12\/ebin -kernel inet_dist_use_interface \{127,0,0,1\} -proto_dist inet_tls -ssl_dist_optfile \/tmp\/reloader-tls-x\/ssl_dist.conf"$/m);
+	t.regex(renderSandboxConfigs(await loadSandboxTemplates(), values)['ejabberdctl.cfg'] ?? '', /^ERL_OPTIONS="[^"]*\{127,0,0,1\}"$/m);
+});
+
+test('an erlOptions word that ejabberdctl would split, expand or unquote is refused, each one named', t => {
+	const problems = sandboxOptionProblems({name: 'n', baseDir: '/tmp', startTimeoutMs: 1, erlOptions: ['-proto_dist inet_tls', '$(id)', 'a"b', '`x`', 'ok_word', 7]});
+	t.is(problems.length, 5);
+	t.regex(problems[0] ?? '', /each erlOptions word must match .* got `"-proto_dist inet_tls"` \(string\)/);
+	t.throws(() => renderSandboxConfigs({ejabberdYml: 'modules:{{modules}}\n', ejabberdctlCfg: '{{erlOptions}}'}, {...values, erlOptions: ['a;b']}), {instanceOf: ReloaderError});
+});

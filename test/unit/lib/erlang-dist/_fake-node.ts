@@ -1,4 +1,5 @@
 import type {Socket} from 'node:net';
+import type {TlsOptions} from 'node:tls';
 import type {ExecutionContext} from 'ava';
 import {Pid, Tuple, atom, decodeTermAt, encodeTerm, isAtom, tuple} from '../../../../daemon/lib/erlang-term/index.ts';
 import type {Ref, Term} from '../../../../daemon/lib/erlang-term/index.ts';
@@ -15,6 +16,8 @@ export interface FakeNodeOptions {
 	readonly echoTicks?: boolean;
 	/** Send an ack that does not prove the cookie. */
 	readonly badAck?: boolean;
+	/** Speak TLS distribution with these server options: the handshake's lengths are u32 then, as inet_tls_dist's. */
+	readonly tls?: TlsOptions;
 	/** rex: the result for a call (a promise for a late one), or undefined to never reply. */
 	readonly rex?: (module: string, fn: string, args: Term[]) => Term | Promise<Term> | undefined;
 }
@@ -29,6 +32,11 @@ export interface FakeNode {
 }
 
 const frame2 = (body: Buffer): Buffer => Buffer.concat([Buffer.from([body.byteLength >> 8, body.byteLength & 0xff]), body]);
+const frame4 = (body: Buffer): Buffer => {
+	const header = Buffer.alloc(4);
+	header.writeUInt32BE(body.byteLength);
+	return Buffer.concat([header, body]);
+};
 
 /**
  * The node's side of distribution, just enough to test the client without
@@ -39,6 +47,8 @@ export async function startFakeNode(t: ExecutionContext, options: FakeNodeOption
 	const name = options.name ?? 'fake@localhost';
 	const connections: FakeNode['connections'] = [];
 	const cookie = Buffer.from(options.cookie, 'latin1');
+	const handshakeHeader = options.tls === undefined ? 2 : 4;
+	const frame = options.tls === undefined ? frame2 : frame4;
 	const {port} = await listen(t, socket => {
 		const creation = 1000 + connections.length;
 		const connection = {creation, clientName: '', ticks: 0, messages: [] as Tuple[], replies: 0, socket};
@@ -49,7 +59,7 @@ export async function startFakeNode(t: ExecutionContext, options: FakeNodeOption
 		socket.on('data', (chunk: Buffer) => {
 			buffer = Buffer.concat([buffer, chunk]);
 			for (;;) {
-				const header = stage === 'open' ? 4 : 2;
+				const header = stage === 'open' ? 4 : handshakeHeader;
 				if (buffer.byteLength < header) {
 					return;
 				}
@@ -64,7 +74,7 @@ export async function startFakeNode(t: ExecutionContext, options: FakeNodeOption
 				}
 				if (stage === 'name') {
 					connection.clientName = payload.subarray(15).toString();
-					socket.write(frame2(Buffer.from(`s${options.status ?? 'ok'}`)));
+					socket.write(frame(Buffer.from(`s${options.status ?? 'ok'}`)));
 					const nameBytes = Buffer.from(name);
 					const body = Buffer.alloc(19 + nameBytes.byteLength);
 					body.write('N');
@@ -73,7 +83,7 @@ export async function startFakeNode(t: ExecutionContext, options: FakeNodeOption
 					body.writeUInt32BE(creation, 13);
 					body.writeUInt16BE(nameBytes.byteLength, 17);
 					nameBytes.copy(body, 19);
-					socket.write(frame2(body));
+					socket.write(frame(body));
 					stage = 'reply';
 				} else if (stage === 'reply') {
 					if (!payload.subarray(5).equals(computeDigest(cookie, challenge))) {
@@ -81,7 +91,7 @@ export async function startFakeNode(t: ExecutionContext, options: FakeNodeOption
 						return;
 					}
 					const theirs = payload.readUInt32BE(1);
-					socket.write(frame2(Buffer.concat([Buffer.from('a'), computeDigest(options.badAck === true ? Buffer.from('wrong') : cookie, theirs)])));
+					socket.write(frame(Buffer.concat([Buffer.from('a'), computeDigest(options.badAck === true ? Buffer.from('wrong') : cookie, theirs)])));
 					stage = 'open';
 				} else if (length === 0) {
 					connection.ticks++;
@@ -93,7 +103,7 @@ export async function startFakeNode(t: ExecutionContext, options: FakeNodeOption
 				}
 			}
 		});
-	});
+	}, options.tls);
 
 	function onMessage(connection: FakeNode['connections'][number], payload: Buffer): void {
 		const control = decodeTermAt(payload, 1);
