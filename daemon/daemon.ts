@@ -15,7 +15,8 @@ import {NodeSession} from './node/node-session.ts';
 import {waitForNode} from './node/wait-for-node.ts';
 import {problemRecord, type DaemonRecord} from './records.ts';
 import type {BatchRecord, Trigger} from './reloader/batch-record.ts';
-import {Reloader, type ReloadRequest} from './reloader/reloader.ts';
+import type {BatchReloader, BatchReloaderContext} from './reloader/batch-reloader.ts';
+import {Reloader, type ReloaderOptions, type ReloadRequest} from './reloader/reloader.ts';
 import {scanHazardError} from './reloader/directory-race.ts';
 import {ScanHazardGuard} from './reloader/scan-hazard-guard.ts';
 import {findScanHazards, settleDirectory, type ScanHazard} from './reloader/settle-directory.ts';
@@ -46,6 +47,8 @@ export interface DaemonOptions {
 	 * over a fake disk gives its own).
 	 */
 	readonly findScanHazards?: (directory: string, maxBytes: number) => Promise<readonly ScanHazard[]>;
+	/** What runs each batch. Default: a Reloader on `transport` (one node); a cluster gives its own. */
+	readonly createReloader?: (context: BatchReloaderContext) => BatchReloader;
 }
 
 /** Strays named in the start warning; the rest are counted. */
@@ -70,7 +73,7 @@ export interface WatchSource {
 export class Daemon {
 	readonly #options: DaemonOptions;
 	readonly #session: NodeSession;
-	readonly #reloader: Reloader;
+	readonly #reloader: BatchReloader;
 	readonly #queue = new PQueue({concurrency: 1});
 	readonly #nextId: () => number;
 	readonly #clock: Clock;
@@ -107,7 +110,7 @@ export class Daemon {
 			report(record);
 			this.#catchUp(stale);
 		}, async (info, signal) => findStaleModules({transport, index, reach: info.dir ?? this.#ejabberdDirectory(), listed: info.modules, read: readBeam, signal}));
-		this.#reloader = new Reloader(transport, index, {
+		const reloaderOptions: ReloaderOptions = {
 			purge: config.purge,
 			loadNew: config.loadNew,
 			readBeam,
@@ -116,7 +119,19 @@ export class Daemon {
 			purgeSoftTimeoutMs: config.purgeSoftTimeoutMs,
 			now: () => this.#clock.now(),
 			onKilled: report,
-		});
+		};
+		this.#reloader = options.createReloader?.({
+			transport,
+			index,
+			options: reloaderOptions,
+			report,
+			enqueue: request => {
+				this.#run({...request, id: this.#nextId()}).catch(() => {
+					// Already reported.
+				});
+			},
+			signal: this.#abort.signal,
+		}) ?? new Reloader(transport, index, reloaderOptions);
 		this.#batcher = new Batcher({
 			debounceMs: config.debounceMs,
 			maxWaitMs: config.maxWaitMs,
@@ -167,11 +182,12 @@ export class Daemon {
 		});
 		await this.#watcher.ready();
 		report({event: 'watch', directories, beams: index.size});
+		this.#reloader.start?.();
 	}
 
 	/** Update every modified module now (the `once` pass, `GET /update-modules/all`), through the queue. */
-	reconcile(trigger: Trigger): Promise<BatchRecord> {
-		return this.#run({id: this.#nextId(), trigger});
+	reconcile(trigger: Trigger, options: {readonly nodes?: readonly string[]} = {}): Promise<BatchRecord> {
+		return this.#run({id: this.#nextId(), trigger, ...this.#checkNodes(options.nodes)});
 	}
 
 	/**
@@ -182,10 +198,25 @@ export class Daemon {
 	 * overrides the configured one for this batch (`brutal` forces modules
 	 * that `purge: soft` holds back).
 	 */
-	update(names: unknown, trigger: Trigger, options: {readonly purge?: PurgeMode} = {}): Promise<BatchRecord> {
+	update(names: unknown, trigger: Trigger, options: {readonly purge?: PurgeMode; readonly nodes?: readonly string[]} = {}): Promise<BatchRecord> {
 		const now = this.#clock.now();
 		const changes = resolveRequestedModules(names, this.#options.index).map(({module, path}) => ({module, path, at: now}));
-		return this.#run({id: this.#nextId(), trigger, changes, firstChangeAt: now, ...(options.purge === undefined ? {} : {purge: options.purge})});
+		const nodes = this.#checkNodes(options.nodes);
+		return this.#run({id: this.#nextId(), trigger, changes, firstChangeAt: now, ...nodes, ...(options.purge === undefined ? {} : {purge: options.purge})});
+	}
+
+	/** Members named by a request exist (a cluster only): checked before anything is queued. */
+	#checkNodes(nodes: readonly string[] | undefined): {nodes?: readonly string[]} {
+		if (nodes === undefined) {
+			return {};
+		}
+		if (this.#reloader.checkNodes === undefined) {
+			throw new ReloaderError('ERR_NODE_UNKNOWN', `\`nodes\` names cluster members, and this daemon reloads one node (${this.#options.transport.node}), not a cluster`, {
+				hint: 'Leave `nodes` out, or configure `cluster` to reload every member of an ejabberd cluster.',
+			});
+		}
+		this.#reloader.checkNodes(nodes);
+		return {nodes};
 	}
 
 	/** What update_info reports now (`GET /update-modules`); changes nothing, so it needs no queue. */
@@ -212,6 +243,7 @@ export class Daemon {
 			transport: this.#options.transport.kind,
 			connected: this.#session.initialised,
 			versions: this.#reloader.versions,
+			...(this.#reloader.members === undefined ? {} : {members: this.#reloader.members()}),
 			directories: this.#options.directories,
 			unsettledBeams: this.#settler.unsettledCount,
 			...this.#unsettledStatus(),
@@ -312,6 +344,7 @@ export class Daemon {
 		if (!drained) {
 			this.#options.report({event: 'error', severity: 'warn', code: 'ERR_NODE_TIMEOUT', message: `The running batch did not finish within ${graceMs} ms and was abandoned`});
 		}
+		await this.#reloader.close?.();
 		await this.#options.transport.close();
 	}
 

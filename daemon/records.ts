@@ -6,7 +6,7 @@ import type {NodeVersions, TransportKind} from './transports/transport.ts';
  * Every event the daemon reports, as one flat record: the same object becomes a
  * log line and (later) an SSE event or an HTTP answer.
  */
-export type DaemonRecord = StartRecord | InitRecord | WatchRecord | ApiRecord | BatchRecord | KilledRecord | NodeRecord | ProblemRecord | StopRecord | DirectoryRecord | SiblingRecord | ReloadRecord;
+export type DaemonRecord = StartRecord | InitRecord | WatchRecord | ApiRecord | BatchRecord | KilledRecord | NodeRecord | ProblemRecord | StopRecord | DirectoryRecord | SiblingRecord | ReloadRecord | SyncRecord;
 
 export interface StartRecord {
 	readonly event: 'start';
@@ -65,12 +65,29 @@ export interface SiblingRecord {
 	readonly sibling: string;
 }
 
+/** A node became unreachable or reachable again; a cluster member joined or left the membership. */
 export interface NodeRecord {
 	readonly event: 'node';
 	readonly node: string;
-	readonly state: 'down' | 'up';
+	readonly state: 'down' | 'up' | 'joined' | 'left';
 	readonly reason?: string;
 	readonly retryInMs?: number;
+}
+
+/**
+ * A cluster batch waits for a member's disk to hold the beams the daemon saw
+ * (`waiting`, once per member and disk state), or gave up on it past
+ * cluster.syncTimeoutMs (`lagging`).
+ */
+export interface SyncRecord {
+	readonly event: 'sync';
+	readonly batch: number;
+	readonly node: string;
+	readonly state: 'waiting' | 'lagging';
+	/** Each module whose beam on the member's disk is not the daemon's: the code MD5 there (null: none readable), and the daemon's. */
+	readonly modules: readonly {readonly module: string; readonly disk: string | null; readonly expected: string}[];
+	readonly waitedMs: number;
+	readonly syncTimeoutMs: number;
 }
 
 export interface ProblemRecord {

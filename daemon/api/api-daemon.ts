@@ -1,6 +1,7 @@
 import type {BeamIndex} from '../modules/beam-index.ts';
 import type {DaemonRecord} from '../records.ts';
 import type {BatchRecord} from '../reloader/batch-record.ts';
+import type {MemberStatus} from '../reloader/batch-reloader.ts';
 import type {NodeVersions, PurgeMode, UpdateInfo} from '../transports/transport.ts';
 
 /** What the API shows of the pipeline's state (the daemon's `status()`). */
@@ -10,6 +11,8 @@ export interface PipelineStatus {
 	readonly connected: boolean;
 	/** The node's ejabberd and OTP releases as the last init step read them (a field absent when the transport cannot tell). */
 	readonly versions?: NodeVersions | undefined;
+	/** A cluster: every member, connected or not, with what it lags behind in. */
+	readonly members?: readonly MemberStatus[] | undefined;
 	readonly directories: readonly string[];
 	readonly unsettledBeams: number;
 	/** How long the beam waited on longest has been unsettled, in ms; undefined when none is. */
@@ -47,9 +50,10 @@ export interface ReloadState {
  * request never runs beside a batch.
  */
 export interface ApiDaemon {
-	reconcile(trigger: 'api'): Promise<BatchRecord>;
-	/** `purge: 'brutal'` forces modules held back by `purge: soft` (their processes are killed). */
-	update(names: unknown, trigger: 'api', options?: {readonly purge?: PurgeMode}): Promise<BatchRecord>;
+	/** `nodes`: only these cluster members (throws ERR_NODE_UNKNOWN for one that is not). */
+	reconcile(trigger: 'api', options?: {readonly nodes?: readonly string[]}): Promise<BatchRecord>;
+	/** `purge: 'brutal'` forces modules held back by `purge: soft` (their processes are killed); `nodes` as for reconcile. */
+	update(names: unknown, trigger: 'api', options?: {readonly purge?: PurgeMode; readonly nodes?: readonly string[]}): Promise<BatchRecord>;
 	updateInfo(): Promise<UpdateInfo>;
 	status(): PipelineStatus;
 	/** The watched beams, to refuse bad names before the node's state matters. */

@@ -33,7 +33,8 @@ function statusOf(error: ReloaderError): number {
 		case 'ERR_MODULE_NAME': {
 			return 400;
 		}
-		case 'ERR_MODULE_UNKNOWN': {
+		case 'ERR_MODULE_UNKNOWN':
+		case 'ERR_NODE_UNKNOWN': {
 			return 404;
 		}
 		default: {

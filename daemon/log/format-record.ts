@@ -16,7 +16,10 @@ export function levelOf(record: DaemonRecord): LogLevel {
 		}
 		case 'node':
 		case 'directory': {
-			return record.state === 'down' || record.state === 'gone' ? 'warn' : 'info';
+			return record.state === 'down' || record.state === 'gone' || record.state === 'left' ? 'warn' : 'info';
+		}
+		case 'sync': {
+			return record.state === 'lagging' ? 'warn' : 'info';
 		}
 		case 'sibling':
 		case 'killed': {
@@ -71,7 +74,13 @@ export function summarize(record: DaemonRecord): string {
 		}
 		case 'node': {
 			const retry = record.retryInMs === undefined ? '' : `, retrying in ${record.retryInMs} ms`;
-			return record.state === 'down' ? `node ${record.node} unreachable${retry}: ${record.reason ?? ''}` : `node ${record.node} reachable again`;
+			return nodeText(record.node, record.state, retry, record.reason);
+		}
+		case 'sync': {
+			const disks = record.modules.map(({module, disk, expected}) => `${module} md5 ${disk ?? 'none'} (the daemon's: ${expected})`).join(', ');
+			return record.state === 'waiting'
+				? `batch ${record.batch}: waiting for node ${record.node}: disk has ${disks}; waited ${record.waitedMs} of ${record.syncTimeoutMs} ms`
+				: `batch ${record.batch}: node ${record.node} lagging: after ${record.waitedMs} ms its disk still has ${disks}`;
 		}
 		case 'error': {
 			return record.hint === undefined ? record.message : `${record.message} (${record.hint})`;
@@ -91,6 +100,23 @@ export function summarize(record: DaemonRecord): string {
 		}
 		case 'sibling': {
 			return `a newer install directory appeared beside ${record.directory}: ${record.sibling}; if ejabberd now runs from there, point \`watch\` at it (or use watch: auto) and restart the daemon`;
+		}
+	}
+}
+
+function nodeText(node: string, state: 'down' | 'up' | 'joined' | 'left', retry: string, reason: string | undefined): string {
+	switch (state) {
+		case 'down': {
+			return `node ${node} unreachable${retry}: ${reason ?? ''}`;
+		}
+		case 'up': {
+			return `node ${node} reachable again`;
+		}
+		case 'joined': {
+			return `node ${node} joined the cluster; it is reconciled with the others`;
+		}
+		case 'left': {
+			return `node ${node} left the cluster${reason === undefined ? '' : `: ${reason}`}; no longer reloaded`;
 		}
 	}
 }

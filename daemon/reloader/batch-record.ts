@@ -1,7 +1,11 @@
 import type {HeldProcess, NodeVersions, PurgeMode, TransportKind} from '../transports/transport.ts';
 
-/** What started a batch; `init`: modules the init step found stale beyond update_info's directory (see findStaleModules). */
-export type Trigger = 'watch' | 'once' | 'api' | 'init';
+/**
+ * What started a batch; `init`: modules the init step found stale beyond
+ * update_info's directory (see findStaleModules); `reconnect` and `join`: a
+ * cluster member that came back or joined, reconciled with the cluster.
+ */
+export type Trigger = 'watch' | 'once' | 'api' | 'init' | 'reconnect' | 'join';
 
 export interface FailedModule {
 	readonly module: string;
@@ -10,6 +14,8 @@ export interface FailedModule {
 	readonly hint?: string;
 	/** Failed because these processes held its old code past `purgeSoftTimeoutMs`. */
 	readonly holders?: readonly HeldProcess[];
+	/** In a cluster batch: the member it failed on (absent when it failed on every node, e.g. nothing was loaded anywhere). */
+	readonly node?: string;
 }
 
 export interface ModuleClassification {
@@ -41,6 +47,8 @@ export interface BatchDurations {
 	readonly updateMs: number;
 	readonly verifyMs: number;
 	readonly totalMs: number;
+	/** In a cluster batch: how long the members' disks took to agree with the daemon's beams. */
+	readonly syncMs?: number;
 }
 
 /** One reload, as logged, streamed and answered over HTTP. */
@@ -78,6 +86,34 @@ export interface BatchRecord extends ModuleClassification {
 	/** The node's answers as Erlang terms or as printed, for post-mortems. */
 	readonly raw: {readonly updateInfo: string; readonly update?: string};
 	readonly durations: BatchDurations;
+	/** Verified by content: the MD5 of the code the node runs now for each module of the batch (null: not loaded). */
+	readonly running?: Readonly<Record<string, string | null>>;
+	/** A cluster batch: each member's outcome, by node name (the top-level classes sum them up; `ok` only when every member runs the new code). */
+	readonly nodes?: Readonly<Record<string, NodeOutcome>>;
+}
+
+/**
+ * One member's part of a cluster batch. `done`: the batch ran there (its
+ * classes say how it went); `lagging`: its disk never held the daemon's beam
+ * within cluster.syncTimeoutMs, so nothing was loaded there; `unreachable`:
+ * down before or during the batch (reconciled when it returns); `skipped`: a
+ * rolling rollout stopped before it, or another member lagged (onLag: fail).
+ */
+export interface NodeOutcome extends ModuleClassification {
+	readonly state: 'done' | 'lagging' | 'unreachable' | 'skipped';
+	/** The batch ran there and everything of it runs the new code or needs none. */
+	readonly ok: boolean;
+	/** Why it is not `done`, when it is not. */
+	readonly reason?: string;
+	readonly versions: NodeVersions;
+	/** The code MD5 the member runs now for each module of the batch (null: not loaded); what it ran when it became unreachable is unknown (absent). */
+	readonly running: Readonly<Record<string, string | null>>;
+	/** The code MD5 of the beam on the member's own disk, as last asked (null: none readable there). */
+	readonly disk: Readonly<Record<string, string | null>>;
+	readonly killed: readonly ModuleHolders[];
+	readonly unpurged: readonly ModuleHolders[] | null;
+	readonly raw?: {readonly updateInfo: string; readonly update?: string};
+	readonly durations?: BatchDurations;
 }
 
 /**

@@ -23,6 +23,8 @@ export interface ReloadRequest {
 	readonly firstChangeAt?: number;
 	/** Overrides the configured purge for this batch: `brutal` forces modules held back by `purge: soft` (POST /update-modules). */
 	readonly purge?: PurgeMode;
+	/** In a cluster: only these members (checked against the membership before queuing); undefined: every member. */
+	readonly nodes?: readonly string[];
 }
 
 export interface ReloaderOptions {
@@ -200,6 +202,7 @@ export class Reloader {
 				verifyMs: round(verifyMs),
 				totalMs: round(performance.now() - start),
 			},
+			...(verification.kind === 'content' ? {running: runningCode(changes, statesBefore, verification.after)} : {}),
 		};
 	}
 
@@ -361,6 +364,15 @@ export class Reloader {
 			path: this.#index.get(module)?.path ?? (info.dir === undefined ? '' : join(info.dir, `${module}.beam`)),
 		}));
 	}
+}
+
+/** What the node runs of each module, by the last answer: after the load for those attempted, before it for the rest. */
+function runningCode(changes: readonly ModuleLocation[], before: ReadonlyMap<string, ModuleState> | undefined, after: ReadonlyMap<string, ModuleState>): Record<string, string | null> {
+	// fromEntries defines own properties: a module named like an Object.prototype key stays a plain key.
+	return Object.fromEntries(changes.flatMap(({module}) => {
+		const state = after.get(module) ?? before?.get(module);
+		return state === undefined ? [] : [[module, state.loaded ? state.loadedMd5 ?? null : null]];
+	}));
 }
 
 function round(ms: number): number {

@@ -34,4 +34,6 @@ export const RELOADER_ALLOW_LIST: readonly RemoteFunction[] = Object.freeze([
 	fn('code', 'get_path', 0),
 	fn('code', 'all_loaded', 0),
 	fn('ext_mod', 'modules_dir', 0),
+	// cluster.nodes: auto: the members of the node's ejabberd cluster.
+	fn('ejabberd_cluster', 'get_nodes', 0),
 ]);

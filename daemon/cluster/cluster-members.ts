@@ -1,0 +1,184 @@
+import {errorMessage, isRetryable, ReloaderError} from '../errors.ts';
+import {problemRecord, type DaemonRecord, type InitRecord} from '../records.ts';
+import type {PathMapping} from '../transports/path-map.ts';
+import type {Transport} from '../transports/transport.ts';
+import {ClusterMember} from './cluster-member.ts';
+import {MemberPathMap} from './member-path-map.ts';
+
+export interface ClusterMembersOptions {
+	/** The configured node: asked for the membership (`auto`), and the cluster's name in records. */
+	readonly primary: string;
+	/** `auto`, or the members themselves. */
+	readonly nodes: 'auto' | readonly string[];
+	/** The configured `paths`, which every member's map starts from. */
+	readonly paths: readonly PathMapping[];
+	/** A connection to one member, through its own path map. */
+	readonly connect: (node: string, paths: MemberPathMap) => Transport;
+	/** The running members as `node` lists them (`ejabberd_cluster:get_nodes/0`). */
+	readonly listMembers: (transport: Transport, signal?: AbortSignal) => Promise<readonly string[]>;
+	/** The daemon's update_info directory, which each member's own stands for (see MemberPathMap). */
+	readonly reach: (signal?: AbortSignal) => Promise<string | undefined>;
+	readonly report: (record: DaemonRecord) => void;
+}
+
+/** Told of a member to reconcile with the cluster: it came back (`reconnect`) or joined (`join`). */
+export type MemberListener = (node: string, why: 'reconnect' | 'join') => void;
+
+/**
+ * The members of the cluster and their connections. `auto` follows
+ * `ejabberd_cluster:get_nodes/0` (asked of any connected member, the
+ * configured one first); a list is fixed. refresh() (at start, then every
+ * cluster.pollMs) picks up joins and departures and tries unreachable members
+ * again; a member that comes back or joins is handed to the listener, which
+ * queues its reconcile.
+ */
+export class ClusterMembers {
+	readonly #options: ClusterMembersOptions;
+	readonly #members = new Map<string, ClusterMember>();
+	#listener: MemberListener | undefined;
+	/** One refresh at a time: a slow member must not stack them up. */
+	#refreshing: Promise<void> | undefined;
+	#closed = false;
+
+	constructor(options: ClusterMembersOptions) {
+		this.#options = options;
+		for (const node of options.nodes === 'auto' ? [options.primary] : options.nodes) {
+			this.#add(node);
+		}
+	}
+
+	get primary(): string {
+		return this.#options.primary;
+	}
+
+	/** The members, the configured node first, then by name. */
+	list(): ClusterMember[] {
+		return [...this.#members.values()].sort((a, b) => rank(a, this.primary) - rank(b, this.primary) || a.node.localeCompare(b.node));
+	}
+
+	get(node: string): ClusterMember | undefined {
+		return this.#members.get(node);
+	}
+
+	onMember(listener: MemberListener): void {
+		this.#listener = listener;
+	}
+
+	/**
+	 * Init every member that is not ready, and (`auto`) follow the
+	 * membership. Resolves when at least one member is ready; throws
+	 * ERR_NODE_DOWN (retryable) when none is.
+	 */
+	async ready(signal?: AbortSignal): Promise<void> {
+		await this.refresh(signal);
+		if (!this.list().some(member => member.connected)) {
+			const reasons = this.list().map(member => `${member.node}: ${member.status().reason ?? 'not connected'}`).join('; ');
+			throw new ReloaderError('ERR_NODE_DOWN', `No member of the cluster is reachable (${reasons})`, {
+				retryable: true,
+				hint: 'Start ejabberd on at least one member; the daemon tries them again and reconciles each as it comes back.',
+			});
+		}
+	}
+
+	/** Try unreachable members again and (`auto`) read the membership; shared by concurrent callers. */
+	refresh(signal?: AbortSignal): Promise<void> {
+		this.#refreshing ??= this.#refresh(signal).finally(() => {
+			this.#refreshing = undefined;
+		});
+		return this.#refreshing;
+	}
+
+	/** A member found unreachable (a call failed, or its connection dropped): reported once, tried again at the next refresh. */
+	markDown(member: ClusterMember, reason: string): void {
+		if (member.connected) {
+			this.#options.report({event: 'node', node: member.node, state: 'down', reason});
+		}
+		member.markDown(reason);
+	}
+
+	async close(): Promise<void> {
+		this.#closed = true;
+		await Promise.all(this.list().map(async member => member.close()));
+		this.#members.clear();
+	}
+
+	async #refresh(signal?: AbortSignal): Promise<void> {
+		const down = this.list().filter(member => !member.connected);
+		await Promise.all(down.map(async member => this.#tryMember(member, signal)));
+		if (this.#options.nodes === 'auto' && !this.#closed) {
+			await this.#follow(signal);
+		}
+	}
+
+	async #tryMember(member: ClusterMember, signal?: AbortSignal, why: 'reconnect' | 'join' = 'reconnect'): Promise<void> {
+		// Reconciled when it comes back: a member that was up before, or one that missed a batch (down since the start).
+		const behind = member.versions.ejabberd !== undefined || member.lagging.length > 0;
+		try {
+			await member.ready(signal);
+		} catch (error) {
+			if (!isRetryable(error)) {
+				this.#options.report(problemRecord(error, 'error', `Cluster member ${member.node}`));
+			}
+			return;
+		}
+		if (why === 'join') {
+			this.#options.report({event: 'node', node: member.node, state: 'joined'});
+			this.#listener?.(member.node, 'join');
+		} else if (behind) {
+			this.#options.report({event: 'node', node: member.node, state: 'up'});
+			this.#listener?.(member.node, 'reconnect');
+		}
+	}
+
+	/** Read the membership from the first connected member; add who joined, drop who left. */
+	async #follow(signal?: AbortSignal): Promise<void> {
+		const asked = this.list().find(member => member.connected);
+		if (asked === undefined) {
+			return;
+		}
+		let listed: readonly string[];
+		try {
+			listed = await this.#options.listMembers(asked.transport, signal);
+		} catch (error) {
+			if (isRetryable(error)) {
+				this.markDown(asked, errorMessage(error));
+			} else {
+				this.#options.report(problemRecord(error, 'warn', `Reading the cluster's members from ${asked.node}`));
+			}
+			return;
+		}
+		const current = new Set(listed);
+		const joined = listed.filter(node => !this.#members.has(node));
+		await Promise.all(joined.map(async node => this.#tryMember(this.#add(node), signal, 'join')));
+		for (const member of this.list()) {
+			// A member that is down is missing from get_nodes too: it left only if it is reachable elsewhere... which we cannot know; keep it while unreachable.
+			if (!current.has(member.node) && member.connected && member.node !== this.primary) {
+				this.#members.delete(member.node);
+				this.#options.report({event: 'node', node: member.node, state: 'left', reason: `${asked.node} no longer lists it in ejabberd_cluster:get_nodes()`});
+				await member.close();
+			}
+		}
+	}
+
+	#add(node: string): ClusterMember {
+		const paths = new MemberPathMap(this.#options.paths);
+		const transport = this.#options.connect(node, paths);
+		const member = new ClusterMember({
+			transport,
+			paths,
+			reach: this.#options.reach,
+			onInit: (record: InitRecord) => this.#options.report(record),
+		});
+		transport.onDisconnect(reason => {
+			if (!this.#closed) {
+				this.markDown(member, `connection lost: ${reason}`);
+			}
+		});
+		this.#members.set(node, member);
+		return member;
+	}
+}
+
+function rank(member: ClusterMember, primary: string): number {
+	return member.node === primary ? 0 : 1;
+}

@@ -1,0 +1,354 @@
+import {join} from 'node:path';
+import {performance} from 'node:perf_hooks';
+import type {BeamChange} from '../batcher/batch.ts';
+import {readBeamSnapshot} from '../beam/beam-snapshot.ts';
+import {errorMessage, isRetryable, ReloaderError} from '../errors.ts';
+import type {BeamIndex} from '../modules/beam-index.ts';
+import type {DaemonRecord} from '../records.ts';
+import type {BatchRecord, FailedModule} from '../reloader/batch-record.ts';
+import type {BatchReloader, MemberStatus} from '../reloader/batch-reloader.ts';
+import {checkBeams} from '../reloader/check-beams.ts';
+import {Reloader, type ReloaderOptions, type ReloadRequest} from '../reloader/reloader.ts';
+import type {ModuleState, NodeVersions} from '../transports/transport.ts';
+import type {ClusterMember} from './cluster-member.ts';
+import type {ClusterMembers} from './cluster-members.ts';
+import {clusterRecord, type MemberEntry, type MemberResult} from './cluster-record.ts';
+import {awaitDiskAgreement, type DiskAgreement} from './disk-agreement.ts';
+import {MemberIndex} from './member-index.ts';
+
+export interface ClusterSettings {
+	readonly strategy: 'parallel' | 'rolling';
+	readonly syncTimeoutMs: number;
+	readonly onLag: 'fail' | 'loadReady';
+	readonly pollMs: number;
+}
+
+export interface ClusterReloaderOptions {
+	readonly members: ClusterMembers;
+	readonly settings: ClusterSettings;
+	readonly index: BeamIndex;
+	/** Each member's Reloader is built with these (the daemon's purge, settle and hazard rules). */
+	readonly reloader: ReloaderOptions;
+	readonly report: (record: DaemonRecord) => void;
+	/** Queue a reconcile of one member (it came back, or joined). */
+	readonly enqueue: (request: Omit<ReloadRequest, 'id'>) => void;
+	readonly signal: AbortSignal;
+}
+
+/**
+ * A batch on every member of a cluster, as one:
+ * 1. each targeted member is made ready (init step after a reconnect);
+ * 2. disk agreement: every member's own disk must hold the beams the daemon
+ *    saw complete, waited for up to syncTimeoutMs (see awaitDiskAgreement);
+ *    past it, `onLag: fail` loads nothing anywhere;
+ * 3. rollout: each ready member runs the batch through its own Reloader
+ *    (update_info, update, verify by MD5), all at once (`parallel`) or one
+ *    after another, stopping at the first member where a module fails
+ *    (`rolling`);
+ * 4. one record, each member's outcome in `nodes`.
+ * A member unreachable before or during the batch is reported so and
+ * reconciled when it comes back (an `all` batch on it alone).
+ */
+export class ClusterReloader implements BatchReloader {
+	readonly #options: ClusterReloaderOptions;
+	readonly #reloaders = new Map<ClusterMember, Reloader>();
+	#versions: NodeVersions = {};
+	#timer: NodeJS.Timeout | undefined;
+
+	constructor(options: ClusterReloaderOptions) {
+		this.#options = options;
+		options.members.onMember((node, why) => {
+			options.enqueue({trigger: why, nodes: [node]});
+		});
+	}
+
+	get versions(): NodeVersions {
+		return this.#versions;
+	}
+
+	noteVersions(versions: NodeVersions | undefined): void {
+		this.#versions = Object.freeze({...versions});
+	}
+
+	/** Follow the membership and try unreachable members every pollMs. */
+	start(): void {
+		const {members, settings, signal} = this.#options;
+		this.#timer ??= setInterval(() => {
+			void members.refresh(signal).catch(() => {
+				// Each member's failure is reported by the members themselves.
+			});
+		}, settings.pollMs);
+		this.#timer.unref();
+	}
+
+	async close(): Promise<void> {
+		clearInterval(this.#timer);
+	}
+
+	members(): readonly MemberStatus[] {
+		return this.#options.members.list().map(member => member.status());
+	}
+
+	checkNodes(nodes: readonly string[]): void {
+		const known = this.#options.members.list().map(member => member.node);
+		const unknown = nodes.filter(node => !known.includes(node));
+		if (unknown.length > 0) {
+			throw new ReloaderError('ERR_NODE_UNKNOWN', `${unknown.map(node => JSON.stringify(node)).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a member of the cluster (members: ${known.join(', ')})`, {
+				hint: 'Name members exactly as /status lists them, or leave `nodes` out to update every member.',
+			});
+		}
+	}
+
+	async reload(request: ReloadRequest, signal?: AbortSignal): Promise<BatchRecord> {
+		const start = performance.now();
+		const startedAt = Date.now();
+		const targets = this.#options.members.list().filter(member => request.nodes?.includes(member.node) ?? true);
+		const unreachable = new Map<ClusterMember, string>();
+		await Promise.all(targets.map(async member => {
+			try {
+				await member.ready(signal);
+			} catch (error) {
+				if (!isRetryable(error)) {
+					throw error;
+				}
+				unreachable.set(member, errorMessage(error));
+			}
+		}));
+		const reachable = targets.filter(member => !unreachable.has(member));
+		if (reachable.length === 0 && request.nodes === undefined) {
+			// The whole cluster is away: the daemon waits for it like for a single node, and hands the batch back.
+			throw new ReloaderError('ERR_NODE_DOWN', `No member of the cluster is reachable (${[...unreachable].map(([member, reason]) => `${member.node}: ${reason}`).join('; ')})`, {retryable: true});
+		}
+
+		const {changes, unknown} = await this.#changesOf(request, reachable, signal);
+		const read = this.#options.reloader.readBeam ?? (async (path: string) => readBeamSnapshot(path));
+		const check = await checkBeams(changes, read);
+		const expected = new Map([...check.versions].map(([module, snapshot]) => [module, {location: {module, path: snapshot.path}, md5: snapshot.codeMd5}]));
+		const syncStart = performance.now();
+		const agreement = await this.#agree(request.id, reachable, expected, signal);
+		const syncMs = Math.round(performance.now() - syncStart);
+		for (const [member, error] of agreement.unreachable) {
+			unreachable.set(member, errorMessage(error));
+		}
+
+		const {onLag, strategy, syncTimeoutMs} = this.#options.settings;
+		const lagging = [...agreement.lagging.keys()].map(member => member.node);
+		const halted = lagging.length > 0 && onLag === 'fail'
+			? `nothing was loaded on any node: the disk of ${lagging.join(', ')} did not hold the daemon's beam within cluster.syncTimeoutMs (${syncTimeoutMs} ms); cluster.onLag: fail`
+			: undefined;
+		// What goes to each member: only beams the daemon saw complete, each with its snapshot (read once, never again).
+		const ready = changes.flatMap(change => {
+			const snapshot = check.versions.get(change.module);
+			return snapshot === undefined ? [] : [{...change, snapshot}];
+		});
+		const results = new Map<ClusterMember, MemberResult>();
+		for (const [member, reason] of unreachable) {
+			this.#options.members.markDown(member, reason);
+			results.set(member, {state: 'unreachable', reason});
+		}
+		for (const [member, mismatches] of agreement.lagging) {
+			results.set(member, {state: 'lagging', mismatches, waitedMs: agreement.waitedMs});
+		}
+		const runnable = reachable.filter(member => agreement.ready.has(member));
+		if (halted === undefined) {
+			await this.#rollout(strategy, runnable, {...request, changes: ready}, results, signal);
+		} else {
+			for (const member of runnable) {
+				results.set(member, {state: 'skipped', reason: `${lagging.join(', ')} lagged (cluster.onLag: fail)`});
+			}
+		}
+
+		const entries = targets.map(member => memberEntry(member, results.get(member) ?? {state: 'skipped', reason: 'not reached'}, agreement.ready.get(member) ?? agreement.states.get(member)));
+		const record = clusterRecord({
+			id: request.id,
+			trigger: request.trigger,
+			node: this.#options.members.primary,
+			versions: this.#versions,
+			purge: request.purge ?? this.#options.reloader.purge,
+			modules: changes.map(({module}) => module),
+			deferred: [...check.deferred],
+			failed: [...[...check.rejected].map(([module, reason]): FailedModule => ({module, reason})), ...unknown],
+			...(halted === undefined ? {} : {halted}),
+			members: entries,
+			durations: {
+				waitMs: request.firstChangeAt === undefined ? 0 : Math.max(0, startedAt - request.firstChangeAt),
+				syncMs,
+				totalMs: Math.round((performance.now() - start) * 10) / 10,
+			},
+		});
+		this.#noteLag(record, targets, changes.map(({module}) => module));
+		return record;
+	}
+
+	/**
+	 * The batch's beams. `all` (and a reconcile): what update_info lists on
+	 * any targeted member, plus what each lags behind in, each at its beam in
+	 * the daemon's index; a listed module the daemon has no beam of is not
+	 * loaded (the daemon cannot check what a member's disk holds against it).
+	 */
+	async #changesOf(request: ReloadRequest, members: readonly ClusterMember[], signal?: AbortSignal): Promise<{changes: readonly BeamChange[]; unknown: FailedModule[]}> {
+		if (request.changes !== undefined) {
+			return {changes: request.changes, unknown: []};
+		}
+		const listed = new Map<string, string>();
+		await Promise.all(members.map(async member => {
+			try {
+				const info = await member.transport.updateInfo(signal);
+				for (const module of info.modules) {
+					listed.set(module, member.node);
+				}
+			} catch (error) {
+				if (!isRetryable(error)) {
+					throw error;
+				}
+				// Unreachable: the agreement step finds it so.
+			}
+			for (const module of member.lagging) {
+				listed.set(module, listed.get(module) ?? member.node);
+			}
+		}));
+		const at = Date.now();
+		const changes: BeamChange[] = [];
+		const unknown: FailedModule[] = [];
+		for (const [module, node] of [...listed].sort(([a], [b]) => a.localeCompare(b))) {
+			const path = this.#options.index.get(module)?.path;
+			if (path === undefined) {
+				unknown.push({module, node, reason: `update_info on ${node} lists it, and no watched directory holds its beam (${join('<ebin>', `${module}.beam`)}): the daemon cannot check that node's disk against a beam it saw, so it is not loaded`});
+			} else {
+				changes.push({module, path, at});
+			}
+		}
+		return {changes, unknown};
+	}
+
+	async #agree(batch: number, members: readonly ClusterMember[], expected: Parameters<typeof awaitDiskAgreement>[0]['expected'], signal?: AbortSignal): Promise<DiskAgreement<ClusterMember> & {states: ReadonlyMap<ClusterMember, ReadonlyMap<string, ModuleState>>}> {
+		const {report, settings} = this.#options;
+		const states = new Map<ClusterMember, ReadonlyMap<string, ModuleState>>();
+		const agreement = await awaitDiskAgreement({
+			members: members.map(member => ({
+				node: member.node,
+				member,
+				states: async (locations: Parameters<ClusterMember['states']>[0], inner?: AbortSignal) => {
+					const answer = await member.states(locations, inner);
+					states.set(member, answer);
+					return answer;
+				},
+			})),
+			expected,
+			timeoutMs: settings.syncTimeoutMs,
+			onWaiting: ({node}, modules, waitedMs) => {
+				report({event: 'sync', batch, node, state: 'waiting', modules, waitedMs, syncTimeoutMs: settings.syncTimeoutMs});
+			},
+			signal,
+		});
+		for (const [{node}, modules] of agreement.lagging) {
+			report({event: 'sync', batch, node, state: 'lagging', modules, waitedMs: agreement.waitedMs, syncTimeoutMs: settings.syncTimeoutMs});
+		}
+		const unwrap = <V>(map: ReadonlyMap<{member: ClusterMember}, V>) => new Map([...map].map(([{member}, value]) => [member, value]));
+		return {ready: unwrap(agreement.ready), lagging: unwrap(agreement.lagging), unreachable: unwrap(agreement.unreachable), waitedMs: agreement.waitedMs, states};
+	}
+
+	/** `parallel`: every member at once; `rolling`: one after another, the rest skipped after the first that fails. */
+	async #rollout(strategy: ClusterSettings['strategy'], members: readonly ClusterMember[], request: ReloadRequest, results: Map<ClusterMember, MemberResult>, signal?: AbortSignal): Promise<void> {
+		if (strategy === 'parallel') {
+			await Promise.all(members.map(async member => {
+				results.set(member, await this.#runOn(member, request, signal));
+			}));
+			return;
+		}
+		let stoppedAt: string | undefined;
+		for (const member of members) {
+			if (stoppedAt !== undefined) {
+				results.set(member, {state: 'skipped', reason: `the rolling rollout stopped at ${stoppedAt}; this node keeps its old code`});
+				continue;
+			}
+			const result = await this.#runOn(member, request, signal);
+			results.set(member, result);
+			if (result.state !== 'done' || result.record.failed.length > 0 || result.record.outOfReach.length > 0) {
+				stoppedAt = member.node;
+			}
+		}
+	}
+
+	/** The batch on one member, through its own Reloader; a member lost meanwhile is unreachable, not a failed batch. */
+	async #runOn(member: ClusterMember, request: ReloadRequest, signal?: AbortSignal): Promise<MemberResult> {
+		const reloader = this.#reloaderOf(member);
+		reloader.noteVersions(member.versions);
+		try {
+			return {state: 'done', record: await reloader.reload(request, signal)};
+		} catch (error) {
+			if (isRetryable(error)) {
+				this.#options.members.markDown(member, errorMessage(error));
+				return {state: 'unreachable', reason: errorMessage(error)};
+			}
+			const reason = errorMessage(error);
+			return {state: 'done', record: failedRecord(request, member, reason, this.#options.reloader.purge)};
+		}
+	}
+
+	#reloaderOf(member: ClusterMember): Reloader {
+		let reloader = this.#reloaders.get(member);
+		if (reloader === undefined) {
+			reloader = new Reloader(member.transport, new MemberIndex(this.#options.index), {
+				...this.#options.reloader,
+				onKilled: killed => this.#options.reloader.onKilled?.(killed),
+			});
+			this.#reloaders.set(member, reloader);
+		}
+		return reloader;
+	}
+
+	/** Each member now runs the new code of some modules, and lags behind in the others (reconciled later). */
+	#noteLag(record: BatchRecord, members: readonly ClusterMember[], modules: readonly string[]): void {
+		for (const member of members) {
+			const outcome = record.nodes?.[member.node];
+			if (outcome === undefined) {
+				continue;
+			}
+			const caughtUp = outcome.state === 'done' ? [...outcome.updated, ...outcome.unchanged, ...outcome.notLoaded] : [];
+			const behind = modules.filter(module => !caughtUp.includes(module) && !record.deferred.includes(module));
+			member.noteBatch(record.id, outcome.state, outcome.ok, caughtUp, behind);
+		}
+	}
+}
+
+function memberEntry(member: ClusterMember, result: MemberResult, states: ReadonlyMap<string, ModuleState> | undefined): MemberEntry {
+	const known = [...(states ?? new Map<string, ModuleState>())];
+	return {
+		node: member.node,
+		versions: member.versions,
+		result,
+		disk: Object.fromEntries(known.map(([module, state]) => [module, state.diskMd5 ?? null])),
+		runningBefore: Object.fromEntries(known.map(([module, state]) => [module, state.loaded ? state.loadedMd5 ?? null : null])),
+	};
+}
+
+/** A member whose batch failed outright (a command the node refused): every module failed there, with the reason. */
+function failedRecord(request: ReloadRequest, member: ClusterMember, reason: string, purge: BatchRecord['purge']): BatchRecord {
+	const modules = request.changes?.map(({module}) => module) ?? [];
+	return {
+		event: 'batch',
+		id: request.id,
+		trigger: request.trigger,
+		node: member.node,
+		transport: member.transport.kind,
+		versions: member.versions,
+		ok: false,
+		purge,
+		retried: [],
+		listed: [],
+		updated: [],
+		unchanged: [],
+		notLoaded: [],
+		failed: modules.map(module => ({module, reason})),
+		deferred: [],
+		outOfReach: [],
+		heldBack: [],
+		holders: [],
+		killed: [],
+		verifiedBy: 'none',
+		unpurged: null,
+		raw: {updateInfo: ''},
+		durations: {waitMs: 0, updateInfoMs: 0, updateMs: 0, verifyMs: 0, totalMs: 0},
+	};
+}

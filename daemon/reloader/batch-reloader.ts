@@ -1,0 +1,49 @@
+import type {BeamIndex} from '../modules/beam-index.ts';
+import type {DaemonRecord} from '../records.ts';
+import type {NodeVersions, Transport} from '../transports/transport.ts';
+import type {BatchRecord} from './batch-record.ts';
+import type {ReloaderOptions, ReloadRequest} from './reloader.ts';
+
+/**
+ * What the daemon's queue runs each batch through: the Reloader for one node,
+ * or a cluster's reloader for every member. The daemon does not know which.
+ */
+export interface BatchReloader {
+	reload(request: ReloadRequest, signal?: AbortSignal): Promise<BatchRecord>;
+	/** The node's releases as the last init step read them (a cluster: the configured node's). */
+	readonly versions: NodeVersions;
+	/** The init step read the node's releases: later records carry them. */
+	noteVersions(versions: NodeVersions | undefined): void;
+	/** A cluster: each member's state, for /status and /healthz. */
+	members?(): readonly MemberStatus[];
+	/** A cluster: the members a request names, checked against the membership (throws ERR_NODE_UNKNOWN naming the known ones). */
+	checkNodes?(nodes: readonly string[]): void;
+	/** Begin background work (a cluster: following the membership, trying absent members again). */
+	start?(): void;
+	close?(): Promise<void>;
+}
+
+/** What a batch reloader is built from: the daemon's own parts, and a way to queue batches of its own. */
+export interface BatchReloaderContext {
+	readonly transport: Transport;
+	readonly index: BeamIndex;
+	readonly options: ReloaderOptions;
+	readonly report: (record: DaemonRecord) => void;
+	/** Queue a batch behind the others (a member that came back, reconciled); its outcome is reported like any batch's. */
+	readonly enqueue: (request: Omit<ReloadRequest, 'id'>) => void;
+	/** Aborted when the daemon closes. */
+	readonly signal: AbortSignal;
+}
+
+/** One cluster member, as /status shows it. */
+export interface MemberStatus {
+	readonly node: string;
+	readonly connected: boolean;
+	readonly versions: NodeVersions;
+	/** Why it is not connected, when it is not. */
+	readonly reason?: string;
+	/** The last batch that ran on it, and whether it was ok there. */
+	readonly lastBatch?: {readonly id: number; readonly state: string; readonly ok: boolean};
+	/** Modules whose new code it does not run yet (its disk lagged, it was unreachable or skipped): reconciled when it can be. */
+	readonly lagging: readonly string[];
+}
