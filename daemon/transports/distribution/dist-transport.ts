@@ -172,6 +172,18 @@ export class DistTransport implements Transport {
 		return {loaded: true, loadedMd5, diskMd5};
 	}
 
+	/** `ejabberd_cluster:get_nodes/0`: the running members of the node's ejabberd cluster, itself included. */
+	async clusterNodes(signal?: AbortSignal): Promise<string[]> {
+		const term = await this.#call('ejabberd_cluster', 'get_nodes', [], signal);
+		const nodes = Array.isArray(term) ? term.flatMap(node => isAtom(node) ? [node.name] : []) : [];
+		if (!Array.isArray(term) || nodes.length !== term.length) {
+			throw new ReloaderError('ERR_NODE_COMMAND', `ejabberd_cluster:get_nodes() on ${this.node} gave ${formatTerm(term, 200)}, not a list of nodes`, {
+				hint: 'Is this node an ejabberd node? Otherwise list the members in `cluster.nodes` instead of `auto`.',
+			});
+		}
+		return nodes;
+	}
+
 	async codeDirectory(signal?: AbortSignal): Promise<string> {
 		const term = await this.#call('code', 'which', [atom('ejabberd')], signal);
 		const path = readCharlist(term);
