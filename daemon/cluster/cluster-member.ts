@@ -4,8 +4,14 @@ import type {ModuleLocation, ModuleState, NodeVersions, Transport} from '../tran
 import type {MemberStatus} from '../reloader/batch-reloader.ts';
 import type {MemberPathMap} from './member-path-map.ts';
 
+/** A member's connection: a transport that can also list the cluster's members. */
+export interface MemberTransport extends Transport {
+	/** The running members as this node lists them (`ejabberd_cluster:get_nodes/0`). */
+	clusterNodes(signal?: AbortSignal): Promise<readonly string[]>;
+}
+
 export interface ClusterMemberOptions {
-	readonly transport: Transport;
+	readonly transport: MemberTransport;
 	/** The transport's path map: learns the member's own ebin at each (re)connect. */
 	readonly paths: MemberPathMap;
 	/** The daemon's update_info directory (its watched ejabberd ebin), which the member's own stands for. */
@@ -21,7 +27,7 @@ export interface ClusterMemberOptions {
  */
 export class ClusterMember {
 	readonly node: string;
-	readonly transport: Transport;
+	readonly transport: MemberTransport;
 	readonly #paths: MemberPathMap;
 	readonly #reach: ClusterMemberOptions['reach'];
 	readonly #session: NodeSession;

@@ -1,8 +1,7 @@
 import {errorMessage, isRetryable, ReloaderError} from '../errors.ts';
 import {problemRecord, type DaemonRecord, type InitRecord} from '../records.ts';
 import type {PathMapping} from '../transports/path-map.ts';
-import type {Transport} from '../transports/transport.ts';
-import {ClusterMember} from './cluster-member.ts';
+import {ClusterMember, type MemberTransport} from './cluster-member.ts';
 import {MemberPathMap} from './member-path-map.ts';
 
 export interface ClusterMembersOptions {
@@ -13,9 +12,7 @@ export interface ClusterMembersOptions {
 	/** The configured `paths`, which every member's map starts from. */
 	readonly paths: readonly PathMapping[];
 	/** A connection to one member, through its own path map. */
-	readonly connect: (node: string, paths: MemberPathMap) => Transport;
-	/** The running members as `node` lists them (`ejabberd_cluster:get_nodes/0`). */
-	readonly listMembers: (transport: Transport, signal?: AbortSignal) => Promise<readonly string[]>;
+	readonly connect: (node: string, paths: MemberPathMap) => MemberTransport;
 	/** The daemon's update_info directory, which each member's own stands for (see MemberPathMap). */
 	readonly reach: (signal?: AbortSignal) => Promise<string | undefined>;
 	readonly report: (record: DaemonRecord) => void;
@@ -138,7 +135,7 @@ export class ClusterMembers {
 		}
 		let listed: readonly string[];
 		try {
-			listed = await this.#options.listMembers(asked.transport, signal);
+			listed = await asked.transport.clusterNodes(signal);
 		} catch (error) {
 			if (isRetryable(error)) {
 				this.markDown(asked, errorMessage(error));

@@ -1,11 +1,12 @@
 import type {ResolvedConfig} from '../config/schema.ts';
-import {Daemon} from '../daemon.ts';
+import {openCluster} from '../cluster/open-cluster.ts';
+import {Daemon, type DaemonOptions} from '../daemon.ts';
 import {ReloaderError} from '../errors.ts';
 import {boundedBeamReader} from '../beam/beam-snapshot.ts';
 import {scanBeams} from '../modules/scan-beams.ts';
 import {WatchDirectoryError, resolveWatchDirectories, type WatchDirectories} from '../modules/watch-directories.ts';
 import type {DaemonRecord} from '../records.ts';
-import {createTransport} from '../transports/create-transport.ts';
+import {createTransport, type TransportWarning} from '../transports/create-transport.ts';
 import type {Transport} from '../transports/transport.ts';
 import {checkNodeHost, nodeHostOf} from './node-host.ts';
 import {PipelineCheckError, asProblem} from './pipeline-error.ts';
@@ -46,10 +47,16 @@ export async function openPipeline(config: ResolvedConfig, context: PipelineCont
 	const warn = (code: string) => (message: string) => context.report({event: 'error', severity: 'warn', code, message});
 	const problems: ReloaderError[] = [];
 	let transport: Transport | undefined;
+	let createReloader: DaemonOptions['createReloader'];
+	const onWarning: TransportWarning = (message, code) => warn(code ?? 'WARN_SECRET_FILE')(message);
 	try {
-		transport = await (context.createTransport ?? createTransport)(config, (message, code) => warn(code ?? 'WARN_SECRET_FILE')(message));
+		if (config.cluster === undefined) {
+			transport = await (context.createTransport ?? createTransport)(config, onWarning);
+		} else {
+			({transport, createReloader} = await openCluster(config, context.report, onWarning));
+		}
 	} catch (error) {
-		problems.push(asProblem(error, 'transport'));
+		problems.push(asProblem(error, config.cluster === undefined ? 'transport' : 'cluster'));
 	}
 	const [watched] = await Promise.all([
 		watchDirectories(config, transport, context.report, problems),
@@ -63,7 +70,7 @@ export async function openPipeline(config: ResolvedConfig, context: PipelineCont
 	try {
 		// Only what exists now is scanned; a directory that appears later is read whole by the watcher.
 		const index = await scanBeams(watched.present, boundedBeamReader(config.maxBeamBytes));
-		const daemon = new Daemon({config, transport, directories, index, report: context.report, graceMs: config.shutdownGraceMs, nextId: context.nextId});
+		const daemon = new Daemon({config, transport, directories, index, report: context.report, graceMs: config.shutdownGraceMs, nextId: context.nextId, createReloader});
 		return {config, transport, directories, daemon};
 	} catch (error) {
 		await transport.close();

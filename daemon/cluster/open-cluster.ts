@@ -1,0 +1,98 @@
+import {dirname} from 'node:path';
+import type {ResolvedConfig} from '../config/schema.ts';
+import {ReloaderError} from '../errors.ts';
+import type {BeamIndex} from '../modules/beam-index.ts';
+import type {DaemonRecord} from '../records.ts';
+import type {BatchReloader, BatchReloaderContext} from '../reloader/batch-reloader.ts';
+import {DEFAULT_NODE, type TransportWarning} from '../transports/create-transport.ts';
+import {findReadableCookieFile, defaultCookieFiles} from '../transports/distribution/cookie.ts';
+import {DistTransport} from '../transports/distribution/dist-transport.ts';
+import type {Transport} from '../transports/transport.ts';
+import {ClusterMembers} from './cluster-members.ts';
+import {ClusterReloader} from './cluster-reloader.ts';
+import {ClusterTransport} from './cluster-transport.ts';
+
+export interface OpenedCluster {
+	/** The daemon's "node": every member's init step, and the configured node for questions outside batches. */
+	readonly transport: Transport;
+	/** What the daemon runs batches through. */
+	readonly createReloader: (context: BatchReloaderContext) => BatchReloader;
+}
+
+/**
+ * The cluster of `config.cluster`: one dist connection per member (the
+ * configured cookie file, or the member's own), each with its own path map.
+ * A cluster needs the dist transport: its members are asked for MD5s and
+ * membership, which ctl and http cannot do.
+ */
+export async function openCluster(config: ResolvedConfig, report: (record: DaemonRecord) => void, onWarning: TransportWarning): Promise<OpenedCluster> {
+	const cluster = config.cluster;
+	if (cluster === undefined) {
+		throw new Error('openCluster needs config.cluster');
+	}
+	if (config.transport === 'ctl' || config.transport === 'http') {
+		throw new ReloaderError('ERR_CONFIG_INVALID', `\`cluster\` needs transport dist, got \`transport: ${config.transport}\`: every member is asked for the MD5 of its disk and its loaded code, which ${config.transport} cannot do`, {
+			hint: 'Set `transport: dist` (or auto with a readable cookie file), or remove `cluster` to reload the one node.',
+		});
+	}
+	const primary = config.node ?? DEFAULT_NODE;
+	const cookies = new Map<string, string>();
+	for (const entry of cluster.nodes === 'auto' ? [] : cluster.nodes) {
+		if (typeof entry !== 'string' && entry.cookieFile !== undefined) {
+			cookies.set(entry.node, entry.cookieFile);
+		}
+	}
+	const sharedCookie = await findReadableCookieFile(config.cookieFile);
+	const listed = cluster.nodes === 'auto' ? 'auto' : cluster.nodes.map(entry => typeof entry === 'string' ? entry : entry.node);
+	for (const node of listed === 'auto' ? [primary] : listed) {
+		if (!cookies.has(node) && sharedCookie === undefined) {
+			throw new ReloaderError('ERR_COOKIE', `cluster member ${node} needs the cluster's Erlang cookie, and none of ${defaultCookieFiles().join(', ')} is readable by this user`, {
+				hint: 'Set `cookieFile` (or the member\'s own `cluster.nodes[].cookieFile`) to the cookie file the members share.',
+			});
+		}
+	}
+	let index: BeamIndex | undefined;
+	let primaryEbin: string | undefined;
+	const members: ClusterMembers = new ClusterMembers({
+		primary,
+		// The configured node is a member even if a list leaves it out: it is the one the daemon was pointed at.
+		nodes: listed === 'auto' ? 'auto' : [...new Set([primary, ...listed])],
+		paths: config.paths,
+		connect: (node, paths) => new DistTransport({
+			node,
+			cookieFile: cookies.get(node) ?? sharedCookie ?? '',
+			port: node === primary ? config.dist.port : undefined,
+			connectTimeoutMs: config.dist.connectTimeoutMs,
+			callTimeoutMs: config.dist.callTimeoutMs,
+			slowCallLimitMs: config.dist.slowCallLimitMs,
+			maxFrameBytes: config.dist.maxFrameBytes,
+			onWarning,
+			paths,
+		}),
+		// The daemon's update_info directory: the watched one holding ejabberd.beam, else the configured node's.
+		reach: async signal => {
+			const ejabberd = index?.get('ejabberd')?.path;
+			if (ejabberd !== undefined) {
+				return dirname(ejabberd);
+			}
+			primaryEbin ??= await members.get(primary)?.transport.codeDirectory(signal);
+			return primaryEbin;
+		},
+		report,
+	});
+	return {
+		transport: new ClusterTransport(members),
+		createReloader: context => {
+			index = context.index;
+			return new ClusterReloader({
+				members,
+				settings: cluster,
+				index: context.index,
+				reloader: context.options,
+				report: context.report,
+				enqueue: context.enqueue,
+				signal: context.signal,
+			});
+		},
+	};
+}
