@@ -60,5 +60,8 @@ export function describeOpenAccess(mode: number): string | undefined {
 }
 
 function whatItGrants(what: string): string {
+	if (what.includes('TLS')) {
+		return 'can pass for this daemon in TLS distribution';
+	}
 	return what.includes('cookie') ? 'can run any code on the node' : 'can reload code on the node';
 }

@@ -5,6 +5,7 @@ import {describeAutoFallback} from './check-capabilities.ts';
 import {CtlTransport} from './ctl/ctl-transport.ts';
 import {defaultCookieFiles, findReadableCookieFile} from './distribution/cookie.ts';
 import {DistTransport} from './distribution/dist-transport.ts';
+import {checkTlsFiles} from './distribution/tls-files.ts';
 import {HttpTransport} from './http/http-transport.ts';
 import {createPathMap} from './path-map.ts';
 import type {Transport} from './transport.ts';
@@ -50,10 +51,16 @@ export async function createTransport(config: ResolvedConfig, onWarning: Transpo
 					hint: 'Set `cookieFile` to the node\'s cookie file (ejabberd\'s is /var/lib/ejabberd/.erlang.cookie), run as the ejabberd user, or use `transport: ctl`.',
 				});
 			}
+			const node = config.node ?? DEFAULT_NODE;
+			if (config.dist.tls !== undefined) {
+				// Unreadable or mismatched files are a configuration problem at start and on reload, not a node that is down.
+				await checkTlsFiles(config.dist.tls, node);
+			}
 			return new DistTransport({
-				node: config.node ?? DEFAULT_NODE,
+				node,
 				cookieFile,
 				port: config.dist.port,
+				tls: config.dist.tls,
 				connectTimeoutMs: config.dist.connectTimeoutMs,
 				callTimeoutMs: config.dist.callTimeoutMs,
 				slowCallLimitMs: config.dist.slowCallLimitMs,

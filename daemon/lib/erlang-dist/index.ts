@@ -16,4 +16,5 @@ export type {DistErrorCode, DistErrorOptions} from './dist-error.ts';
 export {lookupNodePort} from './epmd.ts';
 export type {EpmdEntry} from './epmd.ts';
 export {CLIENT_FLAGS, DFLAG, describeFlags} from './flags.ts';
+export {createDistTlsContext} from './tls.ts';
 export type {DistTlsOptions, DistTlsReader} from './tls.ts';

@@ -2,13 +2,14 @@ import {dirname} from 'node:path';
 import {ReloaderError} from '../../errors.ts';
 import {atom, formatTerm, isAtom, isTuple, type Term} from '../../lib/erlang-term/index.ts';
 import type {CodeLocations, HeldProcess, InitReport, ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
-import {DistClient, type DistEvent} from '../../lib/erlang-dist/index.ts';
+import {DistClient, type DistEvent, type DistTlsOptions} from '../../lib/erlang-dist/index.ts';
 import {CallGate, type SlowCall} from '../call-gate.ts';
 import {DIST_CAPABILITIES} from '../capabilities.ts';
 import {IDENTITY_PATH_MAP, normalizeDirectory, type PathMap} from '../path-map.ts';
 import {toReloaderError} from './adapt-error.ts';
 import {findOldCodeHolders, loadBeamFile, readNodeVersions, type RemoteCall} from './code-operations.ts';
 import {readCookie} from './cookie.ts';
+import {readTlsFiles, type DistTlsFiles} from './tls-files.ts';
 import {RELOADER_ALLOW_LIST} from './reloader-allow-list.ts';
 import {readLoadedDirectories} from './read-code-path.ts';
 import {SCAN_LANE, countBeams, describeSlowCall} from './slow-calls.ts';
@@ -21,6 +22,8 @@ export interface DistTransportOptions {
 	readonly node: string;
 	readonly cookieFile: string;
 	readonly port?: number | undefined;
+	/** TLS distribution (config `dist.tls`): the files are read on every connect, so renewed certificates are picked up. Default: plain TCP. */
+	readonly tls?: DistTlsFiles | undefined;
 	readonly connectTimeoutMs: number;
 	readonly callTimeoutMs: number;
 	/** How long a slow update_info/update is waited for while the node answers a liveness check (see CallGate). Default: 600000. */
@@ -76,6 +79,7 @@ export class DistTransport implements Transport {
 					return cookie;
 				},
 				cookieSource: `the cookie in ${options.cookieFile}`,
+				tls: tlsReader(options.tls, options.onWarning),
 				port: options.port,
 				connectTimeoutMs: options.connectTimeoutMs,
 				callTimeoutMs: options.callTimeoutMs,
@@ -257,4 +261,15 @@ export class DistTransport implements Transport {
 		}
 		return result;
 	}
+}
+
+/** Reads dist.tls's files for each connect; their errors are ReloaderErrors that name the option and the file. */
+function tlsReader(files: DistTlsFiles | undefined, onWarning: DistTransportOptions['onWarning']): (() => Promise<DistTlsOptions>) | undefined {
+	return files === undefined ? undefined : async () => {
+		const {tls, warnings} = await readTlsFiles(files);
+		for (const message of warnings) {
+			onWarning?.(message);
+		}
+		return tls;
+	};
 }
