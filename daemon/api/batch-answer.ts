@@ -5,7 +5,8 @@ import type {Answer} from './answer.ts';
  * A batch as the update endpoints answer it: 200 when it is ok, 500 when a
  * module failed, 409 when nothing failed but a changed module is out of
  * reach (its new code was NOT loaded: the transport cannot load it; `hint`
- * says what can).
+ * says what can). A cluster batch also answers `nodes`, each member's
+ * outcome.
  */
 export function batchAnswer(record: BatchRecord): Answer {
 	return {
@@ -31,6 +32,8 @@ export function batchAnswer(record: BatchRecord): Answer {
 			...(record.hint === undefined ? {} : {hint: record.hint}),
 			durations: record.durations,
 			verifiedBy: record.verifiedBy,
+			// A cluster batch: each member's outcome (the lists above sum them up).
+			...(record.nodes === undefined ? {} : {nodes: record.nodes}),
 		},
 	};
 }

@@ -2,16 +2,22 @@ import {describeValue, errorMessage} from '../errors.ts';
 import type {PurgeMode} from '../transports/transport.ts';
 import {ApiError} from './api-error.ts';
 import {jsonDepth} from './json-depth.ts';
+import {parseNodeList} from './parse-node-list.ts';
 
 /** `{"modules": ["mod_a"]}` nests two deep; anything much deeper is not a module list. */
 export const MAX_JSON_DEPTH = 8;
 
-const SHAPE_HINT = 'Send a JSON list of module names, e.g. ["mod_a","mod_b"], or {"modules": ["mod_a"]}, or {"modules": ["mod_a"], "purge": "brutal"} to force modules held back by purge: soft.';
+const SHAPE_HINT = 'Send a JSON list of module names, e.g. ["mod_a","mod_b"], or {"modules": ["mod_a"]}, or {"modules": ["mod_a"], "purge": "brutal"} to force modules held back by purge: soft; in a cluster, add "nodes": ["ejabberd@host2"] to update only those members.';
 
-/** What a `POST /update-modules` asks for: the names, and a purge that overrides the configured one. */
+/** The keys an object body may have besides `modules`. */
+const OPTIONAL_KEYS = new Set(['purge', 'nodes']);
+
+/** What a `POST /update-modules` asks for: the names, a purge that overrides the configured one, and (a cluster) the members to update. */
 export interface UpdateRequest {
 	readonly names: unknown;
 	readonly purge?: PurgeMode;
+	/** Only these cluster members; absent: every member (or the one node). */
+	readonly nodes?: readonly string[];
 }
 
 /**
@@ -27,7 +33,8 @@ export function parseModuleList(body: Buffer): unknown {
  * A `POST /update-modules` body: a JSON list of names, or
  * `{"modules": [...]}` with an optional `"purge": "brutal" | "soft"`
  * (`brutal` forces modules that `purge: soft` holds back, killing the
- * processes that run their old code).
+ * processes that run their old code) and an optional `"nodes": [...]`
+ * (only these cluster members; see parseNodeList).
  */
 export function parseUpdateRequest(body: Buffer): UpdateRequest {
 	const text = body.toString('utf8');
@@ -49,15 +56,19 @@ export function parseUpdateRequest(body: Buffer): UpdateRequest {
 	}
 	if (isPlainObject(value)) {
 		const keys = Object.keys(value);
-		const others = keys.filter(key => key !== 'modules' && key !== 'purge');
+		const others = keys.filter(key => !OPTIONAL_KEYS.has(key) && key !== 'modules');
 		if (keys.includes('modules') && others.length === 0) {
-			return value.purge === undefined ? {names: value.modules} : {names: value.modules, purge: readPurge(value.purge)};
+			return {
+				names: value.modules,
+				...(value.purge === undefined ? {} : {purge: readPurge(value.purge)}),
+				...(value.nodes === undefined ? {} : {nodes: parseNodeList(value.nodes)}),
+			};
 		}
 		throw new ApiError(400, 'ERR_API_BODY_SHAPE', keys.length === 0
 			? 'Expected an object with the key `modules`, got an empty object'
 			: others.length === 0
-				? 'Expected an object with the key `modules`, got only `purge`'
-				: `Expected an object with the key \`modules\` (and optionally \`purge\`), got the key(s) ${others.slice(0, 5).map(key => describeValue(key)).join(', ')}`, {hint: SHAPE_HINT});
+				? `Expected an object with the key \`modules\`, got only ${keys.map(key => `\`${key}\``).join(' and ')}`
+				: `Expected an object with the key \`modules\` (and optionally \`purge\`, \`nodes\`), got the key(s) ${others.slice(0, 5).map(key => describeValue(key)).join(', ')}`, {hint: SHAPE_HINT});
 	}
 	throw new ApiError(400, 'ERR_API_BODY_SHAPE', `Expected a list of module names or {"modules": [...]}, got ${describeValue(value)}`, {hint: SHAPE_HINT});
 }

@@ -1,5 +1,6 @@
-import {quoteUntrusted} from '../errors.ts';
+import {escapeUntrusted, quoteUntrusted} from '../errors.ts';
 import type {BatchRecord} from '../reloader/batch-record.ts';
+import type {MemberStatus} from '../reloader/batch-reloader.ts';
 import type {Answer} from './answer.ts';
 import type {ApiDaemon} from './api-daemon.ts';
 
@@ -22,6 +23,8 @@ export function statusAnswer(source: StatusSource, now = Date.now()): Answer {
 			transport: status.transport,
 			connected: status.connected,
 			versions: status.versions ?? {},
+			// A cluster: every member, connected or not, and what it lags behind in.
+			...(status.members === undefined ? {} : {members: status.members}),
 			directories: status.directories,
 			queue: {
 				queuedBatches: status.queuedBatches,
@@ -42,12 +45,19 @@ export function statusAnswer(source: StatusSource, now = Date.now()): Answer {
  * `GET /healthz`: for a supervisor or a load balancer; 503 until the node
  * answered and the init step ran, and while beams stay unsettled past the
  * deadline (a read that cannot finish, descriptors exhausted): changes are
- * then not reaching the node, and the reason names the beams.
+ * then not reaching the node, and the reason names the beams. A cluster is
+ * down (503) when no member is reachable, and `degraded` (200, naming the
+ * unreachable members) when some are: the others are still reloaded, and
+ * each absent one is reconciled when it comes back.
  */
 export function healthAnswer(daemon: ApiDaemon): Answer {
-	const {connected, node, stuckBeams = []} = daemon.status();
-	if (!connected) {
-		return {status: 503, body: {ok: false, reason: `The node ${node} is unreachable, or the daemon has not initialised it yet`}, headers: {'Retry-After': '5'}};
+	const {connected, node, stuckBeams = [], members} = daemon.status();
+	const unreachable = (members ?? []).filter(member => !member.connected);
+	if (!connected || (members !== undefined && members.length > 0 && unreachable.length === members.length)) {
+		const reason = members === undefined
+			? `The node ${node} is unreachable, or the daemon has not initialised it yet`
+			: `No member of the cluster is reachable, or the daemon has not initialised one yet${unreachable.length === 0 ? '' : ` (${membersText(unreachable)})`}`;
+		return {status: 503, body: {ok: false, reason}, headers: {'Retry-After': '5'}};
 	}
 	if (stuckBeams.length > 0) {
 		const shown = stuckBeams.slice(0, 10).map(({path, unsettledMs}) => `${quoteUntrusted(path, 300)} (${(unsettledMs / 1000).toFixed(1)} s)`).join(', ');
@@ -58,5 +68,24 @@ export function healthAnswer(daemon: ApiDaemon): Answer {
 			headers: {'Retry-After': '5'},
 		};
 	}
-	return {status: 200, body: {ok: true}};
+	if (members === undefined) {
+		return {status: 200, body: {ok: true}};
+	}
+	if (unreachable.length > 0) {
+		return {
+			status: 200,
+			body: {
+				ok: true,
+				status: 'degraded',
+				reason: `${unreachable.length} of ${members.length} cluster members unreachable, reconciled when they come back: ${membersText(unreachable)}`,
+				unreachable: unreachable.map(member => member.node),
+			},
+		};
+	}
+	return {status: 200, body: {ok: true, status: 'ok'}};
+}
+
+/** Each member with why it is not connected (its last error, as the daemon saw it). */
+function membersText(members: readonly MemberStatus[]): string {
+	return members.map(({node, reason}) => `${node} (${reason === undefined ? 'not connected yet' : escapeUntrusted(reason, 300)})`).join(', ');
 }

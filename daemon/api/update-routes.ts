@@ -9,6 +9,7 @@ import {batchAnswer} from './batch-answer.ts';
 import {Coalescer} from './coalesce.ts';
 import {RETRY_HINT} from './error-answer.ts';
 import {parseUpdateRequest} from './parse-module-list.ts';
+import {NODES_HINT, parseNodesQuery, parseReconcileBody, queryNamesNodes} from './parse-node-list.ts';
 import {readBody} from './read-body.ts';
 import type {Handler} from './routes.ts';
 
@@ -28,24 +29,35 @@ export function createUpdateRoutes(daemon: ApiDaemon, bodyLimitBytes: number): U
 	const batches = new Coalescer<BatchRecord>();
 	return {
 		async updateAll(request: IncomingMessage, response: ServerResponse) {
+			let fromBody: readonly string[] | undefined;
 			if (request.method === 'POST') {
 				assertJsonBody(request);
-				// Nothing in it is used; read (bounded) so that it is not taken for the next request.
-				await readBody(request, bodyLimitBytes, () => continueIfExpected(request, response));
+				// Read (bounded) even when empty, so that it is not taken for the next request.
+				fromBody = parseReconcileBody(await readBody(request, bodyLimitBytes, () => continueIfExpected(request, response)));
 			}
+			const fromQuery = parseNodesQuery(request.url ?? '');
+			if (fromQuery !== undefined && fromBody !== undefined) {
+				throw new ApiError(400, 'ERR_API_BODY_SHAPE', 'The request names `nodes` twice, in the query (?nodes=) and in the body; give them once', {hint: NODES_HINT});
+			}
+			const nodes = fromQuery ?? fromBody;
 			assertConnected(daemon);
-			return batchAnswer(await batches.run('all', async () => whenConnected(daemon, async () => daemon.reconcile('api'))));
+			return batchAnswer(await batches.run(`all${nodesKey(nodes)}`, async () => whenConnected(daemon, async () => daemon.reconcile('api', nodes === undefined ? {} : {nodes}))));
 		},
 		async updateNamed(request: IncomingMessage, response: ServerResponse) {
 			assertJsonBody(request);
 			const body = await readBody(request, bodyLimitBytes, () => continueIfExpected(request, response));
-			const {names, purge} = parseUpdateRequest(body);
+			if (queryNamesNodes(request.url ?? '')) {
+				// Refused rather than ignored: the update would reach every member.
+				throw new ApiError(400, 'ERR_API_BODY_SHAPE', 'POST /update-modules takes `nodes` in its JSON body, not in the query (?nodes=)', {hint: NODES_HINT});
+			}
+			const {names, purge, nodes} = parseUpdateRequest(body);
 			// A bad name is the request's fault whatever the node's state: 400/404 before 503.
 			const modules = resolveRequestedModules(names, daemon.index).map(({module}) => module).sort();
 			assertConnected(daemon);
-			// A forced purge is another request: it must never join (nor be joined by) a plain one.
-			const key = `modules:${modules.join(',')}${purge === undefined ? '' : `;purge:${purge}`}`;
-			return batchAnswer(await batches.run(key, async () => whenConnected(daemon, async () => daemon.update(modules, 'api', purge === undefined ? {} : {purge}))));
+			// A forced purge, or other members, is another request: it must never join (nor be joined by) a plain one.
+			const key = `modules:${modules.join(',')}${purge === undefined ? '' : `;purge:${purge}`}${nodesKey(nodes)}`;
+			const options = {...(purge === undefined ? {} : {purge}), ...(nodes === undefined ? {} : {nodes})};
+			return batchAnswer(await batches.run(key, async () => whenConnected(daemon, async () => daemon.update(modules, 'api', options))));
 		},
 		async updateInfo(): Promise<Answer> {
 			assertConnected(daemon);
@@ -54,6 +66,11 @@ export function createUpdateRoutes(daemon: ApiDaemon, bodyLimitBytes: number): U
 			return {status: 200, body: {node, transport, modules: info.modules}};
 		},
 	};
+}
+
+/** The coalescing key's part for the members a request names: the same set in any order is the same request. */
+function nodesKey(nodes: readonly string[] | undefined): string {
+	return nodes === undefined ? '' : `;nodes:${[...nodes].sort().join(',')}`;
 }
 
 /**

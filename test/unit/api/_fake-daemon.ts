@@ -9,7 +9,9 @@ import type {UpdateInfo} from '../../../daemon/transports/transport.ts';
 export interface FakeDaemon extends ApiDaemon {
 	connected: boolean;
 	runningBatches: number;
-	readonly calls: {method: 'reconcile' | 'update' | 'updateInfo'; names?: unknown; purge?: string}[];
+	readonly calls: {method: 'reconcile' | 'update' | 'updateInfo'; names?: unknown; purge?: string; nodes?: readonly string[]}[];
+	/** A cluster's members, as status() shows them; undefined: one node. */
+	members: PipelineStatus['members'];
 	/** What the next reconcile/update answers (or throws). */
 	next: () => Promise<BatchRecord>;
 	info: () => Promise<UpdateInfo>;
@@ -27,12 +29,13 @@ export function fakeDaemon(modules: readonly string[] = ['mod_a', 'mod_b']): Fak
 		index,
 		next: async () => batchRecord(),
 		info: async () => ({modules: ['mod_a'], raw: '[mod_a]'}),
-		reconcile() {
-			daemon.calls.push({method: 'reconcile'});
+		members: undefined,
+		reconcile(_trigger, options) {
+			daemon.calls.push({method: 'reconcile', ...(options?.nodes === undefined ? {} : {nodes: options.nodes})});
 			return daemon.next();
 		},
 		update(names, _trigger, options) {
-			daemon.calls.push({method: 'update', names, ...(options?.purge === undefined ? {} : {purge: options.purge})});
+			daemon.calls.push({method: 'update', names, ...(options?.purge === undefined ? {} : {purge: options.purge}), ...(options?.nodes === undefined ? {} : {nodes: options.nodes})});
 			return daemon.next();
 		},
 		updateInfo() {
@@ -43,6 +46,7 @@ export function fakeDaemon(modules: readonly string[] = ['mod_a', 'mod_b']): Fak
 			return {
 				node: 'fake@localhost', transport: 'dist', connected: daemon.connected, directories: ['/ebin'],
 				unsettledBeams: 0, pendingChanges: 1, queuedBatches: 2, runningBatches: daemon.runningBatches,
+				...(daemon.members === undefined ? {} : {members: daemon.members}),
 			};
 		},
 	};

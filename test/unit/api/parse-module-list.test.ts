@@ -37,7 +37,7 @@ test(refuses, '42', 'ERR_API_BODY_SHAPE', /got `42` \(number\)/);
 test(refuses, 'null', 'ERR_API_BODY_SHAPE', /got `null` \(null\)/);
 test(refuses, '{}', 'ERR_API_BODY_SHAPE', /got an empty object/);
 test(refuses, '{"module": ["mod_a"]}', 'ERR_API_BODY_SHAPE', /got the key\(s\) `"module"` \(string\)/);
-test(refuses, '{"modules": ["mod_a"], "force": true}', 'ERR_API_BODY_SHAPE', /key `modules` \(and optionally `purge`\).*`"force"`/);
+test(refuses, '{"modules": ["mod_a"], "force": true}', 'ERR_API_BODY_SHAPE', /key `modules` \(and optionally `purge`, `nodes`\).*`"force"`/);
 test(refuses, '{"modules": ["mod_a"], "purge": "gentle"}', 'ERR_API_BODY_SHAPE', /`purge` to be "brutal" or "soft", got `"gentle"`/);
 test(refuses, '{"purge": "brutal"}', 'ERR_API_BODY_SHAPE', /got only `purge`/);
 
