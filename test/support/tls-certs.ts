@@ -27,7 +27,7 @@ export interface TlsCerts {
 	readonly foreignClient: CertFiles;
 	/** The node's `-ssl_dist_optfile`: server and client sides, both verifying the peer against `caFile`. */
 	readonly optFile: string;
-	/** `erl` arguments for a node (and its ejabberdctl control node) speaking TLS distribution with these files. */
+	/** `erl` arguments for a node (and its ejabberdctl control node) speaking TLS distribution with these files (paths as the node sees them). */
 	readonly erlOptions: readonly string[];
 	/** Remove the directory; idempotent. */
 	remove(): Promise<void>;
@@ -38,6 +38,8 @@ export interface TlsCertsOptions {
 	readonly owner?: {readonly uid: number; readonly gid: number};
 	/** Where the directory is made. Default: os.tmpdir(). */
 	readonly baseDir?: string;
+	/** How the node sees a path of this process (a node chrooted in a root); the optfile and erlOptions use it. Default: the same path. */
+	readonly toNodePath?: (path: string) => string;
 }
 
 // The extensions each certificate gets; written to a file the openssl x509 step reads.
@@ -69,6 +71,8 @@ authorityKeyIdentifier = keyid
 export async function createTlsCerts(options: TlsCertsOptions = {}): Promise<TlsCerts> {
 	const dir = await mkdtemp(join(options.baseDir ?? tmpdir(), 'reloader-tls-'));
 	const file = (name: string) => join(dir, name);
+	const toNode = options.toNodePath ?? ((path: string) => path);
+	const nodeFile = (name: string) => toNode(file(name));
 	const remove = () => rm(dir, {recursive: true, force: true});
 	try {
 		await writeFile(file('extensions.cnf'), EXTENSIONS);
@@ -78,7 +82,7 @@ export async function createTlsCerts(options: TlsCertsOptions = {}): Promise<Tls
 		await makeLeaf(dir, 'client', 'ejabberd-reloader', 'ca');
 		await makeLeaf(dir, 'foreign-client', 'ejabberd-reloader', 'other-ca');
 		const optFile = file('ssl_dist.conf');
-		const side = (extra: string) => `[{certfile,${erlString(file('node.pem'))}},{keyfile,${erlString(file('node.key'))}},{cacertfile,${erlString(file('ca.pem'))}},{verify,verify_peer}${extra}]`;
+		const side = (extra: string) => `[{certfile,${erlString(nodeFile('node.pem'))}},{keyfile,${erlString(nodeFile('node.key'))}},{cacertfile,${erlString(nodeFile('ca.pem'))}},{verify,verify_peer}${extra}]`;
 		await writeFile(optFile, `[{server,${side(',{fail_if_no_peer_cert,true}')}},\n {client,${side('')}}].\n`);
 		for (const name of await readdir(dir)) {
 			if (name.endsWith('.csr') || name.endsWith('.srl')) {
@@ -107,7 +111,7 @@ export async function createTlsCerts(options: TlsCertsOptions = {}): Promise<Tls
 		otherCaFile: file('other-ca.pem'),
 		foreignClient: {certFile: file('foreign-client.pem'), keyFile: file('foreign-client.key')},
 		optFile: file('ssl_dist.conf'),
-		erlOptions: Object.freeze(['-proto_dist', 'inet_tls', '-ssl_dist_optfile', file('ssl_dist.conf')]),
+		erlOptions: Object.freeze(['-proto_dist', 'inet_tls', '-ssl_dist_optfile', nodeFile('ssl_dist.conf')]),
 		remove,
 	};
 }

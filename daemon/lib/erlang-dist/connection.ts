@@ -254,12 +254,9 @@ export class DistConnection {
 				return tlsError;
 			}
 			if (code === undefined || code === 'ECONNRESET' || code === 'EPIPE') {
-				if (!this.#secured) {
-					return tlsClosedError({peerName, host, port}, error, 'during the TLS handshake');
-				}
-				if (this.#handshake.stage === 'status') {
-					// Over TLS 1.3 the node checks our certificate after the client's side of the TLS handshake is done.
-					return tlsClosedError({peerName, host, port}, error, 'right after the TLS handshake, before answering our name');
+				// Over TLS 1.3 the node checks our certificate after our side of the TLS handshake is done: a close then, before the status, is likely that.
+				if (!this.#secured || this.#handshake.stage === 'status') {
+					return tlsClosedError({peerName, host, port}, error, this.#secured);
 				}
 			}
 		}

@@ -113,11 +113,14 @@ export function describeTlsError(error: unknown, peer: TlsPeer, secured: boolean
 	return undefined;
 }
 
-/** The node closed the connection in or right after the TLS handshake, without an alert. */
-export function tlsClosedError(peer: TlsPeer, cause: unknown, when: string): DistError {
+/** The node closed the connection in (`secured` false) or right after the TLS handshake, without an alert. */
+export function tlsClosedError(peer: TlsPeer, cause: unknown, secured: boolean): DistError {
+	const when = secured ? 'right after the TLS handshake, before answering our name' : 'during the TLS handshake';
 	return new DistError('ERR_DIST_NODE_DOWN', `${peer.peerName} at ${peer.host}:${peer.port} closed the connection ${when}`, {
 		cause,
 		retryable: true,
-		hint: 'The node may be shutting down. If this persists, it refuses our client certificate (cert): that must be signed by the CA in the node\'s -ssl_dist_optfile (cacertfile); the node\'s log tells.',
+		hint: secured
+			? 'The node may be shutting down. If this persists, it refuses our client certificate (cert): that must be signed by the CA in the node\'s -ssl_dist_optfile (cacertfile); the node\'s log tells.'
+			: 'The node may be shutting down. If this persists, it runs plain distribution (started without -proto_dist inet_tls), which gives up on a TLS greeting after its net_setuptime (7 s): leave out the tls option, or start it with TLS.',
 	});
 }
