@@ -10,9 +10,12 @@ import {resolveConfig} from '../../../../daemon/config/resolve-config.ts';
 import {ReloaderError} from '../../../../daemon/errors.ts';
 import {openPipeline} from '../../../../daemon/service/open-pipeline.ts';
 import {PipelineCheckError} from '../../../../daemon/service/pipeline-error.ts';
+import {atom, tuple} from '../../../../daemon/lib/erlang-term/index.ts';
 import {createTransport} from '../../../../daemon/transports/create-transport.ts';
+import {DistTransport} from '../../../../daemon/transports/distribution/dist-transport.ts';
 import {MAX_CERT_FILE_BYTES, checkTlsFiles, readTlsFiles, type DistTlsFiles} from '../../../../daemon/transports/distribution/tls-files.ts';
 import {createTlsCerts, type TlsCerts} from '../../../support/tls-certs.ts';
+import {startFakeNode} from '../../lib/erlang-dist/_fake-node.ts';
 
 let certs: TlsCerts | undefined;
 let files: DistTlsFiles;
@@ -118,4 +121,45 @@ test('with good files the dist transport is built (the files are read again on e
 	const transport = await createTransport(resolveConfig({transport: 'dist', cookieFile: '/nonexistent/cookie', dist: {tls: files}}), () => undefined);
 	t.teardown(() => transport.close());
 	t.is(transport.kind, 'dist');
+});
+
+/** A DistTransport with dist.tls files against a fake node speaking TLS distribution, named by IP (the node certificate's IP entry). */
+async function tlsTransport(t: ExecutionContext, tlsFiles: DistTlsFiles) {
+	const node = 'fake@127.0.0.1';
+	const fake = await startFakeNode(t, {
+		name: node, cookie: 'FAKECOOKIE',
+		rex: (_module, fn) => (fn === 'is_loaded' ? atom('false') : fn === 'ensure_loaded' ? tuple(atom('module'), atom('ejabberd_update')) : fn === 'get_key' ? tuple(atom('ok'), '23.01-1') : fn === 'system_info' ? '25' : undefined),
+		tls: {cert: await readFile(certs?.node.certFile ?? ''), key: await readFile(certs?.node.keyFile ?? ''), ca: await readFile(files.caFile), requestCert: true, rejectUnauthorized: true},
+	});
+	const dir = await scratch(t);
+	const cookieFile = join(dir, 'cookie');
+	await writeFile(cookieFile, 'FAKECOOKIE\n', {mode: 0o400});
+	const warnings: string[] = [];
+	const transport = new DistTransport({node, cookieFile, port: fake.port, tls: tlsFiles, connectTimeoutMs: 10_000, callTimeoutMs: 10_000, onWarning: message => warnings.push(message)});
+	t.teardown(() => transport.close());
+	return {transport, warnings, fake};
+}
+
+test('the transport reaches a TLS node with the files, and passes on the key file\'s mode warning', async t => {
+	const dir = await scratch(t);
+	const key = join(dir, 'key.pem');
+	await copyFile(files.keyFile, key);
+	await chmod(key, 0o640);
+	const {transport, warnings, fake} = await tlsTransport(t, {...files, keyFile: key});
+	t.is((await transport.ensureUpdaterLoaded()).method, 'code:ensure_loaded');
+	t.is(fake.connections.length, 1);
+	t.is(warnings.length, 1);
+	t.regex(warnings[0] ?? '', /TLS private key file .*key\.pem is open to its group/);
+});
+
+test('the files are read on each connect: one gone by then is an ERR_CONFIG_READ naming the option, not a node that is down', async t => {
+	const dir = await scratch(t);
+	const ca = join(dir, 'ca.pem');
+	await copyFile(files.caFile, ca);
+	const {transport} = await tlsTransport(t, {...files, caFile: ca});
+	await rm(ca);
+	const error = await t.throwsAsync(transport.ensureUpdaterLoaded(), {instanceOf: ReloaderError});
+	t.is(error?.code, 'ERR_CONFIG_READ');
+	t.false(error?.retryable);
+	t.regex(error?.message ?? '', /Cannot read the TLS CA file .*ca\.pem \(dist\.tls\.caFile\)/);
 });
