@@ -36,6 +36,8 @@ export class ClusterMembers {
 	/** One refresh at a time: a slow member must not stack them up. */
 	#refreshing: Promise<void> | undefined;
 	#closed = false;
+	/** Whether the membership was read once: members found then were there before the daemon, not joins. */
+	#followed = false;
 
 	constructor(options: ClusterMembersOptions) {
 		this.#options = options;
@@ -107,7 +109,8 @@ export class ClusterMembers {
 		}
 	}
 
-	async #tryMember(member: ClusterMember, signal?: AbortSignal, why: 'reconnect' | 'join' = 'reconnect'): Promise<void> {
+	/** `start`: a member found at the first read of the membership, ready like the configured node (no reconcile). */
+	async #tryMember(member: ClusterMember, signal?: AbortSignal, why: 'reconnect' | 'join' | 'start' = 'reconnect'): Promise<void> {
 		// Reconciled when it comes back: a member that was up before, or one that missed a batch (down since the start).
 		const behind = member.versions.ejabberd !== undefined || member.lagging.length > 0;
 		try {
@@ -121,7 +124,7 @@ export class ClusterMembers {
 		if (why === 'join') {
 			this.#options.report({event: 'node', node: member.node, state: 'joined'});
 			this.#listener?.(member.node, 'join');
-		} else if (behind) {
+		} else if (why === 'reconnect' && behind) {
 			this.#options.report({event: 'node', node: member.node, state: 'up'});
 			this.#listener?.(member.node, 'reconnect');
 		}
@@ -146,7 +149,9 @@ export class ClusterMembers {
 		}
 		const current = new Set(listed);
 		const joined = listed.filter(node => !this.#members.has(node));
-		await Promise.all(joined.map(async node => this.#tryMember(this.#add(node), signal, 'join')));
+		const why = this.#followed ? 'join' : 'start';
+		this.#followed = true;
+		await Promise.all(joined.map(async node => this.#tryMember(this.#add(node), signal, why)));
 		for (const member of this.list()) {
 			// A member that is down is missing from get_nodes too: it left only if it is reachable elsewhere... which we cannot know; keep it while unreachable.
 			if (!current.has(member.node) && member.connected && member.node !== this.primary) {

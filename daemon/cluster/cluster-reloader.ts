@@ -120,9 +120,16 @@ export class ClusterReloader implements BatchReloader {
 			throw new ReloaderError('ERR_NODE_DOWN', `No member of the cluster is reachable (${[...unreachable].map(([member, reason]) => `${member.node}: ${reason}`).join('; ')})`, {retryable: true});
 		}
 
-		const {changes, unknown} = await this.#changesOf(request, reachable, signal);
+		const asked = await this.#changesOf(request, reachable, signal);
 		const read = this.#options.reloader.readBeam ?? (async (path: string) => readBeamSnapshot(path));
-		const check = await checkBeams(changes, read);
+		const unknown = asked.unknown;
+		let changes = asked.changes;
+		let check = await checkBeams(changes, read);
+		if (isReconcile(request)) {
+			// A member catching up goes to the code the cluster runs, never ahead of it.
+			changes = await this.#behindTheCluster(changes, check, targets, signal);
+			check = await checkBeams(changes, read);
+		}
 		const expected = new Map([...check.versions].map(([module, snapshot]) => [module, {location: {module, path: snapshot.path}, md5: snapshot.codeMd5}]));
 		const syncStart = performance.now();
 		const agreement = await this.#agree(request.id, reachable, expected, signal);
@@ -221,6 +228,23 @@ export class ClusterReloader implements BatchReloader {
 		return {changes, unknown};
 	}
 
+	/**
+	 * A reconcile's modules that the rest of the cluster runs the daemon's
+	 * beam of (or has not loaded, so loads it from disk on first use): the
+	 * member is behind in those. A module the others still run older code
+	 * of is left as it is: a member that comes back must not move ahead of
+	 * the cluster. With no other member reachable, the disk decides alone.
+	 */
+	async #behindTheCluster(changes: readonly BeamChange[], check: Awaited<ReturnType<typeof checkBeams>>, targets: readonly ClusterMember[], signal?: AbortSignal): Promise<BeamChange[]> {
+		const others = this.#options.members.list().filter(member => member.connected && !targets.includes(member));
+		const locations = changes.filter(({module}) => check.versions.has(module)).map(({module, path}) => ({module, path}));
+		const answers = await Promise.all(others.map(async member => member.states(locations, signal).catch(() => undefined)));
+		return changes.filter(({module}) => answers.every(states => {
+			const state = states?.get(module);
+			return states === undefined || state === undefined || !state.loaded || state.loadedMd5 === check.versions.get(module)?.codeMd5;
+		}));
+	}
+
 	async #agree(batch: number, members: readonly ClusterMember[], expected: Parameters<typeof awaitDiskAgreement>[0]['expected'], signal?: AbortSignal): Promise<DiskAgreement<ClusterMember> & {states: ReadonlyMap<ClusterMember, ReadonlyMap<string, ModuleState>>}> {
 		const {report, settings} = this.#options;
 		const states = new Map<ClusterMember, ReadonlyMap<string, ModuleState>>();
@@ -310,6 +334,11 @@ export class ClusterReloader implements BatchReloader {
 			member.noteBatch(record.id, outcome.state, outcome.ok, caughtUp, behind);
 		}
 	}
+}
+
+/** A batch that brings one member back in line with the cluster (it came back, or joined). */
+function isReconcile(request: ReloadRequest): boolean {
+	return request.trigger === 'reconnect' || request.trigger === 'join';
 }
 
 function memberEntry(member: ClusterMember, result: MemberResult, states: ReadonlyMap<string, ModuleState> | undefined): MemberEntry {

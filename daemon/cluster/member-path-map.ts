@@ -22,16 +22,13 @@ export class MemberPathMap implements PathMap {
 
 	/**
 	 * The member's update_info directory is `node` (as it sees it), the
-	 * daemon's is `local`. A configured mapping of either directory wins: the
-	 * user said where it is.
+	 * daemon's is `local`. This replaces a configured mapping of either
+	 * directory: `paths` may describe the configured node (a container), and
+	 * each member says itself where its ebin is.
 	 */
 	learnEbin(local: string, node: string): void {
-		const configured = createPathMap(this.#configured);
-		if (configured.mapToLocal(node).mapping !== undefined || configured.mapToNode(local).mapping !== undefined) {
-			this.#map = configured;
-			return;
-		}
-		this.#map = createPathMap(local === node ? this.#configured : [...this.#configured, {local, node}]);
+		const others = this.#configured.filter(mapping => mapping.local !== local && mapping.node !== node);
+		this.#map = createPathMap(local === node && others.length === this.#configured.length ? this.#configured : [...others, {local, node}]);
 	}
 
 	toNode(localPath: string): string {

@@ -44,8 +44,12 @@ export interface TestCluster {
 	readonly signal: AbortSignal;
 	/** `ejabberd_cluster:get_nodes()` on the first node, sorted. */
 	members(): Promise<string[]>;
-	/** Start one more node, join it to the first, wait until the first lists it; returns it. A node that fails to join is stopped, and not added. */
-	addNode(options?: ClusterNodeOptions): Promise<SandboxNode>;
+	/**
+	 * Start one more node, run `beforeJoin` on it (prepare its disk and code, as
+	 * a machine provisioned before it joins), join it to the first, wait until
+	 * the first lists it; returns it. A node that fails to join is stopped, and not added.
+	 */
+	addNode(options?: ClusterNodeOptions, beforeJoin?: (node: SandboxNode) => Promise<void>): Promise<SandboxNode>;
 	/** Cancel pending deploys, stop every node (each by its own stop()) and remove its dir. Idempotent. */
 	stop(): Promise<void>;
 }
@@ -165,10 +169,11 @@ class Cluster implements TestCluster {
 		return [...printed.matchAll(/"([^"]+)"/g)].map(match => match[1] ?? '');
 	}
 
-	async addNode(options: ClusterNodeOptions = {}): Promise<SandboxNode> {
+	async addNode(options: ClusterNodeOptions = {}, beforeJoin?: (node: SandboxNode) => Promise<void>): Promise<SandboxNode> {
 		const node = await this.#startNode({...this.#nodeOptions, ...options}, this.#stopping.signal);
 		try {
 			this.#assertOneCookie();
+			await beforeJoin?.(node);
 			await this.#join(node);
 			return node;
 		} catch (error) {

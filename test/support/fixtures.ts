@@ -66,15 +66,21 @@ export async function compileFailingOnLoad(module: string, version: number, outD
 	return compileTemplate('failing-on-load.erl.template', module, version, outDir);
 }
 
+/** Compile a module whose on_load fails on `node` only (`fixtures/modules/failing-on-node.erl.template`). */
+export async function compileFailingOnNode(module: string, version: number, node: string, outDir: string): Promise<string> {
+	return compileTemplate('failing-on-node.erl.template', module, version, outDir, {node});
+}
+
 /** Compile a module whose `start()` runs a process that stays in the code it started in (`fixtures/modules/looping.erl.template`). */
 export async function compileLooping(module: string, version: number, outDir: string): Promise<string> {
 	return compileTemplate('looping.erl.template', module, version, outDir);
 }
 
-async function compileTemplate(template: string, module: string, version: number, outDir: string): Promise<string> {
+async function compileTemplate(template: string, module: string, version: number, outDir: string, fill: Readonly<Record<string, string>> = {}): Promise<string> {
 	const text = await readFile(join(MODULES_DIR, template), 'utf8');
 	const source = join(outDir, `${module}.erl`);
-	await writeFile(source, text.replaceAll('{{module}}', module).replaceAll('{{version}}', String(version)));
+	const filled = Object.entries(fill).reduce((done, [key, value]) => done.replaceAll(`{{${key}}}`, value), text.replaceAll('{{module}}', module).replaceAll('{{version}}', String(version)));
+	await writeFile(source, filled);
 	await promisify(execFile)('/usr/bin/erlc', ['-o', outDir, source]);
 	return join(outDir, `${module}.beam`);
 }

@@ -62,3 +62,4 @@ export function batchWith(module: string) {
 	return (record: DaemonRecord): record is Extract<DaemonRecord, {event: 'batch'}> => isBatch(record)
 		&& [...record.updated, ...record.unchanged, ...record.notLoaded, ...record.failed.map(failure => failure.module), ...record.deferred, ...record.outOfReach, ...record.heldBack].includes(module);
 }
+export const isSyncRecord = (record: DaemonRecord): record is Extract<DaemonRecord, {event: 'sync'}> => record.event === 'sync';
