@@ -2,7 +2,7 @@ import type {Writable} from 'node:stream';
 import winston from 'winston';
 import {errorMessage} from '../errors.ts';
 import type {DaemonRecord} from '../records.ts';
-import {levelOf, summarize, type LogLevel} from './format-record.ts';
+import {levelOf, nodeLines, summarize, type LogLevel} from './format-record.ts';
 import {stderrIsJournal} from './journald-priority.ts';
 import {jsonLineFormat, prettyLineFormat, withJournaldPriority} from './line-formats.ts';
 import {openLogFile} from './log-file.ts';
@@ -39,7 +39,9 @@ const severity: Readonly<Record<LogLevel, number>> = {error: 0, warn: 1, info: 2
  * One line per record on stderr (stdout is kept for the CLI's answers, e.g.
  * `once` prints JSON there), and, with `file`, one JSON line per record in the
  * log file. `json`: the record's fields plus `time`, `level` and a human
- * `message`; `pretty`: time, level and the message.
+ * `message`; `pretty`: time, level and the message, and after a cluster
+ * batch's line one line per member (its outcome, at warn level when it is
+ * not ok there).
  */
 export function createRecordLogger(options: LoggerOptions): RecordLogger {
 	const stderr = options.stderr ?? process.stderr;
@@ -72,6 +74,12 @@ export function createRecordLogger(options: LoggerOptions): RecordLogger {
 				file.write(entry);
 			}
 			logger.log(entry);
+			if (options.format === 'pretty') {
+				// A cluster batch: each member's outcome on a line of its own, as `tail` shows it; JSON keeps one record per event.
+				for (const line of nodeLines(record)) {
+					logger.log({level: line.level, message: line.text});
+				}
+			}
 		},
 		close() {
 			if (closing === undefined) {

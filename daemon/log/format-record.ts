@@ -1,5 +1,5 @@
 import type {DaemonRecord} from '../records.ts';
-import type {FailedModule, ModuleHolders} from '../reloader/batch-record.ts';
+import type {FailedModule, ModuleHolders, NodeOutcome} from '../reloader/batch-record.ts';
 import {describeProcess} from '../reloader/purge-report.ts';
 import type {NodeVersions} from '../transports/transport.ts';
 
@@ -52,22 +52,26 @@ export function summarize(record: DaemonRecord): string {
 			return `HTTP API listening on ${record.url}${record.tokenRequired ? ' (bearer token required)' : ''}`;
 		}
 		case 'batch': {
+			const cluster = record.nodes !== undefined;
 			const parts = [
 				list('updated', record.updated),
 				list('unchanged', record.unchanged),
 				list('notLoaded', record.notLoaded),
-				list('failed', record.failed.map(failedText)),
+				// A cluster's per-member failures are told with their reasons on each member's line (nodeLines).
+				list('failed', record.failed.map(failure => cluster && failure.node !== undefined ? `${failure.module} on ${failure.node}` : failedText(failure))),
 				list('deferred', record.deferred),
 				list('outOfReach', record.outOfReach),
 				list('heldBack', record.heldBack.map(module => holdersText(module, record.holders))),
 				list('killed', record.killed.map(({module, processes}) => `${module}: ${processes.length} process(es)`)),
 				list('unpurged', (record.unpurged ?? []).map(({module, processes}) => `${module}: ${processes.map(describeProcess).join('; ')}`)),
+				record.nodes === undefined ? '' : `nodes=[${Object.entries(record.nodes).map(([node, outcome]) => `${node} ${outcome.state === 'done' ? okText(outcome) : outcome.state}`).join(', ')}]`,
 			].filter(part => part !== '');
 			const d = record.durations;
 			// Records from an older daemon (tail) may lack the newer fields.
 			const retry = (record.retried ?? []).length === 0 ? '' : ` retry of held-back ${record.retried.join(',')};`;
 			const hint = record.hint === undefined ? '' : ` -- ${record.hint}`;
-			return `batch ${record.id} (${record.trigger})${retry} ${parts.join(' ') || 'nothing to do'} wait=${d.waitMs}ms update_info=${d.updateInfoMs}ms update=${d.updateMs}ms verify=${d.verifyMs}ms total=${d.totalMs}ms${hint}`;
+			const sync = d.syncMs === undefined ? '' : ` sync=${d.syncMs}ms`;
+			return `batch ${record.id} (${record.trigger})${retry} ${parts.join(' ') || 'nothing to do'} wait=${d.waitMs}ms${sync} update_info=${d.updateInfoMs}ms update=${d.updateMs}ms verify=${d.verifyMs}ms total=${d.totalMs}ms${hint}`;
 		}
 		case 'killed': {
 			return `batch ${record.batch}: updating ${record.module} on ${record.node} KILLED ${record.processes.length} process(es) still running its old code (brutal purge): ${record.processes.map(describeProcess).join('; ')} (${record.hint})`;
@@ -77,10 +81,10 @@ export function summarize(record: DaemonRecord): string {
 			return nodeText(record.node, record.state, retry, record.reason);
 		}
 		case 'sync': {
-			const disks = record.modules.map(({module, disk, expected}) => `${module} md5 ${disk ?? 'none'} (the daemon's: ${expected})`).join(', ');
+			const disks = record.modules.map(({module, disk, expected}) => `${module} ${disk === null ? 'has no readable beam there' : `md5 ${shortMd5(disk)} there`}, the daemon's ${shortMd5(expected)}`).join('; ');
 			return record.state === 'waiting'
-				? `batch ${record.batch}: waiting for node ${record.node}: disk has ${disks}; waited ${record.waitedMs} of ${record.syncTimeoutMs} ms`
-				: `batch ${record.batch}: node ${record.node} lagging: after ${record.waitedMs} ms its disk still has ${disks}`;
+				? `batch ${record.batch}: waiting for the disk of ${record.node} to hold the daemon's beams (${record.waitedMs} of ${record.syncTimeoutMs} ms): ${disks}`
+				: `batch ${record.batch}: node ${record.node} lagging: after ${record.waitedMs} ms (cluster.syncTimeoutMs ${record.syncTimeoutMs}) its disk still differs: ${disks}; nothing of this batch is loaded there (/status lists the modules under its \`lagging\`; once its disk holds the beams, /update-modules/all?nodes=${record.node} loads them)`;
 		}
 		case 'error': {
 			return record.hint === undefined ? record.message : `${record.message} (${record.hint})`;
@@ -102,6 +106,57 @@ export function summarize(record: DaemonRecord): string {
 			return `a newer install directory appeared beside ${record.directory}: ${record.sibling}; if ejabberd now runs from there, point \`watch\` at it (or use watch: auto) and restart the daemon`;
 		}
 	}
+}
+
+/**
+ * A cluster batch's outcome on each member, one line each, which `tail` and
+ * the pretty log print after the batch's own line (the JSON log keeps one
+ * record per event, `nodes` in it). None for a single node's batch.
+ */
+export function nodeLines(record: DaemonRecord): {readonly level: LogLevel; readonly text: string}[] {
+	if (record.event !== 'batch' || record.nodes === undefined) {
+		return [];
+	}
+	return Object.entries(record.nodes).map(([node, outcome]) => ({
+		level: outcome.ok && (outcome.killed ?? []).length === 0 ? 'info' : 'warn',
+		text: `batch ${record.id} ${node} ${nodeOutcomeText(outcome)}`,
+	}));
+}
+
+function nodeOutcomeText(outcome: NodeOutcome): string {
+	const parts = [
+		list('updated', outcome.updated),
+		list('unchanged', outcome.unchanged),
+		list('notLoaded', outcome.notLoaded),
+		list('failed', outcome.failed.map(failedText)),
+		list('deferred', outcome.deferred),
+		list('outOfReach', outcome.outOfReach),
+		list('heldBack', outcome.heldBack),
+		list('killed', (outcome.killed ?? []).map(({module, processes}) => `${module}: ${processes.length} process(es)`)),
+		runningText(outcome),
+	].filter(part => part !== '');
+	const said = [...(outcome.reason === undefined ? [] : [outcome.reason]), ...(parts.length === 0 ? [] : [parts.join(' ')])];
+	const state = outcome.state === 'done' ? `done, ${okText(outcome)}` : outcome.state;
+	return `(${state})${said.length === 0 ? '' : `: ${said.join('; ')}`}`;
+}
+
+function okText(outcome: NodeOutcome): string {
+	return outcome.ok ? 'ok' : 'NOT ok';
+}
+
+/** The code the member runs of each module; unknown, so absent, for an unreachable one. */
+function runningText(outcome: NodeOutcome): string {
+	const running = Object.entries(outcome.running ?? {});
+	if (running.length === 0) {
+		return '';
+	}
+	const label = outcome.state === 'done' ? 'md5' : 'still runs md5';
+	return `${label} ${running.map(([module, md5]) => `${module}=${md5 === null ? 'not loaded' : shortMd5(md5)}`).join(' ')}`;
+}
+
+/** Enough of an MD5 to tell beams apart on a line; the records carry it whole. */
+function shortMd5(md5: string): string {
+	return md5.length > 8 ? `${md5.slice(0, 8)}…` : md5;
 }
 
 function nodeText(node: string, state: 'down' | 'up' | 'joined' | 'left', retry: string, reason: string | undefined): string {

@@ -1,4 +1,4 @@
-import {levelOf, summarize, type LogLevel} from '../../log/format-record.ts';
+import {levelOf, nodeLines, summarize, type LogLevel} from '../../log/format-record.ts';
 import type {DaemonRecord} from '../../records.ts';
 import type {SseEvent} from '../sse-reader.ts';
 
@@ -7,23 +7,25 @@ import type {SseEvent} from '../sse-reader.ts';
 const levelColors: Readonly<Record<LogLevel, number>> = {error: 31, warn: 33, info: 32, debug: 34};
 
 /**
- * One event as the daemon's pretty log line: time (when it arrived, local
- * `HH:mm:ss.SSS`; records carry none), level, summary. An event this
- * version cannot read (a newer daemon's) is shown raw rather than dropped.
+ * One event as the daemon's pretty log prints it: time (when it arrived,
+ * local `HH:mm:ss.SSS`; records carry none), level, summary; a cluster batch
+ * is followed by one such line per member (several lines, joined by `\n`).
+ * An event this version cannot read (a newer daemon's) is shown raw rather
+ * than dropped.
  */
 export function formatEventLine(event: SseEvent, options: {readonly colors: boolean; readonly now: Date}): string {
-	let level: LogLevel = 'info';
-	let summary: string | undefined;
+	const raw = [{level: 'info' as const, text: `${event.event} ${event.data}`}];
+	let lines: readonly {readonly level: LogLevel; readonly text: string}[];
 	try {
 		const record = JSON.parse(event.data) as DaemonRecord;
-		summary = summarize(record);
-		level = levelOf(record) ?? 'info';
+		// undefined for an event this version does not know.
+		const summary = summarize(record) as string | undefined;
+		lines = summary === undefined ? raw : [{level: levelOf(record) ?? 'info', text: summary}, ...nodeLines(record)];
 	} catch {
-		summary = undefined;
+		lines = raw;
 	}
-	summary ??= `${event.event} ${event.data}`;
-	const shownLevel = options.colors ? `\u001B[${levelColors[level] ?? 32}m${level.padEnd(5)}\u001B[39m` : level.padEnd(5);
-	return `${clockTime(options.now)} ${shownLevel} ${summary}`;
+	const time = clockTime(options.now);
+	return lines.map(({level, text}) => `${time} ${options.colors ? `\u001B[${levelColors[level] ?? 32}m${level.padEnd(5)}\u001B[39m` : level.padEnd(5)} ${text}`).join('\n');
 }
 
 /** `--json`: the record as the daemon sent it, one JSON document per line. */
