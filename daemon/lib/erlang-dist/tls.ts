@@ -69,6 +69,8 @@ export function tlsConnectOptions(context: SecureContext, host: string, port: nu
 /** Codes of Node's own certificate checks that are about the node's certificate, not about the network. */
 const NAME_MISMATCH = 'ERR_TLS_CERT_ALTNAME_INVALID';
 const ERRNO = /^E[A-Z0-9]+$|^EAI_/;
+/** Alerts a node sends about the client's certificate (OTP answers a missing one with "handshake failure"). */
+const CERTIFICATE_ALERT = /certificate|unknown ca|access denied|handshake failure/;
 
 /**
  * What a TLS error means, as a DistError; undefined for errors that are not
@@ -90,6 +92,12 @@ export function describeTlsError(error: unknown, peer: TlsPeer, secured: boolean
 	}
 	if (code.startsWith('ERR_SSL_') && code.includes('ALERT')) {
 		const alert = code.replace(/^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_/, '').toLowerCase().replaceAll('_', ' ');
+		if (!CERTIFICATE_ALERT.test(alert)) {
+			return new DistError('ERR_DIST_HANDSHAKE', `TLS with ${where} failed: the node ended the TLS handshake (TLS alert "${alert}")`, {
+				cause: error,
+				hint: 'The node\'s TLS options (its -ssl_dist_optfile: versions, ciphers) and ours have nothing in common; the node\'s log says more.',
+			});
+		}
 		return new DistError('ERR_DIST_HANDSHAKE', `TLS with ${where} failed: the node refused our client certificate (TLS alert "${alert}")`, {
 			cause: error,
 			hint: 'The node accepts only client certificates signed by the CA in its -ssl_dist_optfile (cacertfile): sign our certificate (cert) with that CA, or add our CA to the node\'s cacertfile; see the node\'s log for its side.',

@@ -157,6 +157,8 @@ const tlsErrors = test.macro({
 test(tlsErrors, 'ERR_TLS_CERT_ALTNAME_INVALID', /certificate does not name h/);
 test(tlsErrors, 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', /refused our client certificate \(TLS alert "unknown ca"\)/);
 test(tlsErrors, 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', /refused our client certificate \(TLS alert "handshake failure"\)/);
+test(tlsErrors, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', /refused our client certificate \(TLS alert "certificate required"\)/);
+test(tlsErrors, 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', /the node ended the TLS handshake \(TLS alert "protocol version"\)/);
 test(tlsErrors, 'ERR_SSL_WRONG_VERSION_NUMBER', /TLS with n@h at h:1 failed: details/);
 test(tlsErrors, 'CERT_HAS_EXPIRED', /certificate verify failed .*CERT_HAS_EXPIRED/);
 test(tlsErrors, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', /certificate verify failed/);
