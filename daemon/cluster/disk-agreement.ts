@@ -74,6 +74,7 @@ export async function awaitDiskAgreement<M extends AgreementMember>(options: Dis
 		for (const answer of answers) {
 			if ('error' in answer) {
 				unreachable.set(answer.member, answer.error);
+				lagging.delete(answer.member);
 				continue;
 			}
 			const mismatches = diskMismatches(expected, answer.states);
