@@ -7,6 +7,7 @@ import type {BatchReloader, BatchReloaderContext} from '../reloader/batch-reload
 import {DEFAULT_NODE, type TransportWarning} from '../transports/create-transport.ts';
 import {findReadableCookieFile, defaultCookieFiles} from '../transports/distribution/cookie.ts';
 import {DistTransport} from '../transports/distribution/dist-transport.ts';
+import {checkTlsFiles} from '../transports/distribution/tls-files.ts';
 import type {Transport} from '../transports/transport.ts';
 import {ClusterMembers} from './cluster-members.ts';
 import {ClusterReloader} from './cluster-reloader.ts';
@@ -51,6 +52,9 @@ export async function openCluster(config: ResolvedConfig, report: (record: Daemo
 			});
 		}
 	}
+	if (config.dist.tls !== undefined) {
+		await checkTlsFiles(config.dist.tls, primary);
+	}
 	let index: BeamIndex | undefined;
 	let primaryEbin: string | undefined;
 	const members: ClusterMembers = new ClusterMembers({
@@ -66,6 +70,7 @@ export async function openCluster(config: ResolvedConfig, report: (record: Daemo
 			callTimeoutMs: config.dist.callTimeoutMs,
 			slowCallLimitMs: config.dist.slowCallLimitMs,
 			maxFrameBytes: config.dist.maxFrameBytes,
+			tls: config.dist.tls,
 			onWarning,
 			paths,
 		}),

@@ -5,7 +5,7 @@ import {basename, join} from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import type {ExecutionContext, TestFn} from 'ava';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
-import {nodeCall, runCtl, startTestNode, type TestNodeOptions} from './ejabberd.ts';
+import {runCtl, startTestNode, type TestNodeOptions} from './ejabberd.ts';
 import {installBeam} from './fixtures.ts';
 import {waitUntil} from './wait.ts';
 
@@ -42,7 +42,7 @@ export interface TestCluster {
 	readonly startup: {readonly nodesMs: number; readonly joinsMs: number};
 	/** Aborted when stop() begins: anything scheduled against the cluster (deployBeam) gives up. */
 	readonly signal: AbortSignal;
-	/** `ejabberd_cluster:get_nodes()` on the first node, sorted. */
+	/** `ejabberdctl list_cluster` on the first node (ejabberd_cluster:get_nodes()), sorted. */
 	members(): Promise<string[]>;
 	/**
 	 * Start one more node, run `beforeJoin` on it (prepare its disk and code, as
@@ -165,8 +165,12 @@ class Cluster implements TestCluster {
 	}
 
 	async members(): Promise<string[]> {
-		const printed = await nodeCall(this.first, 'lists:sort([atom_to_list(Node) || Node <- ejabberd_cluster:get_nodes()])');
-		return [...printed.matchAll(/"([^"]+)"/g)].map(match => match[1] ?? '');
+		// ejabberdctl, not erl_call: its control node speaks the cluster's distribution, TLS included.
+		const {code, stdout, stderr} = await runCtl(this.first, 'list_cluster');
+		if (code !== 0) {
+			throw new Error(`\`ejabberdctl list_cluster\` on ${this.first.node} exited ${code}: ${(stderr || stdout).trim()}`);
+		}
+		return stdout.split(/\s+/).map(word => word.replaceAll(/^'|'$/g, '')).filter(word => word.includes('@')).sort();
 	}
 
 	async addNode(options: ClusterNodeOptions = {}, beforeJoin?: (node: SandboxNode) => Promise<void>): Promise<SandboxNode> {
@@ -311,8 +315,9 @@ export async function deployBeam(cluster: TestCluster, beamPath: string, options
 	return {installs, done};
 }
 
+/** `ejabberdctl status` exits 0 only while the ejabberd application runs (3: the node is up, ejabberd is not). */
 async function runsEjabberd(node: SandboxNode): Promise<boolean> {
-	return await nodeCall(node, 'lists:keymember(ejabberd, 1, application:which_applications())') === 'true';
+	return (await runCtl(node, 'status')).code === 0;
 }
 
 function describeError(error: unknown): string {

@@ -9,7 +9,7 @@ test('RELOADER_ALLOW_LIST is exactly what the daemon needs', t => {
 		'application:get_key/2',
 		'code:soft_purge/1', 'code:purge/1', 'code:load_abs/1', 'erlang:check_old_code/1', 'erlang:check_process_code/2', 'erlang:processes/0',
 		'erlang:process_info/2', 'proc_lib:translate_initial_call/1',
-		'code:get_path/0', 'code:all_loaded/0', 'ext_mod:modules_dir/0',
+		'code:get_path/0', 'code:all_loaded/0', 'ext_mod:modules_dir/0', 'ejabberd_cluster:get_nodes/0',
 	]);
 	t.true(Object.isFrozen(RELOADER_ALLOW_LIST));
 });
