@@ -22,7 +22,7 @@ export interface ConfigProblem {
 export function resolveConfig(input: unknown, source = 'config'): ResolvedConfig {
 	const result = configSchema.safeParse(input ?? {}, {reportInput: true});
 	if (!result.success) {
-		throw new ConfigError(source, result.error.issues.map(toProblem));
+		throw new ConfigError(source, result.error.issues.flatMap(issue => toProblems(issue, [])));
 	}
 	const config = result.data;
 	if (config.transport !== 'auto') {
@@ -44,6 +44,47 @@ export class ConfigError extends ReloaderError {
 		});
 		this.name = 'ConfigError';
 		this.problems = problems;
+	}
+}
+
+/**
+ * A value no option of a union took: zod says only "Invalid input". The
+ * options the value is not even the kind of (a string where a list is
+ * expected) say nothing about it; when one option is left, its own problems
+ * are the ones (`cluster.nodes[1]: expected name@host...`), and when none is,
+ * what the options expect (`expected "auto" or array`).
+ */
+function toProblems(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]): ConfigProblem[] {
+	const path = [...prefix, ...issue.path];
+	if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+		const near = issue.errors.filter(issues => !issues.every(isKindMismatch));
+		const [only] = near;
+		if (near.length === 1 && only !== undefined) {
+			return only.flatMap(inner => toProblems(inner, path));
+		}
+		const expected = [...new Set(issue.errors.flat().flatMap(expectedOf))];
+		if (near.length === 0 && expected.length > 0) {
+			return [toProblem({...issue, path: [...path], message: `expected ${expected.join(' or ')}`})];
+		}
+	}
+	return [toProblem({...issue, path: [...path]})];
+}
+
+function isKindMismatch(issue: z.core.$ZodIssue): boolean {
+	return issue.path.length === 0 && (issue.code === 'invalid_type' || issue.code === 'invalid_value');
+}
+
+function expectedOf(issue: z.core.$ZodIssue): string[] {
+	switch (issue.code) {
+		case 'invalid_type': {
+			return [issue.expected];
+		}
+		case 'invalid_value': {
+			return issue.values.map(value => JSON.stringify(value) ?? String(value));
+		}
+		default: {
+			return [];
+		}
 	}
 }
 
