@@ -6,11 +6,15 @@ import type {Answer} from './answer.ts';
  * module failed, 409 when nothing failed but a changed module is out of
  * reach (its new code was NOT loaded: the transport cannot load it; `hint`
  * says what can). A cluster batch also answers `nodes`, each member's
- * outcome.
+ * outcome; it is 503 when every member it was for was unreachable (as a
+ * single node that is down), and 500 when it is not ok for another reason
+ * (a member skipped or lagging, even with nothing failed).
  */
 export function batchAnswer(record: BatchRecord): Answer {
+	const away = allUnreachable(record);
 	return {
-		status: record.failed.length > 0 ? 500 : record.ok ? 200 : 409,
+		status: away ? 503 : record.failed.length > 0 ? 500 : record.ok ? 200 : record.outOfReach.length > 0 ? 409 : 500,
+		...(away ? {headers: {'Retry-After': '5'}} : {}),
 		body: {
 			ok: record.ok,
 			node: record.node,
@@ -36,4 +40,10 @@ export function batchAnswer(record: BatchRecord): Answer {
 			...(record.nodes === undefined ? {} : {nodes: record.nodes}),
 		},
 	};
+}
+
+/** A cluster batch none of whose members could be reached: the members a request named are all down. */
+function allUnreachable(record: BatchRecord): boolean {
+	const outcomes = Object.values(record.nodes ?? {});
+	return outcomes.length > 0 && outcomes.every(({state}) => state === 'unreachable');
 }

@@ -5,6 +5,8 @@ import {MAX_NODES, parseNodeList, parseNodesQuery, parseReconcileBody} from '../
 import {ReloaderError} from '../../../daemon/errors.ts';
 import {rawRequest} from '../api/_http.ts';
 import {batchRecord, serve, type ErrorAnswer} from '../api/_fake-daemon.ts';
+import type {BatchRecord} from '../../../daemon/reloader/batch-record.ts';
+import {entry, record, updatedOn} from './_records.ts';
 
 const JSON_HEADERS = {'Content-Type': 'application/json'};
 
@@ -167,4 +169,20 @@ test('a cluster batch answers each member\'s outcome in `nodes`', async t => {
 	t.deepEqual(answer.json.nodes, nodes);
 	daemon.next = async () => batchRecord();
 	t.false('nodes' in (await rawRequest(url, '/update-modules/all')).json, 'a single node\'s answer has no `nodes`');
+});
+
+test('a cluster batch is 503 when every member it was for was unreachable, 500 when not ok otherwise', async t => {
+	const {url, daemon} = await serve(t);
+	const answer = async (record: BatchRecord) => {
+		daemon.next = async () => record;
+		return rawRequest(url, '/update-modules/all?nodes=c@h3');
+	};
+	const away = await answer(record([entry('c@h3', {state: 'unreachable', reason: 'connect ECONNREFUSED'})], {modules: []}));
+	t.is(away.status, 503);
+	t.is(away.headers['retry-after'], '5');
+	t.is((away.json.nodes as Record<string, {state: string}>)['c@h3']?.state, 'unreachable');
+	t.is((await answer(record([entry('c@h3', {state: 'unreachable', reason: 'down'})]))).status, 503, 'with modules it could not load too');
+	t.is((await answer(record([updatedOn('a@h1'), entry('c@h3', {state: 'unreachable', reason: 'down'})], {modules: []}))).status, 500, 'one member reached');
+	t.is((await answer(record([updatedOn('a@h1'), entry('c@h3', {state: 'skipped', reason: 'rolling stopped'})]))).status, 500);
+	t.is((await answer(record([updatedOn('a@h1'), updatedOn('c@h3')]))).status, 200);
 });
