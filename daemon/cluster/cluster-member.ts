@@ -36,6 +36,8 @@ export class ClusterMember {
 	#versions: NodeVersions = {};
 	/** Modules whose new code it does not run yet: what a reconcile must look at besides update_info's list. */
 	readonly #lagging = new Set<string>();
+	/** Of those, the ones its own disk lacked the daemon's beam of (what the disk had), when last asked: loaded everywhere once the disk catches up. */
+	readonly #diskLag = new Map<string, string | null>();
 	#lastBatch: MemberStatus['lastBatch'];
 
 	constructor(options: ClusterMemberOptions) {
@@ -95,14 +97,26 @@ export class ClusterMember {
 		return locations.length === 0 ? new Map() : this.transport.moduleStates(locations, signal);
 	}
 
-	/** After a batch: what it now runs the new code of, and what it still lags behind in. */
-	noteBatch(id: number, state: string, ok: boolean, caughtUp: readonly string[], behind: readonly string[]): void {
+	/** Modules its disk lacked the daemon's beam of at its last batch, with the MD5 the disk had (null: none). */
+	get diskLagging(): ReadonlyMap<string, string | null> {
+		return this.#diskLag;
+	}
+
+	/**
+	 * After a batch: what it now runs the new code of, what it still lags
+	 * behind in, and of those what its own disk lacked (`diskBehind`).
+	 */
+	noteBatch(id: number, state: string, ok: boolean, caughtUp: readonly string[], behind: readonly string[], diskBehind: ReadonlyMap<string, string | null> = new Map()): void {
 		this.#lastBatch = {id, state, ok};
-		for (const module of caughtUp) {
+		for (const module of [...caughtUp, ...behind]) {
 			this.#lagging.delete(module);
+			this.#diskLag.delete(module);
 		}
 		for (const module of behind) {
 			this.#lagging.add(module);
+		}
+		for (const [module, md5] of diskBehind) {
+			this.#diskLag.set(module, md5);
 		}
 	}
 

@@ -54,6 +54,8 @@ export class ClusterReloader implements BatchReloader {
 	readonly #reloaders = new Map<ClusterMember, Reloader>();
 	#versions: NodeVersions = {};
 	#timer: NodeJS.Timeout | undefined;
+	/** A catch-up batch is queued and has not run yet: no second one. */
+	#catchUpQueued = false;
 
 	constructor(options: ClusterReloaderOptions) {
 		this.#options = options;
@@ -70,15 +72,44 @@ export class ClusterReloader implements BatchReloader {
 		this.#versions = Object.freeze({...versions});
 	}
 
-	/** Follow the membership and try unreachable members every pollMs. */
+	/** Every pollMs: follow the membership, try unreachable members, and look whether a lagging disk caught up. */
 	start(): void {
 		const {members, settings, signal} = this.#options;
 		this.#timer ??= setInterval(() => {
-			void members.refresh(signal).catch(() => {
-				// Each member's failure is reported by the members themselves.
+			void members.refresh(signal).then(async () => this.#catchUp(signal)).catch(() => {
+				// Each member's failure is reported by the members themselves; a catch-up is tried again next time.
 			});
 		}, settings.pollMs);
 		this.#timer.unref();
+	}
+
+	/**
+	 * A member whose disk lacked a batch's beam (lagging) is asked again: once
+	 * every such disk holds the beam the daemon saw, those modules are queued
+	 * in a batch of their own on every member (`caughtUp`), so that the ones
+	 * skipped meanwhile (onLag: fail) are updated too. A module that failed
+	 * for another reason is not retried this way: its disk did not change.
+	 */
+	async #catchUp(signal: AbortSignal): Promise<void> {
+		const lagging = this.#options.members.list().filter(member => member.connected && member.diskLagging.size > 0);
+		if (this.#catchUpQueued || lagging.length === 0) {
+			return;
+		}
+		const modules = [...new Set(lagging.flatMap(member => [...member.diskLagging.keys()]))].flatMap(module => {
+			const path = this.#options.index.get(module)?.path;
+			return path === undefined ? [] : [{module, path}];
+		});
+		const check = await checkBeams(modules, this.#options.reloader.readBeam ?? (async (path: string) => readBeamSnapshot(path)));
+		const answers = await Promise.all(lagging.map(async member => ({member, states: await member.states(modules.filter(({module}) => member.diskLagging.has(module)), signal)})));
+		const ready = modules.flatMap(({module, path}) => {
+			const snapshot = check.versions.get(module);
+			const agrees = snapshot !== undefined && answers.every(({member, states}) => !member.diskLagging.has(module) || states.get(module)?.diskMd5 === snapshot.codeMd5);
+			return agrees ? [{module, path, at: Date.now(), snapshot}] : [];
+		});
+		if (ready.length > 0 && !this.#catchUpQueued) {
+			this.#catchUpQueued = true;
+			this.#options.enqueue({trigger: 'caughtUp', changes: ready, firstChangeAt: Date.now()});
+		}
 	}
 
 	async close(): Promise<void> {
@@ -100,6 +131,9 @@ export class ClusterReloader implements BatchReloader {
 	}
 
 	async reload(request: ReloadRequest, signal?: AbortSignal): Promise<BatchRecord> {
+		if (request.trigger === 'caughtUp') {
+			this.#catchUpQueued = false;
+		}
 		const start = performance.now();
 		const startedAt = Date.now();
 		const targets = this.#options.members.list().filter(member => request.nodes?.includes(member.node) ?? true);
@@ -331,7 +365,9 @@ export class ClusterReloader implements BatchReloader {
 			}
 			const caughtUp = outcome.state === 'done' ? [...outcome.updated, ...outcome.unchanged, ...outcome.notLoaded] : [];
 			const behind = modules.filter(module => !caughtUp.includes(module) && !record.deferred.includes(module));
-			member.noteBatch(record.id, outcome.state, outcome.ok, caughtUp, behind);
+			// What its disk lacked: its lagging modules, by what the disk had.
+			const diskBehind = new Map(outcome.state === 'lagging' ? outcome.failed.map(({module}) => [module, outcome.disk[module] ?? null] as const) : []);
+			member.noteBatch(record.id, outcome.state, outcome.ok, caughtUp, behind, diskBehind);
 		}
 	}
 }

@@ -1,4 +1,4 @@
-import {createPathMap, type MappedPath, type PathMap, type PathMapping} from '../transports/path-map.ts';
+import {createPathMap, normalizeDirectory, type MappedPath, type PathMap, type PathMapping} from '../transports/path-map.ts';
 
 /**
  * Where one member sees the daemon's directories: the configured `paths`,
@@ -27,8 +27,9 @@ export class MemberPathMap implements PathMap {
 	 * each member says itself where its ebin is.
 	 */
 	learnEbin(local: string, node: string): void {
-		const others = this.#configured.filter(mapping => mapping.local !== local && mapping.node !== node);
-		this.#map = createPathMap(local === node && others.length === this.#configured.length ? this.#configured : [...others, {local, node}]);
+		const [ownLocal, ownNode] = [normalizeDirectory(local), normalizeDirectory(node)];
+		const others = this.#configured.filter(mapping => normalizeDirectory(mapping.local) !== ownLocal && normalizeDirectory(mapping.node) !== ownNode);
+		this.#map = createPathMap(ownLocal === ownNode && others.length === this.#configured.length ? this.#configured : [...others, {local: ownLocal, node: ownNode}]);
 	}
 
 	toNode(localPath: string): string {

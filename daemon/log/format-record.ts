@@ -81,10 +81,10 @@ export function summarize(record: DaemonRecord): string {
 			return nodeText(record.node, record.state, retry, record.reason);
 		}
 		case 'sync': {
-			const disks = record.modules.map(({module, disk, expected}) => `${module} ${disk === null ? 'has no readable beam there' : `md5 ${shortMd5(disk)} there`}, the daemon's ${shortMd5(expected)}`).join('; ');
+			const disks = record.modules.map(({module, disk, expected}) => `${disk === null ? 'no readable beam' : `md5 ${shortMd5(disk)}`} for ${module} (the daemon's: ${shortMd5(expected)})`).join(', ');
 			return record.state === 'waiting'
-				? `batch ${record.batch}: waiting for the disk of ${record.node} to hold the daemon's beams (${record.waitedMs} of ${record.syncTimeoutMs} ms): ${disks}`
-				: `batch ${record.batch}: node ${record.node} lagging: after ${record.waitedMs} ms (cluster.syncTimeoutMs ${record.syncTimeoutMs}) its disk still differs: ${disks}; nothing of this batch is loaded there (/status lists the modules under its \`lagging\`; once its disk holds the beams, /update-modules/all?nodes=${record.node} loads them)`;
+				? `batch ${record.batch}: waiting for node ${record.node}: disk has ${disks}; waited ${record.waitedMs} of ${record.syncTimeoutMs} ms`
+				: `batch ${record.batch}: node ${record.node} lagging: after ${record.waitedMs} ms (cluster.syncTimeoutMs) its disk still has ${disks}; nothing of this batch is loaded there. Once its disk holds the beams (checked every cluster.pollMs), the daemon updates them on every member that lags`;
 		}
 		case 'error': {
 			return record.hint === undefined ? record.message : `${record.message} (${record.hint})`;

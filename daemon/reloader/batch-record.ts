@@ -3,9 +3,10 @@ import type {HeldProcess, NodeVersions, PurgeMode, TransportKind} from '../trans
 /**
  * What started a batch; `init`: modules the init step found stale beyond
  * update_info's directory (see findStaleModules); `reconnect` and `join`: a
- * cluster member that came back or joined, reconciled with the cluster.
+ * cluster member that came back or joined, reconciled with the cluster;
+ * `caughtUp`: modules a lagging member's disk now holds, on every member.
  */
-export type Trigger = 'watch' | 'once' | 'api' | 'init' | 'reconnect' | 'join';
+export type Trigger = 'watch' | 'once' | 'api' | 'init' | 'reconnect' | 'join' | 'caughtUp';
 
 export interface FailedModule {
 	readonly module: string;

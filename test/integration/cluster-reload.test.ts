@@ -5,7 +5,7 @@ import test from 'ava';
 import {isSyncRecord} from '../support/record-collector.ts';
 import {deployBeam, useCluster} from '../support/cluster.ts';
 import {buildDirectory, clusterBatchWith, codeMd5, runEverywhere, startClusterDaemon, versionOn} from '../support/cluster-daemon.ts';
-import {compileFailingOnNode} from '../support/fixtures.ts';
+import {compileFailingOnNode, installBeam} from '../support/fixtures.ts';
 
 /**
  * A real three-node ejabberd 23.01 cluster, each node loading from its own
@@ -82,13 +82,14 @@ test.serial('one disk late by two seconds: the batch waits for it, then every no
 	}
 });
 
-test.serial('one disk never updated: nothing is loaded anywhere and the failure names that node', async t => {
+test.serial('one disk not updated in time: nothing is loaded anywhere, the failure names that node; once its disk catches up, every node is updated', async t => {
 	const {third, all} = nodesOf();
 	const build = await buildDirectory(t);
 	const old = await build('cl_never', 1);
 	await runEverywhere(all, old, 'cl_never');
-	const {records} = await startClusterDaemon(t, getCluster(), {syncTimeoutMs: 3000});
+	const {records} = await startClusterDaemon(t, getCluster(), {syncTimeoutMs: 3000, pollMs: 500});
 	const beam = await build('cl_never', 2);
+	const expected = await codeMd5(beam);
 
 	const since = records.mark();
 	await deployBeam(getCluster(), beam, {delays: [0, 0, undefined]});
@@ -108,6 +109,40 @@ test.serial('one disk never updated: nothing is loaded anywhere and the failure 
 	for (const node of all) {
 		t.is(await versionOn(node, 'cl_never'), '1', `${node.node} still runs the old code`);
 	}
+
+	// The deploy reaches the third machine at last: the daemon notices (every pollMs) and updates every node.
+	const late = records.mark();
+	await installBeam(beam, third.hostEbinDir);
+	const caughtUp = await records.waitFor(clusterBatchWith('cl_never', 'caughtUp'), {since: late, what: 'the catch-up batch with cl_never'});
+	t.true(caughtUp.ok, JSON.stringify(caughtUp));
+	for (const node of all) {
+		t.is(caughtUp.nodes?.[node.node]?.running.cl_never, expected, node.node);
+		t.is(await versionOn(node, 'cl_never'), '2', node.node);
+	}
+});
+
+test.serial('onLag: loadReady: the nodes whose disk agrees are updated, the lagging one is reported and left alone', async t => {
+	const {first, second, third, all} = nodesOf();
+	const build = await buildDirectory(t);
+	const old = await build('cl_ready', 1);
+	await runEverywhere(all, old, 'cl_ready');
+	const {records} = await startClusterDaemon(t, getCluster(), {syncTimeoutMs: 2000, onLag: 'loadReady', pollMs: 600_000});
+	const beam = await build('cl_ready', 2);
+	const expected = await codeMd5(beam);
+
+	const since = records.mark();
+	await deployBeam(getCluster(), beam, {delays: [0, undefined, 0]});
+	const batch = await records.waitFor(clusterBatchWith('cl_ready'), {since, what: 'the batch with cl_ready'});
+
+	t.false(batch.ok);
+	t.deepEqual(batch.failed.map(({module, node}) => [module, node]), [['cl_ready', second.node]]);
+	t.is(batch.nodes?.[second.node]?.state, 'lagging');
+	t.is(batch.nodes?.[second.node]?.running.cl_ready, await codeMd5(old));
+	for (const node of [first, third]) {
+		t.is(batch.nodes?.[node.node]?.running.cl_ready, expected, node.node);
+		t.is(await versionOn(node, 'cl_ready'), '2', node.node);
+	}
+	t.is(await versionOn(second, 'cl_ready'), '1');
 });
 
 test.serial('rolling: a module failing on the second node stops the rollout, the third keeps its old code', async t => {

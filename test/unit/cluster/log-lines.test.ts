@@ -67,10 +67,10 @@ test('tail prints the batch line, then one line per member at its own level', t 
 test('sync records say what the member\'s disk holds against the daemon\'s beam, and what to do about a lagging one', t => {
 	const modules = [{module: 'mod_x', disk: OLD, expected: NEW}, {module: 'mod_y', disk: null, expected: NEW}];
 	const waiting: DaemonRecord = {event: 'sync', batch: 12, node: 'c@h3', state: 'waiting', modules, waitedMs: 200, syncTimeoutMs: 30_000};
-	t.is(summarize(waiting), 'batch 12: waiting for the disk of c@h3 to hold the daemon\'s beams (200 of 30000 ms): mod_x md5 a1a1a1a1… there, the daemon\'s b2b2b2b2…; mod_y has no readable beam there, the daemon\'s b2b2b2b2…');
+	t.is(summarize(waiting), 'batch 12: waiting for node c@h3: disk has md5 a1a1a1a1… for mod_x (the daemon\'s: b2b2b2b2…), no readable beam for mod_y (the daemon\'s: b2b2b2b2…); waited 200 of 30000 ms');
 	t.is(levelOf(waiting), 'info');
 	const lagging: DaemonRecord = {...waiting, state: 'lagging', modules: modules.slice(0, 1), waitedMs: 30_004};
-	t.is(summarize(lagging), 'batch 12: node c@h3 lagging: after 30004 ms (cluster.syncTimeoutMs 30000) its disk still differs: mod_x md5 a1a1a1a1… there, the daemon\'s b2b2b2b2…; nothing of this batch is loaded there (/status lists the modules under its `lagging`; once its disk holds the beams, /update-modules/all?nodes=c@h3 loads them)');
+	t.is(summarize(lagging), 'batch 12: node c@h3 lagging: after 30004 ms (cluster.syncTimeoutMs) its disk still has md5 a1a1a1a1… for mod_x (the daemon\'s: b2b2b2b2…); nothing of this batch is loaded there. Once its disk holds the beams (checked every cluster.pollMs), the daemon updates them on every member that lags');
 	t.is(levelOf(lagging), 'warn');
 });
 
