@@ -139,6 +139,12 @@ export class ClusterReloader implements BatchReloader {
 		const targets = this.#options.members.list().filter(member => request.nodes?.includes(member.node) ?? true);
 		const unreachable = new Map<ClusterMember, string>();
 		await Promise.all(targets.map(async member => {
+			const known = member.status();
+			if (!known.connected && known.reason !== undefined) {
+				// Known to be down: tried again every pollMs (and reconciled then), not here, where a dead host would hold every batch for a connect timeout.
+				unreachable.set(member, known.reason);
+				return;
+			}
 			try {
 				await member.ready(signal);
 			} catch (error) {
