@@ -17,6 +17,7 @@ import {problemRecord, type DaemonRecord} from './records.ts';
 import type {BatchRecord, Trigger} from './reloader/batch-record.ts';
 import type {BatchReloader, BatchReloaderContext} from './reloader/batch-reloader.ts';
 import {Reloader, type ReloaderOptions, type ReloadRequest} from './reloader/reloader.ts';
+import {WritesDuringBatch} from './reloader/writes-during-batch.ts';
 import {scanHazardError} from './reloader/directory-race.ts';
 import {ScanHazardGuard} from './reloader/scan-hazard-guard.ts';
 import {findScanHazards, settleDirectory, type ScanHazard} from './reloader/settle-directory.ts';
@@ -83,9 +84,8 @@ export class Daemon {
 	#watcher: WatchSource | undefined;
 	#waitingForNode = false;
 	readonly #retryTimers = new Set<TimerHandle>();
-	/** Writes seen so far, and the count at each path's last one: tells a write made while a batch ran. */
-	#writeCount = 0;
-	readonly #lastWriteOf = new Map<string, number>();
+	/** Tells a write made while a batch ran. */
+	readonly #writes = new WritesDuringBatch();
 	#closing: Promise<void> | undefined;
 	readonly #hazards: ScanHazardGuard;
 
@@ -172,8 +172,7 @@ export class Daemon {
 		this.#watcher = createWatcher({
 			directories,
 			onBeamWritten: path => {
-				this.#writeCount++;
-				this.#lastWriteOf.set(path, this.#writeCount);
+				this.#writes.noteWrite(path);
 				this.#settler.check(path);
 			},
 			onDirectory: event => report({event: 'directory', ...event}),
@@ -385,10 +384,11 @@ export class Daemon {
 		const {report} = this.#options;
 		try {
 			await this.#session.ready(this.#abort.signal);
-			const writesBefore = this.#writeCount;
-			const record = this.#deferRaced(await this.#reloader.reload(request, this.#abort.signal), request, writesBefore);
+			const mark = this.#writes.mark();
+			const record = this.#writes.deferRaced(await this.#reloader.reload(request, this.#abort.signal), request.changes, mark);
 			report(record);
-			this.#lookAgain(record, request, writesBefore);
+			const beams = request.changes ?? this.#indexed([...record.deferred, ...record.failed.map(failure => failure.module)]);
+			this.#writes.resettle(record, beams, mark, this.#options.transport.capabilities.verifyByContent, this.#settler);
 			this.#retryLater(request.changes?.filter(change => record.heldBack.includes(change.module)) ?? []);
 			return record;
 		} catch (error) {
@@ -403,63 +403,6 @@ export class Daemon {
 				report(problemRecord(error, 'error', `Batch ${request.id} failed`));
 			}
 			throw error;
-		}
-	}
-
-	/**
-	 * Verified by the list only (ctl, http), "updated" means update_info no
-	 * longer lists the module, which is also what it says when the file is
-	 * half-written again: a module whose beam was written while its batch ran
-	 * cannot be known to run its snapshot, so it is re-checked (deferred), not
-	 * reported updated. Verified by content, the node's MD5 already tells.
-	 * On every transport, a module that failed while its beam was written is
-	 * deferred too: it is read again (lookAgain), and its next batch says.
-	 */
-	#deferRaced(record: BatchRecord, request: ReloadRequest, writesBefore: number): BatchRecord {
-		if (this.#writeCount === writesBefore) {
-			return record;
-		}
-		const written = request.changes?.filter(({path}) => (this.#lastWriteOf.get(path) ?? 0) > writesBefore).map(({module}) => module) ?? [];
-		const raced = new Set(record.verifiedBy === 'list' ? written.filter(module => record.updated.includes(module)) : []);
-		// Failed while its beam was being written: the failure may be the write's (update_info read it mid-write), and lookAgain reads it again.
-		const failedRaced = new Set(written.filter(module => record.failed.some(failure => failure.module === module)));
-		if (raced.size === 0 && failedRaced.size === 0) {
-			return record;
-		}
-		const failed = record.failed.filter(failure => !failedRaced.has(failure.module));
-		return {
-			...record,
-			ok: record.ok || (failed.length === 0 && record.outOfReach.length === 0),
-			updated: record.updated.filter(module => !raced.has(module)),
-			failed,
-			deferred: [...record.deferred, ...raced, ...failedRaced],
-		};
-	}
-
-	/**
-	 * The settler hands each version of a file on once; a batch whose verdict
-	 * on a module is not "updated" may have judged a file in flux, and the
-	 * rewrite that ended it may be byte for byte the snapshot (`install -p`,
-	 * coarse mtimes), which the settler would take for nothing new. So:
-	 * deferred modules, and any not updated whose beam was written while the
-	 * batch ran, are read again and handed on (recheck); a failed one is
-	 * forgotten, so that its next write event hands it on even unchanged, and
-	 * so is every one on a transport that verifies by the list only: "not
-	 * listed" is also what update_info says of a file half-written again.
-	 */
-	#lookAgain(record: BatchRecord, request: ReloadRequest, writesBefore: number): void {
-		const byContent = this.#options.transport.capabilities.verifyByContent;
-		const failed = new Set(record.failed.map(({module}) => module));
-		for (const {module, path} of request.changes ?? this.#indexed([...record.deferred, ...record.failed.map(failure => failure.module)])) {
-			const updated = record.updated.includes(module);
-			if (record.heldBack.includes(module) || record.outOfReach.includes(module)) {
-				continue;
-			}
-			if (record.deferred.includes(module) || (!updated && (this.#lastWriteOf.get(path) ?? 0) > writesBefore)) {
-				this.#settler.recheck(path);
-			} else if (failed.has(module) || !byContent) {
-				this.#settler.forget(path);
-			}
 		}
 	}
 
