@@ -1,4 +1,4 @@
-import type {BatchRecord} from '../reloader/batch-record.ts';
+import {classificationOf, type BatchRecord} from '../reloader/batch-record.ts';
 import type {Answer} from './answer.ts';
 
 /**
@@ -23,13 +23,7 @@ export function batchAnswer(record: BatchRecord): Answer {
 			batch: record.id,
 			purge: record.purge,
 			retried: record.retried,
-			updated: record.updated,
-			unchanged: record.unchanged,
-			notLoaded: record.notLoaded,
-			failed: record.failed,
-			deferred: record.deferred,
-			outOfReach: record.outOfReach,
-			heldBack: record.heldBack,
+			...classificationOf(record),
 			holders: record.holders,
 			killed: record.killed,
 			unpurged: record.unpurged,

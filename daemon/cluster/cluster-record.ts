@@ -1,4 +1,4 @@
-import type {BatchRecord, FailedModule, ModuleClassification, ModuleHolders, NodeOutcome, Trigger} from '../reloader/batch-record.ts';
+import {classificationOf, type BatchRecord, type FailedModule, type ModuleClassification, type ModuleHolders, type NodeOutcome, type Trigger} from '../reloader/batch-record.ts';
 import type {NodeVersions, PurgeMode} from '../transports/transport.ts';
 import type {DiskMismatch} from './disk-agreement.ts';
 
@@ -97,13 +97,7 @@ function nodeOutcome(entry: MemberEntry): NodeOutcome {
 				state: 'done',
 				ok: record.ok,
 				versions,
-				updated: record.updated,
-				unchanged: record.unchanged,
-				notLoaded: record.notLoaded,
-				failed: record.failed,
-				deferred: record.deferred,
-				outOfReach: record.outOfReach,
-				heldBack: record.heldBack,
+				...classificationOf(record),
 				running: {...runningBefore, ...record.running},
 				disk,
 				killed: record.killed,

@@ -3,12 +3,10 @@ import {performance} from 'node:perf_hooks';
 import type {BeamChange} from '../batcher/batch.ts';
 import {readBeamSnapshot} from '../beam/beam-snapshot.ts';
 import {errorMessage, isRetryable, ReloaderError} from '../errors.ts';
-import type {BeamIndex} from '../modules/beam-index.ts';
-import type {DaemonRecord} from '../records.ts';
 import type {BatchRecord, FailedModule} from '../reloader/batch-record.ts';
-import type {BatchReloader, MemberStatus} from '../reloader/batch-reloader.ts';
+import type {BatchReloader, BatchReloaderContext, MemberStatus} from '../reloader/batch-reloader.ts';
 import {checkBeams} from '../reloader/check-beams.ts';
-import {Reloader, type ReloaderOptions, type ReloadRequest} from '../reloader/reloader.ts';
+import {Reloader, type ReloadRequest} from '../reloader/reloader.ts';
 import type {ModuleState, NodeVersions} from '../transports/transport.ts';
 import type {ClusterMember} from './cluster-member.ts';
 import type {ClusterMembers} from './cluster-members.ts';
@@ -23,16 +21,10 @@ export interface ClusterSettings {
 	readonly pollMs: number;
 }
 
-export interface ClusterReloaderOptions {
+/** The daemon's context (its `options` build each member's Reloader: purge, settle and hazard rules), the members and the settings. */
+export interface ClusterReloaderOptions extends Omit<BatchReloaderContext, 'transport'> {
 	readonly members: ClusterMembers;
 	readonly settings: ClusterSettings;
-	readonly index: BeamIndex;
-	/** Each member's Reloader is built with these (the daemon's purge, settle and hazard rules). */
-	readonly reloader: ReloaderOptions;
-	readonly report: (record: DaemonRecord) => void;
-	/** Queue a reconcile of one member (it came back, or joined). */
-	readonly enqueue: (request: Omit<ReloadRequest, 'id'>) => void;
-	readonly signal: AbortSignal;
 }
 
 /**
@@ -99,7 +91,7 @@ export class ClusterReloader implements BatchReloader {
 			const path = this.#options.index.get(module)?.path;
 			return path === undefined ? [] : [{module, path}];
 		});
-		const check = await checkBeams(modules, this.#options.reloader.readBeam ?? (async (path: string) => readBeamSnapshot(path)));
+		const check = await checkBeams(modules, this.#options.options.readBeam ?? (async (path: string) => readBeamSnapshot(path)));
 		const answers = await Promise.all(lagging.map(async member => ({member, states: await member.states(modules.filter(({module}) => member.diskLagging.has(module)), signal)})));
 		const ready = modules.flatMap(({module, path}) => {
 			const snapshot = check.versions.get(module);
@@ -161,7 +153,7 @@ export class ClusterReloader implements BatchReloader {
 		}
 
 		const asked = await this.#changesOf(request, reachable, signal);
-		const read = this.#options.reloader.readBeam ?? (async (path: string) => readBeamSnapshot(path));
+		const read = this.#options.options.readBeam ?? (async (path: string) => readBeamSnapshot(path));
 		const unknown = asked.unknown;
 		let changes = asked.changes;
 		let check = await checkBeams(changes, read);
@@ -211,7 +203,7 @@ export class ClusterReloader implements BatchReloader {
 			trigger: request.trigger,
 			node: this.#options.members.primary,
 			versions: this.#versions,
-			purge: request.purge ?? this.#options.reloader.purge,
+			purge: request.purge ?? this.#options.options.purge,
 			modules: changes.map(({module}) => module),
 			deferred: [...check.deferred],
 			failed: [...[...check.rejected].map(([module, reason]): FailedModule => ({module, reason})), ...unknown],
@@ -346,17 +338,15 @@ export class ClusterReloader implements BatchReloader {
 				return {state: 'unreachable', reason: errorMessage(error)};
 			}
 			const reason = errorMessage(error);
-			return {state: 'done', record: failedRecord(request, member, reason, this.#options.reloader.purge)};
+			return {state: 'done', record: failedRecord(request, member, reason, this.#options.options.purge)};
 		}
 	}
 
 	#reloaderOf(member: ClusterMember): Reloader {
 		let reloader = this.#reloaders.get(member);
 		if (reloader === undefined) {
-			reloader = new Reloader(member.transport, new MemberIndex(this.#options.index), {
-				...this.#options.reloader,
-				onKilled: killed => this.#options.reloader.onKilled?.(killed),
-			});
+			// Each member has its own index of versions (MemberIndex): members update in parallel.
+			reloader = new Reloader(member.transport, new MemberIndex(this.#options.index), this.#options.options);
 			this.#reloaders.set(member, reloader);
 		}
 		return reloader;

@@ -89,15 +89,7 @@ export async function openCluster(config: ResolvedConfig, report: (record: Daemo
 		transport: new ClusterTransport(members),
 		createReloader: context => {
 			index = context.index;
-			return new ClusterReloader({
-				members,
-				settings: cluster,
-				index: context.index,
-				reloader: context.options,
-				report: context.report,
-				enqueue: context.enqueue,
-				signal: context.signal,
-			});
+			return new ClusterReloader({...context, members, settings: cluster});
 		},
 	};
 }

@@ -35,6 +35,12 @@ export interface ModuleClassification {
 	readonly heldBack: readonly string[];
 }
 
+/** Just the classes of a record (a batch's, or a member's part of one). */
+export function classificationOf(classes: ModuleClassification): ModuleClassification {
+	const {updated, unchanged, notLoaded, failed, deferred, outOfReach, heldBack} = classes;
+	return {updated, unchanged, notLoaded, failed, deferred, outOfReach, heldBack};
+}
+
 export interface ModuleHolders {
 	readonly module: string;
 	/** The processes running the module's old code, described while they existed. */
