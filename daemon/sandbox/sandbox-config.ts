@@ -14,8 +14,10 @@ export interface EjabberdYmlValues {
 }
 
 export interface EjabberdctlCfgValues {
-	/** The part before `@localhost`. */
+	/** The part before the `@`. */
 	readonly nodeName: string;
+	/** The part after it: `localhost` (short names, `-sname`) or `127.0.0.1` (long names, `-name`). Default: localhost. */
+	readonly nodeHost?: NodeHost;
 	/** Absolute path of the rendered ejabberd.yml. */
 	readonly configPath: string;
 	/** Absolute path of the private ebin, put first on the code path. */
@@ -27,6 +29,9 @@ export interface EjabberdctlCfgValues {
 }
 
 export const NODE_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+/** The host parts a sandbox node may have; ejabberdctl picks `-name` for one with a dot. */
+export const NODE_HOSTS = ['localhost', '127.0.0.1'] as const;
+export type NodeHost = typeof NODE_HOSTS[number];
 /** An Erlang module name ejabberd's config takes as a plain YAML key: an unquoted atom. */
 export const MODULE_NAME_PATTERN = /^[a-z][a-zA-Z0-9_]{0,254}$/;
 // ejabberdctl sources the cfg as shell and splits ERL_OPTIONS on spaces
@@ -63,13 +68,14 @@ function renderModules(modules: readonly string[]): string {
 export function renderEjabberdctlCfg(template: string, values: EjabberdctlCfgValues): string {
 	throwProblems('ejabberdctl.cfg', [
 		NODE_NAME_PATTERN.test(values.nodeName) ? undefined : `nodeName must match ${String(NODE_NAME_PATTERN)}, got ${describeValue(values.nodeName)}`,
+		NODE_HOSTS.includes(values.nodeHost ?? 'localhost') ? undefined : `nodeHost must be one of ${NODE_HOSTS.join(', ')}, got ${describeValue(values.nodeHost)}`,
 		checkPath('configPath', values.configPath),
 		checkPath('ebinDir', values.ebinDir),
 		checkPath('contribDir', values.contribDir),
 		...erlOptionProblems(values.erlOptions ?? []),
 	]);
 	const erlOptions = (values.erlOptions ?? []).map(option => ` ${option}`).join('');
-	return renderTemplate(template, {nodeName: values.nodeName, configPath: values.configPath, ebinDir: values.ebinDir, contribDir: values.contribDir, erlOptions});
+	return renderTemplate(template, {nodeName: values.nodeName, nodeHost: values.nodeHost ?? 'localhost', configPath: values.configPath, ebinDir: values.ebinDir, contribDir: values.contribDir, erlOptions});
 }
 
 /** One problem per word that ejabberdctl could not pass to erl unharmed. */

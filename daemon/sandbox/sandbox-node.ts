@@ -11,12 +11,14 @@ import {ReloaderError} from '../errors.ts';
 import {asEjabberdUser, assertMayRunEjabberdctl, ensureErlangCookie} from '../ejabberd/ejabberd-install.ts';
 import {findFreePorts} from './free-port.ts';
 import {killGroup, settlesWithin, waitForGroupGone} from './process-group.ts';
-import {loadSandboxTemplates, renderSandboxConfigs, sandboxOptionProblems} from './sandbox-config.ts';
+import {loadSandboxTemplates, renderSandboxConfigs, sandboxOptionProblems, type NodeHost} from './sandbox-config.ts';
 import {CHROOT, findSandboxInstall, hostPath, nodePath, type SandboxInstall} from './sandbox-install.ts';
 
 export interface SandboxNodeOptions {
-	/** Node name before `@localhost`, matching `[a-z][a-z0-9_]*`. Default: a unique `reloader_<8 hex digits>`. */
+	/** Node name before the `@`, matching `[a-z][a-z0-9_]*`. Default: a unique `reloader_<8 hex digits>`. */
 	readonly name?: string;
+	/** Long node names: `name@127.0.0.1`, started with `-name`. Default: false (`name@localhost`, `-sname`). */
+	readonly longName?: boolean;
 	/**
 	 * Where the node's fresh directory is created (it must be traversable by the
 	 * ejabberd user), as this process sees it. Default: `os.tmpdir()`, or
@@ -51,7 +53,7 @@ export interface SandboxNodeOptions {
 }
 
 export interface SandboxNode {
-	/** `name@localhost`. */
+	/** `name@localhost`, or `name@127.0.0.1` with longName. */
 	readonly node: string;
 	/** The ejabberd version, from its lib dir's name: `23.01-1`, `24.12-3+deb13u2`. */
 	readonly version: string;
@@ -130,12 +132,13 @@ export async function startSandboxNode(options: SandboxNodeOptions = {}): Promis
 	// ejabberdctl takes the copy's path unquoted: keep the package revision's `+` out of it.
 	const libCopy = join(dir, 'lib', `ejabberd-${install.version.replace(/[^\w.-]/g, '_')}`);
 	const layout: Layout = {dir, ebinDir: join(libCopy, 'ebin'), configDir: join(dir, 'etc'), spoolDir: join(dir, 'spool'), logDir: join(dir, 'logs'), contribDir: join(dir, 'contrib')};
-	const sandbox = new Sandbox({name, install, layout, ports: {c2s, http}, cookieFile: hostPath(install, join(user.home, '.erlang.cookie')), startTimeoutMs});
+	const host: NodeHost = options.longName === true ? '127.0.0.1' : 'localhost';
+	const sandbox = new Sandbox({name, host, install, layout, ports: {c2s, http}, cookieFile: hostPath(install, join(user.home, '.erlang.cookie')), startTimeoutMs});
 	try {
 		await cp(install.libDir, libCopy, {recursive: true});
 		await Promise.all([mkdir(layout.configDir), mkdir(layout.spoolDir), mkdir(layout.logDir), mkdir(layout.contribDir)]);
 		const files = renderSandboxConfigs(templates, {
-			c2sPort: c2s, httpPort: http, nodeName: name, modules: options.modules, erlOptions: options.erlOptions,
+			c2sPort: c2s, httpPort: http, nodeName: name, nodeHost: host, modules: options.modules, erlOptions: options.erlOptions,
 			configDir: nodePath(install, layout.configDir), ebinDir: nodePath(install, layout.ebinDir), contribDir: nodePath(install, layout.contribDir),
 		});
 		await Promise.all(Object.entries(files).map(([file, text]) => writeFile(join(layout.configDir, file), text)));
@@ -173,6 +176,7 @@ async function assertRootUsable(root: string): Promise<void> {
 
 interface SandboxSetup {
 	readonly name: string;
+	readonly host: NodeHost;
 	readonly install: SandboxInstall;
 	readonly layout: Layout;
 	readonly ports: {readonly c2s: number; readonly http: number};
@@ -204,8 +208,8 @@ class Sandbox implements SandboxNode {
 	#queue: Promise<unknown> = Promise.resolve();
 	#stopping: Promise<void> | undefined;
 
-	constructor({name, install, layout, ports, cookieFile, startTimeoutMs}: SandboxSetup) {
-		this.node = `${name}@localhost`;
+	constructor({name, host, install, layout, ports, cookieFile, startTimeoutMs}: SandboxSetup) {
+		this.node = `${name}@${host}`;
 		this.version = install.version;
 		this.root = install.root;
 		this.dir = layout.dir;

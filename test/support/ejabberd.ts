@@ -71,7 +71,9 @@ export async function nodeCall(node: SandboxNode, expr: string): Promise<string>
 	const ids = process.getuid?.() === 0 ? {uid: owner.uid, gid: owner.gid} : {};
 	const forms = /\.\s*$/.test(expr) ? expr : `${expr}.`;
 	const printed = await new Promise<string>((resolve, reject) => {
-		const child = execFile(erlCall, ['-sname', node.node, '-timeout', '60', '-e'], {...ids, cwd: '/', env: {HOME: dirname(node.cookieFile)}}, (error, stdout, stderr) => {
+		// A host part with a dot is a long name (-name), as ejabberdctl started it.
+		const nameFlag = node.node.split('@')[1]?.includes('.') === true ? '-name' : '-sname';
+		const child = execFile(erlCall, [nameFlag, node.node, '-timeout', '60', '-e'], {...ids, cwd: '/', env: {HOME: dirname(node.cookieFile)}}, (error, stdout, stderr) => {
 			if (error) {
 				reject(new Error(`erl_call to ${node.node} failed (${error.code ?? error.message}): ${stderr || stdout}`, {cause: error}));
 			} else {
