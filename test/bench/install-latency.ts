@@ -18,6 +18,18 @@ export interface InstallLatency {
 	readonly debounceMs: number;
 	/** Where the time after the debounce goes, p50 of each step. */
 	readonly steps: {readonly detect: Summary; readonly updateInfo: Summary; readonly update: Summary; readonly verify: Summary};
+	/** CPU time of this process (the daemon, in process) from the write to the record, per install. */
+	readonly daemonCpuMs: Summary;
+}
+
+/** A latency measurement taken one install at a time, so that two can be interleaved (see cluster-latency.ts). */
+export interface LatencySession<R> {
+	/** Install version `run` (1 to runs) and time it. */
+	sample(run: number): Promise<void>;
+	/** The samples so far, summarised. */
+	result(): R;
+	/** Close the daemon, remove the builds. */
+	close(): Promise<void>;
 }
 
 /**
@@ -27,6 +39,19 @@ export interface InstallLatency {
  * answer in the node after each run, outside the timing.
  */
 export async function measureInstallLatency(node: SandboxNode, transport: UserConfig, runs: number, debounceMs: number): Promise<InstallLatency> {
+	const session = await openInstallLatency(node, transport, runs, debounceMs);
+	try {
+		for (let run = 1; run <= runs; run++) {
+			await session.sample(run);
+		}
+	} finally {
+		await session.close();
+	}
+	return session.result();
+}
+
+/** measureInstallLatency one install at a time: builds `runs` + 1 versions, loads the first, starts the daemon. */
+export async function openInstallLatency(node: SandboxNode, transport: UserConfig, runs: number, debounceMs: number): Promise<LatencySession<InstallLatency>> {
 	const module = `bench_${transport.transport ?? 'default'}`;
 	const buildDir = await mkdtemp(join(tmpdir(), 'reloader-bench-'));
 	const beams: string[] = [];
@@ -43,15 +68,31 @@ export async function measureInstallLatency(node: SandboxNode, transport: UserCo
 	const daemon = await openDaemon(config, records.report);
 	const totals: number[] = [];
 	const transportShares: number[] = [];
+	const cpuMs: number[] = [];
 	const steps = {detect: [] as number[], updateInfo: [] as number[], update: [] as number[], verify: [] as number[]};
+	let closed: Promise<void> | undefined;
+	const close = async () => {
+		closed ??= (async () => {
+			await daemon.close('bench done');
+			await rm(buildDir, {recursive: true, force: true});
+		})();
+		return closed;
+	};
 	try {
 		await daemon.start();
-		for (let version = 1; version <= runs; version++) {
+	} catch (error) {
+		await close();
+		throw error;
+	}
+	return {
+		async sample(version) {
 			const since = records.mark();
 			await installBeam(beams[version] ?? '', node.ebinDir);
 			const written = performance.now();
+			const cpu = process.cpuUsage();
 			const batch = await records.waitFor(batchWith(module), {since});
 			const elapsed = performance.now() - written;
+			const cpuUsed = process.cpuUsage(cpu);
 			if (!batch.updated.includes(module)) {
 				throw new Error(`Run ${version}: ${module} was not updated: ${JSON.stringify(batch)}`);
 			}
@@ -61,20 +102,20 @@ export async function measureInstallLatency(node: SandboxNode, transport: UserCo
 			}
 			totals.push(elapsed);
 			transportShares.push(elapsed - batch.durations.waitMs);
+			cpuMs.push((cpuUsed.user + cpuUsed.system) / 1000);
 			// Detection: from the last write to the batch's first change, plus the record's way back.
 			steps.detect.push(elapsed - batch.durations.waitMs - batch.durations.totalMs);
 			steps.updateInfo.push(batch.durations.updateInfoMs);
 			steps.update.push(batch.durations.updateMs);
 			steps.verify.push(batch.durations.verifyMs);
-		}
-	} finally {
-		await daemon.close('bench done');
-		await rm(buildDir, {recursive: true, force: true});
-	}
-	return {
-		total: summarize(totals),
-		afterDebounce: summarize(transportShares),
-		debounceMs,
-		steps: {detect: summarize(steps.detect), updateInfo: summarize(steps.updateInfo), update: summarize(steps.update), verify: summarize(steps.verify)},
+		},
+		result: () => ({
+			total: summarize(totals),
+			afterDebounce: summarize(transportShares),
+			debounceMs,
+			steps: {detect: summarize(steps.detect), updateInfo: summarize(steps.updateInfo), update: summarize(steps.update), verify: summarize(steps.verify)},
+			daemonCpuMs: summarize(cpuMs),
+		}),
+		close,
 	};
 }
