@@ -16,6 +16,12 @@ export interface ClusterMembersOptions {
 	/** The daemon's update_info directory, which each member's own stands for (see MemberPathMap). */
 	readonly reach: (signal?: AbortSignal) => Promise<string | undefined>;
 	readonly report: (record: DaemonRecord) => void;
+	/**
+	 * How long a reachable member must stay missing from the membership before
+	 * it counts as gone: a member whose ejabberd restarts is missing from
+	 * get_nodes() for a while, and has not left.
+	 */
+	readonly leaveAfterMs: number;
 }
 
 /** Told of a member to reconcile with the cluster: it came back (`reconnect`) or joined (`join`). */
@@ -38,6 +44,8 @@ export class ClusterMembers {
 	#closed = false;
 	/** Whether the membership was read once: members found then were there before the daemon, not joins. */
 	#followed = false;
+	/** When each reachable member was first found missing from the membership (forgotten once listed again). */
+	readonly #missingSince = new Map<string, number>();
 
 	constructor(options: ClusterMembersOptions) {
 		this.#options = options;
@@ -153,13 +161,32 @@ export class ClusterMembers {
 		this.#followed = true;
 		await Promise.all(joined.map(async node => this.#tryMember(this.#add(node), signal, why)));
 		for (const member of this.list()) {
-			// A member that is down is missing from get_nodes too: it left only if it is reachable elsewhere... which we cannot know; keep it while unreachable.
-			if (!current.has(member.node) && member.connected && member.node !== this.primary) {
+			if (current.has(member.node)) {
+				this.#missingSince.delete(member.node);
+			} else if (member.connected && member.node !== this.primary && await this.#hasLeft(member, asked.node, signal)) {
 				this.#members.delete(member.node);
-				this.#options.report({event: 'node', node: member.node, state: 'left', reason: `${asked.node} no longer lists it in ejabberd_cluster:get_nodes()`});
+				this.#missingSince.delete(member.node);
+				this.#options.report({event: 'node', node: member.node, state: 'left', reason: `${asked.node} has not listed it in ejabberd_cluster:get_nodes() for ${this.#options.leaveAfterMs} ms, nor does it list ${asked.node}`});
 				await member.close();
 			}
 		}
+	}
+
+	/**
+	 * A reachable member missing from the membership has left once it has been
+	 * missing for leaveAfterMs and does not list `asked` itself either. One
+	 * that is down is missing too, and stays: it is tried again, and
+	 * reconciled when it answers.
+	 */
+	async #hasLeft(member: ClusterMember, asked: string, signal?: AbortSignal): Promise<boolean> {
+		const now = Date.now();
+		const since = this.#missingSince.get(member.node) ?? now;
+		this.#missingSince.set(member.node, since);
+		if (now - since < this.#options.leaveAfterMs) {
+			return false;
+		}
+		const own = await member.transport.clusterNodes(signal).catch(() => undefined);
+		return own !== undefined && !own.includes(asked);
 	}
 
 	#add(node: string): ClusterMember {

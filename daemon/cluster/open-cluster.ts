@@ -13,6 +13,9 @@ import {ClusterMembers} from './cluster-members.ts';
 import {ClusterReloader} from './cluster-reloader.ts';
 import {ClusterTransport} from './cluster-transport.ts';
 
+/** A member missing from the membership this long (at least) has left; a restart is shorter. */
+const LEAVE_AFTER_MIN_MS = 60_000;
+
 export interface OpenedCluster {
 	/** The daemon's "node": every member's init step, and the configured node for questions outside batches. */
 	readonly transport: Transport;
@@ -84,6 +87,8 @@ export async function openCluster(config: ResolvedConfig, report: (record: Daemo
 			return primaryEbin;
 		},
 		report,
+		// A restart takes a member out of get_nodes() for a while; only a long absence is a departure.
+		leaveAfterMs: Math.max(3 * cluster.pollMs, LEAVE_AFTER_MIN_MS),
 	});
 	return {
 		transport: new ClusterTransport(members),

@@ -58,8 +58,9 @@ export const isProblem = (record: DaemonRecord): record is Extract<DaemonRecord,
 export const isInit = (record: DaemonRecord): record is Extract<DaemonRecord, {event: 'init'}> => record.event === 'init';
 
 /** A batch record that contains the module in any class. */
-export function batchWith(module: string) {
+/** A batch about `module`; `settled`: one that did not defer it (a deferred module is re-checked by a later batch). */
+export function batchWith(module: string, options: {readonly settled?: boolean} = {}) {
 	return (record: DaemonRecord): record is Extract<DaemonRecord, {event: 'batch'}> => isBatch(record)
-		&& [...record.updated, ...record.unchanged, ...record.notLoaded, ...record.failed.map(failure => failure.module), ...record.deferred, ...record.outOfReach, ...record.heldBack].includes(module);
+		&& [...record.updated, ...record.unchanged, ...record.notLoaded, ...record.failed.map(failure => failure.module), ...(options.settled === true ? [] : record.deferred), ...record.outOfReach, ...record.heldBack].includes(module);
 }
 export const isSyncRecord = (record: DaemonRecord): record is Extract<DaemonRecord, {event: 'sync'}> => record.event === 'sync';
