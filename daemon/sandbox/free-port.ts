@@ -23,11 +23,22 @@ export function findFreePort(): Promise<number> {
 	});
 }
 
-/** `count` distinct free ports: two calls in a row may otherwise return the same one. */
+/**
+ * Ports this process handed out, never handed out again: nodes started in
+ * parallel (a cluster) would otherwise be given a port another one was just
+ * given and has not bound yet.
+ */
+const handedOut = new Set<number>();
+
+/** `count` distinct free ports, none handed out before by this process. */
 export async function findFreePorts(count: number): Promise<number[]> {
 	const ports = new Set<number>();
 	while (ports.size < count) {
-		ports.add(await findFreePort());
+		const port = await findFreePort();
+		if (!handedOut.has(port)) {
+			handedOut.add(port);
+			ports.add(port);
+		}
 	}
 	return [...ports];
 }

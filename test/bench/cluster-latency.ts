@@ -48,8 +48,6 @@ export interface ClusterLatency {
 	readonly singleNode: InstallLatency;
 }
 
-const START_ATTEMPTS = 3;
-
 /**
  * A real ejabberd 23.01 cluster of `size` nodes, the daemon watching the first
  * node's ebin and reloading every member (`cluster: {}`: members found by
@@ -78,9 +76,8 @@ export async function measureClusterLatency(runs: number, debounceMs: number, si
 			await mkdir(dir);
 			beams.push(await compileGenerated(module, version, dir));
 		}
-		// One start after the other: parallel starts can pick the same free port.
 		single = await startSandboxNode();
-		cluster = await startClusterRetrying(size);
+		cluster = await startCluster({size});
 		await runEverywhere(cluster.nodes, beams[0] ?? '', module);
 		const baseline = await openInstallLatency(single, {transport: 'dist', node: single.node, cookieFile: single.cookieFile}, runs, debounceMs);
 		sessions.push(baseline);
@@ -100,25 +97,6 @@ export async function measureClusterLatency(runs: number, debounceMs: number, si
 			}
 		}
 		await rm(buildDir, {recursive: true, force: true});
-	}
-}
-
-/**
- * The nodes start in parallel, each binding ports it found free a moment
- * before (findFreePorts): two of them, or a test running beside the bench, can
- * take the same one (eaddrinuse). A failed start cleans up after itself; try
- * again, up to three times.
- */
-async function startClusterRetrying(size: number): Promise<TestCluster> {
-	for (let attempt = 1; ; attempt++) {
-		try {
-			return await startCluster({size});
-		} catch (error) {
-			if (attempt === START_ATTEMPTS) {
-				throw error;
-			}
-			console.error(`cluster start ${attempt} of ${START_ATTEMPTS} failed, trying again: ${(error instanceof Error ? error.message : String(error)).split('\n')[0] ?? ''}`);
-		}
 	}
 }
 

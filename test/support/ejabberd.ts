@@ -23,9 +23,25 @@ export interface TestNodeOptions extends Omit<SandboxNodeOptions, 'root'> {
 	readonly ejabberd?: EjabberdVersion;
 }
 
-/** Start a throwaway node of the given ejabberd version. */
-export function startTestNode({ejabberd = '23.01', ...options}: TestNodeOptions = {}): Promise<SandboxNode> {
-	return ejabberd === '24.12' ? startEjabberd2412Node(options) : startSandboxNode(options);
+/** Starts tried when a port the node was given is taken meanwhile. */
+const START_ATTEMPTS = 3;
+
+/**
+ * Start a throwaway node of the given ejabberd version. Its ports were free a
+ * moment before it binds them; another process (a test file running beside,
+ * an outgoing connection) can take one first: such a start (eaddrinuse) is
+ * cleaned up by the sandbox and tried again with fresh ports.
+ */
+export async function startTestNode({ejabberd = '23.01', ...options}: TestNodeOptions = {}): Promise<SandboxNode> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await (ejabberd === '24.12' ? startEjabberd2412Node(options) : startSandboxNode(options));
+		} catch (error) {
+			if (attempt >= START_ATTEMPTS || !(error instanceof Error) || !/eaddrinuse/i.test(error.message) || options.signal?.aborted === true) {
+				throw error;
+			}
+		}
+	}
 }
 
 /**
