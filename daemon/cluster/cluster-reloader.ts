@@ -6,7 +6,7 @@ import {errorMessage, isRetryable, ReloaderError} from '../errors.ts';
 import type {BatchRecord, FailedModule} from '../reloader/batch-record.ts';
 import type {BatchReloader, BatchReloaderContext, MemberStatus} from '../reloader/batch-reloader.ts';
 import {checkBeams} from '../reloader/check-beams.ts';
-import {Reloader, type ReloadRequest} from '../reloader/reloader.ts';
+import {Reloader, type ReloaderOptions, type ReloadRequest} from '../reloader/reloader.ts';
 import type {ModuleState, NodeVersions} from '../transports/transport.ts';
 import type {ClusterMember} from './cluster-member.ts';
 import type {ClusterMembers} from './cluster-members.ts';
@@ -46,6 +46,8 @@ export class ClusterReloader implements BatchReloader {
 	readonly #reloaders = new Map<ClusterMember, Reloader>();
 	#versions: NodeVersions = {};
 	#timer: NodeJS.Timeout | undefined;
+	/** The scan-hazard looks of the running batch, shared by its members' Reloaders (they all look at the daemon's one directory). */
+	#batchHazards = new Map<string, Promise<readonly string[]>>();
 	/** A catch-up batch is queued and has not run yet: no second one. */
 	#catchUpQueued = false;
 
@@ -126,6 +128,7 @@ export class ClusterReloader implements BatchReloader {
 		if (request.trigger === 'caughtUp') {
 			this.#catchUpQueued = false;
 		}
+		this.#batchHazards = new Map();
 		const start = performance.now();
 		const startedAt = Date.now();
 		const targets = this.#options.members.list().filter(member => request.nodes?.includes(member.node) ?? true);
@@ -190,7 +193,7 @@ export class ClusterReloader implements BatchReloader {
 		}
 		const runnable = reachable.filter(member => agreement.ready.has(member));
 		if (halted === undefined) {
-			await this.#rollout(strategy, runnable, {...request, changes: ready}, results, signal);
+			await this.#rollout(strategy, runnable, {...request, changes: ready}, agreement.ready, results, signal);
 		} else {
 			for (const member of runnable) {
 				results.set(member, {state: 'skipped', reason: `${lagging.join(', ')} lagged (cluster.onLag: fail)`});
@@ -305,10 +308,12 @@ export class ClusterReloader implements BatchReloader {
 	}
 
 	/** `parallel`: every member at once; `rolling`: one after another, the rest skipped after the first that fails. */
-	async #rollout(strategy: ClusterSettings['strategy'], members: readonly ClusterMember[], request: ReloadRequest, results: Map<ClusterMember, MemberResult>, signal?: AbortSignal): Promise<void> {
+	async #rollout(strategy: ClusterSettings['strategy'], members: readonly ClusterMember[], request: ReloadRequest, states: ReadonlyMap<ClusterMember, ReadonlyMap<string, ModuleState>>, results: Map<ClusterMember, MemberResult>, signal?: AbortSignal): Promise<void> {
+		// Each member's answer to the disk agreement is what it ran just before: its Reloader need not ask again.
+		const on = (member: ClusterMember): ReloadRequest => ({...request, statesBefore: states.get(member)});
 		if (strategy === 'parallel') {
 			await Promise.all(members.map(async member => {
-				results.set(member, await this.#runOn(member, request, signal));
+				results.set(member, await this.#runOn(member, on(member), signal));
 			}));
 			return;
 		}
@@ -318,7 +323,7 @@ export class ClusterReloader implements BatchReloader {
 				results.set(member, {state: 'skipped', reason: `the rolling rollout stopped at ${stoppedAt}; this node keeps its old code`});
 				continue;
 			}
-			const result = await this.#runOn(member, request, signal);
+			const result = await this.#runOn(member, on(member), signal);
 			results.set(member, result);
 			if (result.state !== 'done' || result.record.failed.length > 0 || result.record.outOfReach.length > 0) {
 				stoppedAt = member.node;
@@ -346,10 +351,32 @@ export class ClusterReloader implements BatchReloader {
 		let reloader = this.#reloaders.get(member);
 		if (reloader === undefined) {
 			// Each member has its own index of versions (MemberIndex): members update in parallel.
-			reloader = new Reloader(member.transport, new MemberIndex(this.#options.index), this.#options.options);
+			reloader = new Reloader(member.transport, new MemberIndex(this.#options.index), this.#memberOptions());
 			this.#reloaders.set(member, reloader);
 		}
 		return reloader;
+	}
+
+	/**
+	 * The daemon's Reloader options, with the scan-hazard look (a readdir and
+	 * an lstat per beam) done once per batch, not once per member: every
+	 * member's update_info directory stands for the daemon's one. The settle
+	 * wait is the settler's own state, cheap, and must be waited again when
+	 * update_info is tried again.
+	 */
+	#memberOptions(): ReloaderOptions {
+		const {scanHazards} = this.#options.options;
+		if (scanHazards === undefined) {
+			return this.#options.options;
+		}
+		return {
+			...this.#options.options,
+			scanHazards: async (directory: string) => {
+				const running = this.#batchHazards.get(directory) ?? scanHazards(directory);
+				this.#batchHazards.set(directory, running);
+				return running;
+			},
+		};
 	}
 
 	/** Each member now runs the new code of some modules, and lags behind in the others (reconciled later). */

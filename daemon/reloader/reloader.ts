@@ -25,6 +25,8 @@ export interface ReloadRequest {
 	readonly purge?: PurgeMode;
 	/** In a cluster: only these members (checked against the membership before queuing); undefined: every member. */
 	readonly nodes?: readonly string[];
+	/** What the node said of the batch's modules just before (a cluster's disk agreement asked it already): not asked again. */
+	readonly statesBefore?: ReadonlyMap<string, ModuleState>;
 }
 
 export interface ReloaderOptions {
@@ -113,7 +115,7 @@ export class Reloader {
 		const changes = request.changes ?? [...this.#locate(before), ...(await findStaleModules({transport, index: this.#index, reach: before.dir ?? this.#reachDirectory(), listed: before.modules, read, signal}))];
 		check ??= await checkBeams(changes, read);
 		const ready = changes.filter(({module}) => check.versions.has(module) || check.unchecked.has(module));
-		const statesBefore = this.#steps.verify === 'content' && ready.length > 0 ? await transport.moduleStates(ready.filter(({path}) => path !== ''), signal) : undefined;
+		const statesBefore = this.#steps.verify === 'content' && ready.length > 0 ? await this.#statesBefore(ready, request.statesBefore, signal) : undefined;
 		const plan = this.#route(ready, before, statesBefore, check);
 		const holders = await this.#holders([...plan.viaUpdate, ...plan.direct.map(({module}) => module)], signal);
 		// Forcing `brutal` needs nothing of the transport; `soft` needs holders, which the plan says it can see.
@@ -204,6 +206,15 @@ export class Reloader {
 			},
 			...(verification.kind === 'content' ? {running: runningCode(changes, statesBefore, verification.after)} : {}),
 		};
+	}
+
+	/** What the node runs of the ready modules and holds on disk: as the request already knows it, else asked. */
+	async #statesBefore(ready: readonly ModuleLocation[], known: ReadonlyMap<string, ModuleState> | undefined, signal?: AbortSignal): Promise<ReadonlyMap<string, ModuleState>> {
+		const located = ready.filter(({path}) => path !== '');
+		if (known !== undefined && located.every(({module}) => known.has(module))) {
+			return known;
+		}
+		return this.#transport.moduleStates(located, signal);
 	}
 
 	/**
