@@ -26,7 +26,7 @@ export function resolveConfig(input: unknown, source = 'config'): ResolvedConfig
 	}
 	const config = result.data;
 	if (config.transport !== 'auto') {
-		const unhonoured = capabilityProblems({...config, transport: config.transport, httpUrl: config.http.url, ctlCommand: config.ctl.command}, capabilitiesOf(config.transport));
+		const unhonoured = capabilityProblems({...config, transport: config.transport, httpUrl: config.http.url, ctlCommand: config.ctl.command, clustered: config.cluster !== undefined}, capabilitiesOf(config.transport));
 		if (unhonoured.length > 0) {
 			throw new ConfigError(source, unhonoured.map(problem => ({path: problem.path, message: problem.message, value: problem.value, showValue: false})));
 		}

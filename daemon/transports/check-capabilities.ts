@@ -17,6 +17,8 @@ export interface CapabilityOptions {
 	readonly paths?: readonly PathMapping[] | undefined;
 	/** ejabberdctl's argv prefix (`ctl.command`), for `ctl`. */
 	readonly ctlCommand?: readonly string[] | undefined;
+	/** Whether `cluster` is set: every member is asked for MD5s and the membership. */
+	readonly clustered?: boolean;
 }
 
 export interface CapabilityProblem {
@@ -59,6 +61,9 @@ export function capabilityProblems(options: CapabilityOptions, capabilities: Tra
 		if (cannot.length > 0) {
 			add('loadNew', true, `loadNew: true needs the dist transport (transport: ${transport} cannot ${cannot.join(', nor ')})`, `${TO_DIST}, or remove loadNew: true`);
 		}
+	}
+	if (options.clustered === true && !(capabilities.verifyByContent && capabilities.codeDirectory)) {
+		add('cluster', 'set', `cluster needs the dist transport (transport: ${transport} cannot ask each member for the MD5 of its disk and its loaded code, nor for the cluster's members)`, `${TO_DIST}, or remove cluster to reload the one node`);
 	}
 	if (options.watch === 'auto' && !capabilities.codeDirectory) {
 		const uncertain = uncertainEbin(options);

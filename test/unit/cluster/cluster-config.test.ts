@@ -54,3 +54,12 @@ test('other unions read as well: watch is `auto` or a list of directories', t =>
 	t.deepEqual(problems(t, {watch: 'none'}), [{path: 'watch', message: 'expected "auto" or array', value: 'none'}]);
 	t.deepEqual(problems(t, {watch: ['/ebin', '']}).map(({path}) => path), ['watch[1]']);
 });
+
+test('cluster over ctl or http is refused at once (exit 2), naming the option and what to do', t => {
+	for (const transport of ['ctl', 'http'] as const) {
+		const error = t.throws(() => resolveConfig({transport, cluster: {}}), {code: 'ERR_CONFIG_INVALID'});
+		t.regex(error?.message ?? '', new RegExp(`cluster needs the dist transport \\(transport: ${transport} cannot ask each member`));
+		t.regex(error?.message ?? '', /remove cluster to reload the one node/);
+	}
+	t.notThrows(() => resolveConfig({transport: 'dist', cluster: {}}));
+});
