@@ -2,6 +2,7 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import test from 'ava';
+import type {SyncRecord} from '../../daemon/records.ts';
 import {isSyncRecord} from '../support/record-collector.ts';
 import {deployBeam, useCluster} from '../support/cluster.ts';
 import {buildDirectory, clusterBatchWith, codeMd5, runEverywhere, startClusterDaemon, versionOn} from '../support/cluster-daemon.ts';
@@ -67,7 +68,7 @@ test.serial('one disk late by two seconds: the batch waits for it, then every no
 
 	const since = records.mark();
 	const deployment = await deployBeam(getCluster(), beam, {delays: [0, 2000, 0]});
-	const waiting = await records.waitFor(isSyncRecord, {since, what: 'a sync record'});
+	const waiting = await records.waitFor((record): record is SyncRecord => isSyncRecord(record) && record.node === second.node, {since, what: `a sync record for ${second.node}`});
 	const batch = await records.waitFor(clusterBatchWith('cl_late'), {since, what: 'the batch with cl_late'});
 	await deployment.done;
 
