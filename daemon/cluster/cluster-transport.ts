@@ -28,7 +28,8 @@ export class ClusterTransport implements Transport {
 		await this.#members.ready(signal);
 		const members = this.#members.list();
 		const ready = members.filter(member => member.connected);
-		return {method: `every member (${ready.length} of ${members.length} ready: ${ready.map(member => member.node).join(', ')})`, wasLoaded: undefined, versions: this.#first().versions};
+		// Each member's own init record came first; this one says how many are ready.
+		return {method: `its cluster's init step (${ready.length} of ${members.length} members ready: ${ready.map(member => member.node).join(', ')})`, wasLoaded: undefined, versions: this.#first().versions};
 	}
 
 	async updateInfo(signal?: AbortSignal): Promise<UpdateInfo> {
