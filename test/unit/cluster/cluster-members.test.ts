@@ -71,6 +71,15 @@ function setup(options: {nodes?: 'auto' | string[]; leaveAfterMs?: number} = {})
 	return {cluster, records, told, members};
 }
 
+/** Members a@h and b@h, both up and listed, ready. */
+async function twoReady(options: {leaveAfterMs?: number} = {}) {
+	const context = setup(options);
+	context.cluster.up.add('a@h').add('b@h');
+	context.cluster.lists.set('a@h', ['a@h', 'b@h']);
+	await context.members.ready();
+	return context;
+}
+
 const nodeEvents = (records: readonly DaemonRecord[]) => records.flatMap(record => record.event === 'node' ? [`${record.node} ${record.state}`] : []);
 
 test('auto: the members listed at the first read are members, not joins; one listed later joins and is told', async t => {
@@ -90,10 +99,7 @@ test('auto: the members listed at the first read are members, not joins; one lis
 });
 
 test('a member that drops is reported down once, and told when it answers again (reconnect)', async t => {
-	const {cluster, records, told, members} = setup();
-	cluster.up.add('a@h').add('b@h');
-	cluster.lists.set('a@h', ['a@h', 'b@h']);
-	await members.ready();
+	const {cluster, records, told, members} = await twoReady();
 	cluster.up.delete('b@h');
 	cluster.disconnect.get('b@h')?.('closed');
 	await members.refresh();
@@ -114,10 +120,7 @@ test('no member reachable: ready() throws ERR_NODE_DOWN (retryable), naming each
 });
 
 test('a reachable member missing from the membership stays while it still lists the cluster itself (its ejabberd restarting)', async t => {
-	const {cluster, records, members} = setup({leaveAfterMs: 0});
-	cluster.up.add('a@h').add('b@h');
-	cluster.lists.set('a@h', ['a@h', 'b@h']);
-	await members.ready();
+	const {cluster, records, members} = await twoReady({leaveAfterMs: 0});
 	cluster.lists.set('a@h', ['a@h']);
 	cluster.lists.set('b@h', ['a@h', 'b@h']);
 	await members.refresh();
@@ -126,10 +129,7 @@ test('a reachable member missing from the membership stays while it still lists 
 });
 
 test('a reachable member missing past leaveAfterMs that no longer lists the cluster has left', async t => {
-	const {cluster, records, members} = setup({leaveAfterMs: 0});
-	cluster.up.add('a@h').add('b@h');
-	cluster.lists.set('a@h', ['a@h', 'b@h']);
-	await members.ready();
+	const {cluster, records, members} = await twoReady({leaveAfterMs: 0});
 	cluster.lists.set('a@h', ['a@h']);
 	cluster.lists.set('b@h', ['b@h']);
 	await members.refresh();
@@ -138,10 +138,7 @@ test('a reachable member missing past leaveAfterMs that no longer lists the clus
 });
 
 test('a member missing for less than leaveAfterMs stays', async t => {
-	const {cluster, records, members} = setup({leaveAfterMs: 3_600_000});
-	cluster.up.add('a@h').add('b@h');
-	cluster.lists.set('a@h', ['a@h', 'b@h']);
-	await members.ready();
+	const {cluster, records, members} = await twoReady({leaveAfterMs: 3_600_000});
 	cluster.lists.set('a@h', ['a@h']);
 	cluster.lists.set('b@h', ['b@h']);
 	await members.refresh();
