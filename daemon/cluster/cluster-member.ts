@@ -33,6 +33,8 @@ export class ClusterMember {
 	readonly #session: NodeSession;
 	#connected = false;
 	#reason: string | undefined;
+	/** What the last failed ready() threw, until one succeeds. */
+	#lastError: unknown;
 	#versions: NodeVersions = {};
 	/** Modules whose new code it does not run yet: what a reconcile must look at besides update_info's list. */
 	readonly #lagging = new Set<string>();
@@ -59,6 +61,11 @@ export class ClusterMember {
 		return this.#versions;
 	}
 
+	/** What the last failed ready() threw (undefined once one succeeds): a wrong cookie is no outage. */
+	get lastError(): unknown {
+		return this.#lastError;
+	}
+
 	get lagging(): readonly string[] {
 		return [...this.#lagging].sort();
 	}
@@ -79,8 +86,10 @@ export class ClusterMember {
 			await this.#session.ready(signal);
 			this.#connected = true;
 			this.#reason = undefined;
+			this.#lastError = undefined;
 		} catch (error) {
 			this.markDown(error instanceof Error ? error.message : String(error));
+			this.#lastError = error;
 			throw error;
 		}
 	}

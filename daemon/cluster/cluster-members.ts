@@ -44,6 +44,8 @@ export class ClusterMembers {
 	#closed = false;
 	/** Whether the membership was read once: members found then were there before the daemon, not joins. */
 	#followed = false;
+	/** The last refusal reported of each member: the same one is not logged again at every poll. */
+	readonly #reported = new Map<string, string>();
 	/** When each reachable member was first found missing from the membership (forgotten once listed again). */
 	readonly #missingSince = new Map<string, number>();
 
@@ -79,6 +81,11 @@ export class ClusterMembers {
 	async ready(signal?: AbortSignal): Promise<void> {
 		await this.refresh(signal);
 		if (!this.list().some(member => member.connected)) {
+			// Refused (a wrong cookie, a TLS certificate the members reject) rather than away: waiting cannot help.
+			const refused = this.list().map(member => member.lastError).find(error => error !== undefined && !isRetryable(error));
+			if (refused !== undefined) {
+				throw refused;
+			}
 			const reasons = this.list().map(member => `${member.node}: ${member.status().reason ?? 'not connected'}`).join('; ');
 			throw new ReloaderError('ERR_NODE_DOWN', `No member of the cluster is reachable (${reasons})`, {
 				retryable: true,
@@ -124,11 +131,13 @@ export class ClusterMembers {
 		try {
 			await member.ready(signal);
 		} catch (error) {
-			if (!isRetryable(error)) {
-				this.#options.report(problemRecord(error, 'error', `Cluster member ${member.node}`));
+			if (!isRetryable(error) && this.#reported.get(member.node) !== errorMessage(error)) {
+				this.#reported.set(member.node, errorMessage(error));
+				this.#options.report(problemRecord(error, 'error', `Cluster member ${member.node} (tried again every cluster.pollMs; reported again when the reason changes)`));
 			}
 			return;
 		}
+		this.#reported.delete(member.node);
 		if (why === 'join') {
 			this.#options.report({event: 'node', node: member.node, state: 'joined'});
 			this.#listener?.(member.node, 'join');

@@ -143,9 +143,7 @@ export class ClusterReloader implements BatchReloader {
 			try {
 				await member.ready(signal);
 			} catch (error) {
-				if (!isRetryable(error)) {
-					throw error;
-				}
+				// Refused (a wrong cookie) or away: either way this member cannot take the batch; the others can.
 				unreachable.set(member, errorMessage(error));
 			}
 		}));

@@ -8,11 +8,16 @@ import {DIST_CAPABILITIES} from '../../../daemon/transports/capabilities.ts';
 /** What the fake cluster says: who each node lists, and who is up. */
 class FakeCluster {
 	readonly up = new Set<string>();
+	/** Nodes that refuse the daemon (a wrong cookie): not retryable. */
+	readonly refusing = new Set<string>();
 	readonly lists = new Map<string, string[]>();
 	readonly disconnect = new Map<string, (reason: string) => void>();
 
 	transport(node: string): MemberTransport {
 		const fail = () => {
+			if (this.refusing.has(node)) {
+				throw new ReloaderError('ERR_COOKIE', `${node} refused our cookie`);
+			}
 			if (!this.up.has(node)) {
 				throw new ReloaderError('ERR_NODE_DOWN', `${node} is down`, {retryable: true});
 			}
@@ -145,4 +150,22 @@ test('a member missing for less than leaveAfterMs stays', async t => {
 	await members.refresh();
 	t.truthy(members.get('b@h'));
 	t.deepEqual(nodeEvents(records), []);
+});
+
+test('a member that refuses us (wrong cookie) is reported once, not at every poll; with no member connected, ready() throws the refusal itself', async t => {
+	const {cluster, records, members} = setup({nodes: ['a@h', 'b@h']});
+	cluster.refusing.add('a@h').add('b@h');
+	const error = await t.throwsAsync(members.ready());
+	t.is((error as ReloaderError).code, 'ERR_COOKIE');
+	await members.refresh();
+	await members.refresh();
+	const problems = records.flatMap(record => record.event === 'error' ? [record.message] : []);
+	t.deepEqual(problems.filter(message => message.includes('a@h')).length, 1, problems.join('\n'));
+	t.deepEqual(problems.filter(message => message.includes('b@h')).length, 1, problems.join('\n'));
+
+	cluster.refusing.delete('b@h');
+	cluster.up.add('b@h');
+	await members.ready();
+	t.true(members.get('b@h')?.connected);
+	t.false(members.get('a@h')?.connected);
 });
