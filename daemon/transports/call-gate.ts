@@ -1,5 +1,6 @@
 import {performance} from 'node:perf_hooks';
 import {ReloaderError, errorMessage} from '../errors.ts';
+import {untilAborted} from '../lib/erlang-dist/index.ts';
 
 /** A call that outlived its expected time while the node still answered the liveness check. */
 export interface SlowCall {
@@ -104,7 +105,7 @@ export class CallGate {
 			}
 		});
 		this.#running.set(lane, {call, startedAt, done, waitedUntil: startedAt + this.#limitMs(lane)});
-		return this.#probe === undefined ? race(work, signal) : this.#watch(lane, call, work, startedAt, signal);
+		return this.#probe === undefined ? untilAborted(work, signal) : this.#watch(lane, call, work, startedAt, signal);
 	}
 
 	get #probe(): CallGateOptions['probe'] {
@@ -164,7 +165,7 @@ export class CallGate {
 		}
 		const timeoutMs = Math.min(this.#options.callTimeoutMs, MAX_PROBE_MS);
 		try {
-			await race(probe(timeoutMs), signal);
+			await untilAborted(probe(timeoutMs), signal);
 		} catch (error) {
 			signal?.throwIfAborted();
 			throw new ReloaderError('ERR_NODE_DOWN', `${call} on ${this.#options.node} did not answer within ${elapsedMs} ms, and the node does not answer a liveness check either (${errorMessage(error)})`, {
@@ -180,27 +181,12 @@ export class CallGate {
 function settlesWithin(promise: Promise<unknown>, ms: number, signal: AbortSignal | undefined): Promise<boolean> {
 	const settled = promise.then(() => true, () => true);
 	if (ms === Number.POSITIVE_INFINITY) {
-		return race(settled, signal);
+		return untilAborted(settled, signal);
 	}
 	let timer: NodeJS.Timeout | undefined;
 	const timeout = new Promise<boolean>(resolve => {
 		// setTimeout takes at most a 32-bit delay; later than that is "never" here.
 		timer = setTimeout(() => resolve(false), Math.min(ms, 2 ** 31 - 1));
 	});
-	return race(Promise.race([settled, timeout]), signal).finally(() => clearTimeout(timer));
-}
-
-/** `promise`, or the signal's reason as soon as it aborts (the work itself goes on). */
-function race<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-	if (signal === undefined) {
-		return promise;
-	}
-	if (signal.aborted) {
-		return Promise.reject(signal.reason);
-	}
-	return new Promise<T>((resolve, reject) => {
-		const onAbort = (): void => reject(signal.reason);
-		signal.addEventListener('abort', onAbort, {once: true});
-		promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-	});
+	return untilAborted(Promise.race([settled, timeout]), signal).finally(() => clearTimeout(timer));
 }

@@ -12,6 +12,7 @@ import {LocalIdentity, newChallenge, newCreation} from './local-identity.ts';
 import {makeClientName} from './node-name.ts';
 import {RpcChannel} from './rpc.ts';
 import {createDistTlsContext} from './tls.ts';
+import {untilAborted} from './until-aborted.ts';
 
 export type {DistClientOptions, DistEvent} from './client-options.ts';
 
@@ -187,19 +188,4 @@ export class DistClient {
 			// A listener's bug must not break the connection it is told about.
 		}
 	}
-}
-
-/** `promise`, or the signal's reason as soon as it aborts (the shared work goes on for the other waiters). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-	if (signal === undefined) {
-		return promise;
-	}
-	if (signal.aborted) {
-		return Promise.reject(signal.reason);
-	}
-	return new Promise<T>((resolve, reject) => {
-		const onAbort = (): void => reject(signal.reason);
-		signal.addEventListener('abort', onAbort, {once: true});
-		promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-	});
 }

@@ -18,3 +18,4 @@ export type {EpmdEntry} from './epmd.ts';
 export {CLIENT_FLAGS, DFLAG, describeFlags} from './flags.ts';
 export {createDistTlsContext} from './tls.ts';
 export type {DistTlsOptions, DistTlsReader} from './tls.ts';
+export {untilAborted} from './until-aborted.ts';
