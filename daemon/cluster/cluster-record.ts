@@ -1,5 +1,6 @@
 import {classificationOf, type BatchRecord, type FailedModule, type ModuleClassification, type ModuleHolders, type NodeOutcome, type Trigger} from '../reloader/batch-record.ts';
-import type {NodeVersions, PurgeMode} from '../transports/transport.ts';
+import type {ReloadRequest} from '../reloader/reloader.ts';
+import type {ModuleState, NodeVersions, PurgeMode} from '../transports/transport.ts';
 import type {DiskMismatch} from './disk-agreement.ts';
 
 /** What became of the batch on one member, before it is summed up. */
@@ -189,4 +190,44 @@ function nodeOf(record: BatchRecord, members: readonly MemberEntry[]): string {
 
 function max(values: readonly number[]): number {
 	return values.length === 0 ? 0 : Math.max(...values);
+}
+
+/** A member's entry, from what it said at the disk agreement (undefined: it was not asked, or did not answer). */
+export function memberEntry(node: string, versions: NodeVersions, result: MemberResult, states: ReadonlyMap<string, ModuleState> | undefined): MemberEntry {
+	const known = [...(states ?? new Map<string, ModuleState>())];
+	return {
+		node,
+		versions,
+		result,
+		disk: Object.fromEntries(known.map(([module, state]) => [module, state.diskMd5 ?? null])),
+		runningBefore: Object.fromEntries(known.map(([module, state]) => [module, state.loaded ? state.loadedMd5 ?? null : null])),
+	};
+}
+
+/** A member whose batch failed outright (a command the node refused): every module failed there, with the reason. */
+export function failedRecord(request: Pick<ReloadRequest, 'id' | 'trigger' | 'changes'>, member: Pick<BatchRecord, 'node' | 'transport' | 'versions'>, reason: string, purge: BatchRecord['purge']): BatchRecord {
+	const modules = request.changes?.map(({module}) => module) ?? [];
+	return {
+		event: 'batch',
+		id: request.id,
+		trigger: request.trigger,
+		...member,
+		ok: false,
+		purge,
+		retried: [],
+		listed: [],
+		updated: [],
+		unchanged: [],
+		notLoaded: [],
+		failed: modules.map(module => ({module, reason})),
+		deferred: [],
+		outOfReach: [],
+		heldBack: [],
+		holders: [],
+		killed: [],
+		verifiedBy: 'none',
+		unpurged: null,
+		raw: {updateInfo: ''},
+		durations: {waitMs: 0, updateInfoMs: 0, updateMs: 0, verifyMs: 0, totalMs: 0},
+	};
 }

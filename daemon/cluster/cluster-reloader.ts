@@ -1,17 +1,18 @@
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import type {BeamChange} from '../batcher/batch.ts';
-import {readBeamSnapshot} from '../beam/beam-snapshot.ts';
+import {beamReader, type BeamReader} from '../beam/beam-snapshot.ts';
 import {errorMessage, isRetryable, ReloaderError} from '../errors.ts';
 import type {BatchRecord, FailedModule} from '../reloader/batch-record.ts';
 import type {BatchReloader, BatchReloaderContext, MemberStatus} from '../reloader/batch-reloader.ts';
-import {checkBeams} from '../reloader/check-beams.ts';
+import {checkBeams, restrictCheck} from '../reloader/check-beams.ts';
 import {Reloader, type ReloaderOptions, type ReloadRequest} from '../reloader/reloader.ts';
 import type {ModuleState, NodeVersions} from '../transports/transport.ts';
 import type {ClusterMember} from './cluster-member.ts';
 import type {ClusterMembers} from './cluster-members.ts';
-import {clusterRecord, type MemberEntry, type MemberResult} from './cluster-record.ts';
-import {awaitDiskAgreement, type DiskAgreement} from './disk-agreement.ts';
+import {clusterRecord, failedRecord, memberEntry, type MemberResult} from './cluster-record.ts';
+import {caughtUpChanges} from './lag-catch-up.ts';
+import {awaitDiskAgreement, type DiskAgreement, type DiskAgreementOptions} from './disk-agreement.ts';
 import {MemberIndex} from './member-index.ts';
 
 export interface ClusterSettings {
@@ -58,6 +59,11 @@ export class ClusterReloader implements BatchReloader {
 		});
 	}
 
+	/** The daemon's beam reader (each beam a batch names is read once). */
+	get #readBeam(): BeamReader {
+		return this.#options.options.readBeam ?? beamReader();
+	}
+
 	get versions(): NodeVersions {
 		return this.#versions;
 	}
@@ -77,29 +83,12 @@ export class ClusterReloader implements BatchReloader {
 		this.#timer.unref();
 	}
 
-	/**
-	 * A member whose disk lacked a batch's beam (lagging) is asked again: once
-	 * every such disk holds the beam the daemon saw, those modules are queued
-	 * in a batch of their own on every member (`caughtUp`), so that the ones
-	 * skipped meanwhile (onLag: fail) are updated too. A module that failed
-	 * for another reason is not retried this way: its disk did not change.
-	 */
+	/** Once every lagging disk holds a module's beam, that module is queued on every member (see caughtUpChanges). */
 	async #catchUp(signal: AbortSignal): Promise<void> {
-		const lagging = this.#options.members.list().filter(member => member.connected && member.diskLagging.size > 0);
-		if (this.#catchUpQueued || lagging.length === 0) {
+		if (this.#catchUpQueued) {
 			return;
 		}
-		const modules = [...new Set(lagging.flatMap(member => [...member.diskLagging.keys()]))].flatMap(module => {
-			const path = this.#options.index.get(module)?.path;
-			return path === undefined ? [] : [{module, path}];
-		});
-		const check = await checkBeams(modules, this.#options.options.readBeam ?? (async (path: string) => readBeamSnapshot(path)));
-		const answers = await Promise.all(lagging.map(async member => ({member, states: await member.states(modules.filter(({module}) => member.diskLagging.has(module)), signal)})));
-		const ready = modules.flatMap(({module, path}) => {
-			const snapshot = check.versions.get(module);
-			const agrees = snapshot !== undefined && answers.every(({member, states}) => !member.diskLagging.has(module) || states.get(module)?.diskMd5 === snapshot.codeMd5);
-			return agrees ? [{module, path, at: Date.now(), snapshot}] : [];
-		});
+		const ready = await caughtUpChanges(this.#options.members.list(), this.#options.index, this.#readBeam, signal);
 		if (ready.length > 0 && !this.#catchUpQueued) {
 			this.#catchUpQueued = true;
 			this.#options.enqueue({trigger: 'caughtUp', changes: ready, firstChangeAt: Date.now()});
@@ -154,14 +143,13 @@ export class ClusterReloader implements BatchReloader {
 		}
 
 		const asked = await this.#changesOf(request, reachable, signal);
-		const read = this.#options.options.readBeam ?? (async (path: string) => readBeamSnapshot(path));
 		const unknown = asked.unknown;
 		let changes = asked.changes;
-		let check = await checkBeams(changes, read);
+		let check = await checkBeams(changes, this.#readBeam);
 		if (isReconcile(request)) {
 			// A member catching up goes to the code the cluster runs, never ahead of it.
 			changes = await this.#behindTheCluster(changes, check, targets, signal);
-			check = await checkBeams(changes, read);
+			check = restrictCheck(check, new Set(changes.map(({module}) => module)));
 		}
 		const expected = new Map([...check.versions].map(([module, snapshot]) => [module, {location: {module, path: snapshot.path}, md5: snapshot.codeMd5}]));
 		const syncStart = performance.now();
@@ -198,7 +186,7 @@ export class ClusterReloader implements BatchReloader {
 			}
 		}
 
-		const entries = targets.map(member => memberEntry(member, results.get(member) ?? {state: 'skipped', reason: 'not reached'}, agreement.ready.get(member) ?? agreement.states.get(member)));
+		const entries = targets.map(member => memberEntry(member.node, member.versions, results.get(member) ?? {state: 'skipped', reason: 'not reached'}, agreement.answers.get(member)));
 		const record = clusterRecord({
 			id: request.id,
 			trigger: request.trigger,
@@ -278,19 +266,11 @@ export class ClusterReloader implements BatchReloader {
 		}));
 	}
 
-	async #agree(batch: number, members: readonly ClusterMember[], expected: Parameters<typeof awaitDiskAgreement>[0]['expected'], signal?: AbortSignal): Promise<DiskAgreement<ClusterMember> & {states: ReadonlyMap<ClusterMember, ReadonlyMap<string, ModuleState>>}> {
+	/** Disk agreement among `members`, each waiting and lagging member reported as a `sync` record. */
+	async #agree(batch: number, members: readonly ClusterMember[], expected: DiskAgreementOptions<ClusterMember>['expected'], signal?: AbortSignal): Promise<DiskAgreement<ClusterMember>> {
 		const {report, settings} = this.#options;
-		const states = new Map<ClusterMember, ReadonlyMap<string, ModuleState>>();
 		const agreement = await awaitDiskAgreement({
-			members: members.map(member => ({
-				node: member.node,
-				member,
-				states: async (locations: Parameters<ClusterMember['states']>[0], inner?: AbortSignal) => {
-					const answer = await member.states(locations, inner);
-					states.set(member, answer);
-					return answer;
-				},
-			})),
+			members,
 			expected,
 			timeoutMs: settings.syncTimeoutMs,
 			onWaiting: ({node}, modules, waitedMs) => {
@@ -301,8 +281,7 @@ export class ClusterReloader implements BatchReloader {
 		for (const [{node}, modules] of agreement.lagging) {
 			report({event: 'sync', batch, node, state: 'lagging', modules, waitedMs: agreement.waitedMs, syncTimeoutMs: settings.syncTimeoutMs});
 		}
-		const unwrap = <V>(map: ReadonlyMap<{member: ClusterMember}, V>) => new Map([...map].map(([{member}, value]) => [member, value]));
-		return {ready: unwrap(agreement.ready), lagging: unwrap(agreement.lagging), unreachable: unwrap(agreement.unreachable), waitedMs: agreement.waitedMs, states};
+		return agreement;
 	}
 
 	/** `parallel`: every member at once; `rolling`: one after another, the rest skipped after the first that fails. */
@@ -341,7 +320,7 @@ export class ClusterReloader implements BatchReloader {
 				return {state: 'unreachable', reason: errorMessage(error)};
 			}
 			const reason = errorMessage(error);
-			return {state: 'done', record: failedRecord(request, member, reason, this.#options.options.purge)};
+			return {state: 'done', record: failedRecord(request, {node: member.node, transport: member.transport.kind, versions: member.versions}, reason, this.#options.options.purge)};
 		}
 	}
 
@@ -396,45 +375,4 @@ export class ClusterReloader implements BatchReloader {
 /** A batch that brings one member back in line with the cluster (it came back, or joined). */
 function isReconcile(request: ReloadRequest): boolean {
 	return request.trigger === 'reconnect' || request.trigger === 'join';
-}
-
-function memberEntry(member: ClusterMember, result: MemberResult, states: ReadonlyMap<string, ModuleState> | undefined): MemberEntry {
-	const known = [...(states ?? new Map<string, ModuleState>())];
-	return {
-		node: member.node,
-		versions: member.versions,
-		result,
-		disk: Object.fromEntries(known.map(([module, state]) => [module, state.diskMd5 ?? null])),
-		runningBefore: Object.fromEntries(known.map(([module, state]) => [module, state.loaded ? state.loadedMd5 ?? null : null])),
-	};
-}
-
-/** A member whose batch failed outright (a command the node refused): every module failed there, with the reason. */
-function failedRecord(request: ReloadRequest, member: ClusterMember, reason: string, purge: BatchRecord['purge']): BatchRecord {
-	const modules = request.changes?.map(({module}) => module) ?? [];
-	return {
-		event: 'batch',
-		id: request.id,
-		trigger: request.trigger,
-		node: member.node,
-		transport: member.transport.kind,
-		versions: member.versions,
-		ok: false,
-		purge,
-		retried: [],
-		listed: [],
-		updated: [],
-		unchanged: [],
-		notLoaded: [],
-		failed: modules.map(module => ({module, reason})),
-		deferred: [],
-		outOfReach: [],
-		heldBack: [],
-		holders: [],
-		killed: [],
-		verifiedBy: 'none',
-		unpurged: null,
-		raw: {updateInfo: ''},
-		durations: {waitMs: 0, updateInfoMs: 0, updateMs: 0, verifyMs: 0, totalMs: 0},
-	};
 }

@@ -37,6 +37,8 @@ export interface DiskAgreement<M extends AgreementMember> {
 	readonly lagging: ReadonlyMap<M, readonly DiskMismatch[]>;
 	/** Members that could not be asked (unreachable), with the error. */
 	readonly unreachable: ReadonlyMap<M, unknown>;
+	/** What each member that answered said last, of every module (ready or lagging): what it ran, what its disk held. */
+	readonly answers: ReadonlyMap<M, ReadonlyMap<string, ModuleState>>;
 	readonly waitedMs: number;
 }
 
@@ -56,6 +58,7 @@ export async function awaitDiskAgreement<M extends AgreementMember>(options: Dis
 	const ready = new Map<M, ReadonlyMap<string, ModuleState>>();
 	const lagging = new Map<M, readonly DiskMismatch[]>();
 	const unreachable = new Map<M, unknown>();
+	const lastAnswers = new Map<M, ReadonlyMap<string, ModuleState>>();
 	const told = new Map<M, string>();
 	let pending = [...options.members];
 	for (;;) {
@@ -77,6 +80,7 @@ export async function awaitDiskAgreement<M extends AgreementMember>(options: Dis
 				lagging.delete(answer.member);
 				continue;
 			}
+			lastAnswers.set(answer.member, answer.states);
 			const mismatches = diskMismatches(expected, answer.states);
 			if (mismatches.length === 0) {
 				ready.set(answer.member, answer.states);
@@ -93,7 +97,7 @@ export async function awaitDiskAgreement<M extends AgreementMember>(options: Dis
 		}
 		const remainingMs = timeoutMs - (performance.now() - start);
 		if (pending.length === 0 || remainingMs <= 0) {
-			return {ready, lagging, unreachable, waitedMs};
+			return {ready, lagging, unreachable, answers: lastAnswers, waitedMs};
 		}
 		await delay(Math.min(options.pollMs ?? DEFAULT_POLL_MS, remainingMs), undefined, {signal});
 	}

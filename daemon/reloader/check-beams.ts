@@ -61,3 +61,13 @@ export function judgeReads(reads: readonly (readonly [module: string, path: stri
 	}
 	return {versions, deferred, rejected, unchecked};
 }
+
+/** Pure: the check of only these modules (a batch narrowed after its beams were checked), without reading anything again. */
+export function restrictCheck(check: BeamCheck, modules: ReadonlySet<string>): BeamCheck {
+	return {
+		versions: new Map([...check.versions].filter(([module]) => modules.has(module))),
+		deferred: new Set([...check.deferred].filter(module => modules.has(module))),
+		rejected: new Map([...check.rejected].filter(([module]) => modules.has(module))),
+		unchecked: new Set([...check.unchecked].filter(module => modules.has(module))),
+	};
+}

@@ -2,7 +2,7 @@ import {dirname, join} from 'node:path';
 import {isRetryable} from '../errors.ts';
 import {performance} from 'node:perf_hooks';
 import type {BeamChange} from '../batcher/batch.ts';
-import {readBeamSnapshot, type BeamReader} from '../beam/beam-snapshot.ts';
+import {beamReader, type BeamReader} from '../beam/beam-snapshot.ts';
 import type {BeamIndex} from '../modules/beam-index.ts';
 import {findStaleModules} from '../modules/stale-modules.ts';
 import type {HeldProcess, ModuleLocation, ModuleState, NodeVersions, PurgeMode, Transport, UpdateInfo} from '../transports/transport.ts';
@@ -106,7 +106,7 @@ export class Reloader {
 
 		// A batch's beams are checked before update_info reads them; for `all`, the
 		// listed modules are only known afterwards.
-		const read = this.#options.readBeam ?? (async (path: string) => readBeamSnapshot(path));
+		const read = this.#options.readBeam ?? beamReader();
 		let check = request.changes === undefined ? undefined : await checkBeams(request.changes, read);
 		const infoStart = performance.now();
 		const before = await this.#settledUpdateInfo(read, signal);
