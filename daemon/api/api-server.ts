@@ -10,7 +10,7 @@ import type {ApiDaemon, RecordSource} from './api-daemon.ts';
 import {ApiError} from './api-error.ts';
 import {createApiRoutes} from './api-routes.ts';
 import {createBearerCheck, unauthorized, type BearerVerdict} from './bearer.ts';
-import {ConnectionLimit} from './connection-limit.ts';
+import {ConnectionLimit, isProbe} from './connection-limit.ts';
 import {errorAnswer, errorBody} from './error-answer.ts';
 import {EventStreams, MAX_EVENT_STREAMS, PING_INTERVAL_MS} from './event-stream.ts';
 import {InFlight} from './in-flight.ts';
@@ -162,21 +162,21 @@ class HttpApiServer implements ApiServer {
 			if (this.#closing !== undefined) {
 				throw new ApiError(503, 'ERR_API_STOPPING', 'The daemon is stopping and takes no new requests', {hint: 'Send the request again once the daemon runs again.'});
 			}
-			this.#connections.check(request.socket);
+			this.#connections.check(request.socket, isProbe(request.method ?? '', pathOf(request.url ?? '/')));
 			// Before the token: a page must learn nothing, not even whether one is needed.
 			this.#checkSite(request.headers);
 			this.#authorize(request);
 			const handler = matchRoute(this.#routes, request.method ?? '', request.url ?? '/');
 			const answer = await handler(request, response);
 			if (answer !== undefined) {
-				sendAnswer(response, answer, this.#connectionHeaders());
+				sendAnswer(response, answer, this.#connectionHeaders(request.socket));
 			}
 		} catch (error) {
 			if (!(error instanceof ApiError) && !(error instanceof ReloaderError)) {
 				// A bug, not a bad request or a failed reload (the daemon reports those itself).
 				this.#options.report?.({event: 'error', severity: 'error', code: 'ERR_API_INTERNAL', message: `${request.method ?? ''} ${pathOf(request.url ?? '')} failed: ${errorMessage(error)}`});
 			}
-			sendAnswer(response, errorAnswer(error), this.#connectionHeaders());
+			sendAnswer(response, errorAnswer(error), this.#connectionHeaders(request.socket));
 		}
 	}
 
@@ -187,9 +187,13 @@ class HttpApiServer implements ApiServer {
 		}
 	}
 
-	/** Once closing, every answer ends its connection so close() is not kept waiting by keep-alive. */
-	#connectionHeaders(): Record<string, string> {
-		return this.#closing === undefined ? {} : {Connection: 'close'};
+	/**
+	 * Once closing, every answer ends its connection so close() is not kept
+	 * waiting by keep-alive; so does a probe answered past api.maxConnections,
+	 * so that it frees its descriptor.
+	 */
+	#connectionHeaders(socket: Socket): Record<string, string> {
+		return this.#closing === undefined && !this.#connections.refuses(socket) ? {} : {Connection: 'close'};
 	}
 }
 

@@ -45,7 +45,9 @@ export function statusAnswer(source: StatusSource, now = Date.now()): Answer {
  * `GET /healthz`: for a supervisor or a load balancer; 503 until the node
  * answered and the init step ran, and while beams stay unsettled past the
  * deadline (a read that cannot finish, descriptors exhausted): changes are
- * then not reaching the node, and the reason names the beams. A cluster is
+ * then not reaching the node, and the reason names the beams. Each 503 has a
+ * stable `code` (ERR_NODE_DOWN, ERR_BEAM_INCOMPLETE), so that a probe tells it
+ * from the API's own 503 ERR_API_BUSY. A cluster is
  * down (503) when no member is reachable, and `degraded` (200, naming the
  * unreachable members) when some are: the others are still reloaded, and
  * each absent one is reconciled when it comes back.
@@ -57,14 +59,14 @@ export function healthAnswer(daemon: ApiDaemon): Answer {
 		const reason = members === undefined
 			? `The node ${node} is unreachable, or the daemon has not initialised it yet`
 			: `No member of the cluster is reachable, or the daemon has not initialised one yet${unreachable.length === 0 ? '' : ` (${membersText(unreachable)})`}`;
-		return {status: 503, body: {ok: false, reason}, headers: {'Retry-After': '5'}};
+		return {status: 503, body: {ok: false, code: 'ERR_NODE_DOWN', reason}, headers: {'Retry-After': '5'}};
 	}
 	if (stuckBeams.length > 0) {
 		const shown = stuckBeams.slice(0, 10).map(({path, unsettledMs}) => `${quoteUntrusted(path, 300)} (${(unsettledMs / 1000).toFixed(1)} s)`).join(', ');
 		const more = stuckBeams.length > 10 ? ` and ${stuckBeams.length - 10} more` : '';
 		return {
 			status: 503,
-			body: {ok: false, reason: `${stuckBeams.length} beam(s) unsettled past the deadline, so their changes are not reaching the node: ${shown}${more}`, stuckBeams},
+			body: {ok: false, code: 'ERR_BEAM_INCOMPLETE', reason: `${stuckBeams.length} beam(s) unsettled past the deadline, so their changes are not reaching the node: ${shown}${more}`, stuckBeams},
 			headers: {'Retry-After': '5'},
 		};
 	}

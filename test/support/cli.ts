@@ -1,11 +1,14 @@
 import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
+import {addWitness, describeWitnesses, processState} from './witness.ts';
 
 /** The built CLI, as `npm test` builds it and the package's `bin` runs it. */
 export const CLI = fileURLToPath(new URL('../../build/daemon/cli/main.js', import.meta.url));
 
 export interface CliResult {
 	readonly code: number | null;
+	/** The signal that ended it (its timeout kills it with SIGTERM), else null. */
+	readonly signal: NodeJS.Signals | null;
 	readonly stdout: string;
 	readonly stderr: string;
 }
@@ -22,13 +25,16 @@ export function runCli(args: readonly string[], options: {timeoutMs?: number} = 
 			stderr += chunk.toString();
 		});
 		child.on('error', reject);
-		child.on('close', code => resolve({code, stdout, stderr}));
+		child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}));
 	});
 }
 
 /**
  * A long-running CLI process whose output lines a test can wait for; killed
- * (by its own pid) when the test ends if it is still running.
+ * (by its own pid) when the test ends if it is still running. `command`:
+ * what runs the CLI, default node and the built CLI (fd-limit runs it under
+ * prlimit, from source). It is a witness: a wait that gives up shows its
+ * state and last lines.
  */
 export class CliProcess {
 	readonly child: ChildProcessWithoutNullStreams;
@@ -37,8 +43,14 @@ export class CliProcess {
 	readonly exited: Promise<number | null>;
 	readonly #wakers = new Set<() => void>();
 
-	constructor(args: readonly string[]) {
-		this.child = spawn(process.execPath, [CLI, ...args], {stdio: 'pipe'});
+	constructor(args: readonly string[], command: readonly string[] = [process.execPath, CLI]) {
+		const [file = process.execPath, ...prefix] = command;
+		this.child = spawn(file, [...prefix, ...args], {stdio: 'pipe'});
+		addWitness({
+			name: `pid ${this.child.pid ?? '?'}: ${['ejabberd-reloader', ...args].join(' ')}`,
+			state: () => processState(this.child),
+			recent: () => [...this.stdoutLines.slice(-20).map(line => `[out] ${line}`), ...this.stderrLines.slice(-20).map(line => `[err] ${line}`)],
+		});
 		this.#collect(this.child.stdout, this.stdoutLines);
 		this.#collect(this.child.stderr, this.stderrLines);
 		this.exited = new Promise(resolve => {
@@ -58,8 +70,9 @@ export class CliProcess {
 			if (found !== undefined) {
 				return found;
 			}
-			if (this.child.exitCode !== null || Date.now() > deadline) {
-				throw new Error(`No matching ${stream} line (exit code ${String(this.child.exitCode)}); stdout:\n${this.stdoutLines.join('\n')}\nstderr:\n${this.stderrLines.join('\n')}`);
+			if (this.child.exitCode !== null || this.child.signalCode !== null || Date.now() > deadline) {
+				const why = Date.now() > deadline ? `within ${timeoutMs} ms` : 'before it ended';
+				throw new Error(`No matching ${stream} line ${why}; the process ${processState(this.child)}; stdout:\n${this.stdoutLines.join('\n')}\nstderr:\n${this.stderrLines.join('\n')}${describeOthers(this)}`);
 			}
 			await new Promise<void>(resolve => {
 				const wake = () => {
@@ -106,4 +119,10 @@ export class CliProcess {
 			wake();
 		}
 	}
+}
+
+/** The other daemons of the test (a cluster's, a node's): this one's own lines are in the message already. */
+function describeOthers(process: CliProcess): string {
+	const others = describeWitnesses(witness => !witness.name.startsWith(`pid ${process.child.pid ?? '?'}:`));
+	return others === '' ? '' : `\nother daemons:${others}`;
 }

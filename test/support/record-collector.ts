@@ -1,4 +1,5 @@
 import type {DaemonRecord} from '../../daemon/records.ts';
+import {describeWitnesses} from './witness.ts';
 
 type Predicate<T extends DaemonRecord> = (record: DaemonRecord) => record is T;
 
@@ -42,7 +43,7 @@ export class RecordCollector {
 			};
 			const timer = setTimeout(() => {
 				this.#waiters.delete(wake);
-				reject(new Error(`No ${options.what ?? 'matching record'} within ${timeoutMs} ms; got: ${JSON.stringify(this.records.slice(since), null, 1)}`));
+				reject(new Error(`No ${options.what ?? 'matching record'} within ${timeoutMs} ms; got: ${JSON.stringify(this.records.slice(since), null, 1)}${describeWitnesses(() => true, {lines: false})}`));
 			}, timeoutMs);
 			this.#waiters.add(wake);
 		});

@@ -21,6 +21,15 @@ test('503 naming the beams unsettled past the deadline, escaped, with Retry-Afte
 	t.is(reason, '1 beam(s) unsettled past the deadline, so their changes are not reaching the node: "/x/ebin/a\\x1b[2J.beam" (12.3 s)');
 });
 
+test('each 503 carries a stable code, so that a probe tells a node down from stuck beams (and from the API\'s own ERR_API_BUSY)', t => {
+	const down = healthAnswer(daemonWith({connected: false}));
+	t.is(down.status, 503);
+	t.like(down.body, {ok: false, code: 'ERR_NODE_DOWN'});
+	const stuck = healthAnswer(daemonWith({stuckBeams: [{path: '/x/a.beam', unsettledMs: 5000}]}));
+	t.is(stuck.status, 503);
+	t.like(stuck.body, {ok: false, code: 'ERR_BEAM_INCOMPLETE'});
+});
+
 test('an unreachable node is still the first reason', t => {
 	t.regex(JSON.stringify(healthAnswer(daemonWith({connected: false, stuckBeams: [{path: '/x/a.beam', unsettledMs: 5000}]})).body), /unreachable/);
 });

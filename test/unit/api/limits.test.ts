@@ -1,5 +1,6 @@
 import {connect, type Socket} from 'node:net';
 import test from 'ava';
+import {waitUntil} from '../../support/wait.ts';
 import {batchRecord, serve} from './_fake-daemon.ts';
 import {rawRequest} from './_http.ts';
 import {SseClient} from './_sse-client.ts';
@@ -19,13 +20,13 @@ test('past api.maxEventStreams, GET /events is 503 with Retry-After and closed; 
 	t.is(bus.size, 4, 'the refused stream never subscribed');
 	// A slot frees when a stream goes away.
 	await streams[0]?.close();
-	await waitUntil(() => bus.size === 3, 'the closed stream to unsubscribe');
+	await waitUntil(() => bus.size === 3, 'the closed stream unsubscribed');
 	const again = await SseClient.open(`${url}/events`);
 	t.teardown(async () => again.close());
 	t.is(again.response.status, 200);
 });
 
-test('past api.maxConnections, a request is answered 503 with Retry-After, and the connection closed', async t => {
+test('past api.maxConnections, a request is answered 503 ERR_API_BUSY with Retry-After, and the connection closed', async t => {
 	const {url} = await serve(t, {access: {address: {host: '127.0.0.1', port: 0}, token: undefined, maxConnections: 4, maxEventStreams: 1}});
 	const {port} = new URL(url);
 	// Four idle connections take every slot.
@@ -35,13 +36,41 @@ test('past api.maxConnections, a request is answered 503 with Retry-After, and t
 			socket.destroy();
 		}
 	});
-	const refused = await rawRequest(url, '/healthz');
-	t.is(refused.status, 503);
-	t.is(refused.headers['retry-after'], '2');
-	t.is(refused.headers.connection, 'close');
-	t.regex(refused.json.error?.message ?? '', /at most 4 connections.*api\.maxConnections/);
+	for (const path of ['/update-modules', '/events', '/no-such-path']) {
+		const refused = await rawRequest(url, path);
+		t.is(refused.status, 503, path);
+		t.is(refused.headers['retry-after'], '2');
+		t.is(refused.headers.connection, 'close');
+		t.is(refused.json.error?.code, 'ERR_API_BUSY');
+		t.regex(refused.json.error?.message ?? '', /at most 4 connections.*api\.maxConnections/);
+	}
 	idle[0]?.destroy();
-	t.is(await waitForStatus(url, '/healthz', 200), 200);
+	t.is(await waitForStatus(url, '/update-modules', 200), 200);
+});
+
+test('past api.maxConnections, the probes (GET /healthz, GET /status) are still answered, and their connection closed', async t => {
+	const {url, daemon} = await serve(t, {access: {address: {host: '127.0.0.1', port: 0}, token: undefined, maxConnections: 4, maxEventStreams: 1}});
+	const {port} = new URL(url);
+	const idle = await Promise.all(Array.from({length: 4}, async () => open(Number(port))));
+	t.teardown(() => {
+		for (const socket of idle) {
+			socket.destroy();
+		}
+	});
+	const health = await rawRequest(url, '/healthz');
+	t.is(health.status, 200);
+	t.is(health.headers.connection, 'close', 'a probe past the limit frees its descriptor');
+	t.like(health.json, {ok: true});
+	const status = await rawRequest(url, '/status');
+	t.is(status.status, 200);
+	t.is(status.headers.connection, 'close');
+	// Only GET is a probe.
+	t.is((await rawRequest(url, '/healthz', {method: 'POST'})).json.error?.code, 'ERR_API_BUSY');
+	// A node down is told apart from the API's own 503 by its code.
+	daemon.connected = false;
+	const down = await rawRequest(url, '/healthz');
+	t.is(down.status, 503);
+	t.like(down.json, {ok: false, code: 'ERR_NODE_DOWN'});
 });
 
 test('a flood of connections past twice the limit is cut off, not held', async t => {
@@ -54,7 +83,7 @@ test('a flood of connections past twice the limit is cut off, not held', async t
 		}
 	});
 	// Those past 2 × 4 are closed by the server at once; the rest stay until they send a request or time out.
-	await waitUntil(() => sockets.filter(socket => socket.closed).length >= 32, 'the server to close those past twice its limit');
+	await waitUntil(() => sockets.filter(socket => socket.closed).length >= 32, 'the server closed those past twice its limit');
 	t.true(sockets.filter(socket => !socket.closed).length <= 8, 'at most 4 served and 4 being refused stay open');
 });
 
@@ -74,7 +103,7 @@ test('100 concurrent identical requests share at most two batches, each answered
 	const json = {'Content-Type': 'application/json'};
 	const first = fetch(`${url}/update-modules/all`);
 	const firstNamed = fetch(`${url}/update-modules`, {method: 'POST', headers: json, body: '["mod_a", "mod_b"]'});
-	await waitUntil(() => daemon.calls.length === 2, 'the first two batches to start');
+	await waitUntil(() => daemon.calls.length === 2, 'the first two batches started');
 	const rest = Array.from({length: 99}, async (_, index) => index % 2 === 0
 		? fetch(`${url}/update-modules/all`)
 		: fetch(`${url}/update-modules/all`, {method: 'POST', headers: json}));
@@ -84,7 +113,7 @@ test('100 concurrent identical requests share at most two batches, each answered
 		fetch(`${url}/update-modules`, {method: 'POST', headers: json, body: '{"modules": ["mod_a", "mod_b"]}'}),
 	];
 	const other = fetch(`${url}/update-modules`, {method: 'POST', headers: json, body: '["mod_a"]'});
-	await waitUntil(() => daemon.calls.length === 3, 'another module set to start beside them');
+	await waitUntil(() => daemon.calls.length === 3, 'another module set started beside them');
 	open();
 	const batchesOf = async (responses: Promise<Response>[]) => Promise.all(responses.map(async response => {
 		const answer = await response;
@@ -117,16 +146,8 @@ async function waitForStatus(url: string, path: string, status: number): Promise
 	await waitUntil(async () => {
 		last = (await rawRequest(url, path)).status;
 		return last === status;
-	}, `${path} to answer ${status}`);
+	}, `${path} answers ${status}`);
 	return last;
-}
-
-async function waitUntil(condition: () => boolean | Promise<boolean>, what = 'the condition'): Promise<void> {
-	for (const deadline = Date.now() + 30_000; !await condition(); await new Promise(resolve => setTimeout(resolve, 5))) {
-		if (Date.now() > deadline) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-	}
 }
 
 test('requests that joined a waiting batch get 503 if the node went down before it started, and nothing is queued', async t => {
@@ -147,10 +168,10 @@ test('requests that joined a waiting batch get 503 if the node went down before 
 		return status();
 	};
 	const first = fetch(`${url}/update-modules/all`);
-	await waitUntil(() => daemon.calls.length === 1, 'the first batch to start');
+	await waitUntil(() => daemon.calls.length === 1, 'the first batch started');
 	const before = looked;
 	const joined = Array.from({length: 5}, async () => fetch(`${url}/update-modules/all`));
-	await waitUntil(() => looked === before + 5, 'the five requests to arrive and join');
+	await waitUntil(() => looked === before + 5, 'the five requests arrived and joined');
 	daemon.connected = false;
 	open();
 	t.is((await first).status, 200);

@@ -17,7 +17,7 @@ test('a single node answers exactly as before: {ok: true}, or 503 when it is awa
 	t.deepEqual(healthAnswer(daemonWith({})), {status: 200, body: {ok: true}});
 	const away = healthAnswer(daemonWith({connected: false}));
 	t.is(away.status, 503);
-	t.deepEqual(away.body, {ok: false, reason: 'The node a@h1 is unreachable, or the daemon has not initialised it yet'});
+	t.deepEqual(away.body, {ok: false, code: 'ERR_NODE_DOWN', reason: 'The node a@h1 is unreachable, or the daemon has not initialised it yet'});
 });
 
 test('a cluster with every member reachable is 200 ok', t => {
@@ -40,7 +40,7 @@ test('a cluster with no member reachable is 503, like a node that is away', t =>
 	const answer = healthAnswer(daemonWith({members: [down('a@h1', 'timeout'), down('b@h2', 'line1\nline2')]}));
 	t.is(answer.status, 503);
 	t.is(answer.headers?.['Retry-After'], '5');
-	t.deepEqual(answer.body, {ok: false, reason: 'No member of the cluster is reachable, or the daemon has not initialised one yet (a@h1 (timeout), b@h2 (line1\\nline2))'});
+	t.deepEqual(answer.body, {ok: false, code: 'ERR_NODE_DOWN', reason: 'No member of the cluster is reachable, or the daemon has not initialised one yet (a@h1 (timeout), b@h2 (line1\\nline2))'});
 	const neverUp = healthAnswer(daemonWith({connected: false, members: [up('a@h1')]}));
 	t.is(neverUp.status, 503);
 	t.regex((neverUp.body as {reason: string}).reason, /^No member of the cluster is reachable/);
