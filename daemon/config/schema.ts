@@ -5,7 +5,9 @@ import {pathMappingProblems} from '../transports/path-map.ts';
  * The configuration, declared once. The user's config (every key optional, the
  * defaults below) is `UserConfig`; what the daemon runs with is `ResolvedConfig`
  * (every key present, frozen). Unknown keys are errors: a typo such as
- * `debounce:` must not silently fall back to a default.
+ * `debounce:` must not silently fall back to a default. Each default is
+ * written once, on its field: a nested section left out is parsed as `{}`
+ * (`.prefault({})`), so its fields' own defaults fill it.
  */
 const durationMs = (max: number) => z.number().int().min(0).max(max);
 
@@ -160,8 +162,8 @@ export const configSchema = z
 		transport: z.enum(['auto', 'dist', 'ctl', 'http']).default('auto'),
 		/** The Erlang cookie's file; unset: the first readable of `$HOME/.erlang.cookie` and ejabberd's `/var/lib/ejabberd/.erlang.cookie`, ejabberd's first when running as root or as the `ejabberd` user. */
 		cookieFile: z.string().min(1).optional(),
-		dist: distSchema.default({connectTimeoutMs: 5000, callTimeoutMs: 60_000, slowCallLimitMs: 600_000, maxFrameBytes: 16 * 1024 * 1024}),
-		http: httpSchema.default({url: 'http://127.0.0.1:5280/api', timeoutMs: 60_000}),
+		dist: distSchema.prefault({}),
+		http: httpSchema.prefault({}),
 		/** Where the node sees the daemon's directories (a container's volumes, a chroot): `[{local, node}]`; unmapped paths are the same on both sides. */
 		paths: pathsSchema.default([]),
 		/** Reload every node of an ejabberd cluster (dist only); unset: the one node. */
@@ -172,7 +174,7 @@ export const configSchema = z
 		 * `paths`; over `ctl`/`http`, only when certain: the installed ejabberd's ebin.
 		 */
 		watch: z.union([z.literal('auto'), z.array(z.string().min(1)).min(1)]).default('auto'),
-		ctl: ctlSchema.default({command: ['ejabberdctl'], timeoutMs: 60_000}),
+		ctl: ctlSchema.prefault({}),
 		/** Trailing quiet window: a batch closes when no beam changed for this long. */
 		debounceMs: durationMs(60_000).default(300),
 		/** Cap from a batch's first change: a steady stream of writes still gets reloaded. */
@@ -185,8 +187,8 @@ export const configSchema = z
 		 * unread (a sparse file, a symlink to something huge). Default 64 MiB.
 		 */
 		maxBeamBytes: z.number().int().min(4096).max(2 ** 31 - 1).default(64 * 1024 * 1024),
-		log: logSchema.default({level: 'info', format: 'pretty', maxSizeBytes: 10 * 1024 * 1024, maxFiles: 5}),
-		api: apiSchema.default({enabled: true, listen: '127.0.0.1:5290', maxConnections: 256, maxEventStreams: 32, allowedHosts: [], allowedOrigins: []}),
+		log: logSchema.prefault({}),
+		api: apiSchema.prefault({}),
 		/**
 		 * What to do with processes still running a module's old code, which
 		 * updating it again would kill (dist only). `brutal`: ejabberd's own

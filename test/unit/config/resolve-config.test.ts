@@ -106,3 +106,10 @@ test('the same options with dist or auto resolve (auto warns when it falls back)
 	t.is(resolveConfig({transport: 'dist', purge: 'soft', loadNew: true}).purge, 'soft');
 	t.true(resolveConfig({transport: 'auto', purge: 'soft', loadNew: true}).loadNew);
 });
+
+test('a section left out resolves exactly as the empty section: each default is written once, on its field', t => {
+	const omitted = resolveConfig({});
+	const empty = resolveConfig({dist: {}, http: {}, ctl: {}, log: {}, api: {}});
+	t.deepEqual(omitted, empty);
+	t.like(omitted, {dist: {connectTimeoutMs: 5000, callTimeoutMs: 60_000}, http: {url: 'http://127.0.0.1:5280/api'}, ctl: {command: ['ejabberdctl']}, log: {level: 'info', maxFiles: 5}, api: {listen: '127.0.0.1:5290', maxConnections: 256, maxEventStreams: 32}});
+});
