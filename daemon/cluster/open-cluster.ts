@@ -4,10 +4,10 @@ import {ReloaderError} from '../errors.ts';
 import type {BeamIndex} from '../modules/beam-index.ts';
 import type {DaemonRecord} from '../records.ts';
 import type {BatchReloader, BatchReloaderContext} from '../reloader/batch-reloader.ts';
-import {DEFAULT_NODE, type TransportWarning} from '../transports/create-transport.ts';
+import type {TransportWarning} from '../transports/create-transport.ts';
 import {findReadableCookieFile, defaultCookieFiles} from '../transports/distribution/cookie.ts';
+import {checkDistTls, configuredNode, distOptions} from '../transports/distribution/dist-options.ts';
 import {DistTransport} from '../transports/distribution/dist-transport.ts';
-import {checkTlsFiles} from '../transports/distribution/tls-files.ts';
 import type {Transport} from '../transports/transport.ts';
 import {ClusterMembers} from './cluster-members.ts';
 import {ClusterReloader} from './cluster-reloader.ts';
@@ -39,7 +39,7 @@ export async function openCluster(config: ResolvedConfig, report: (record: Daemo
 			hint: 'Set `transport: dist` (or auto with a readable cookie file), or remove `cluster` to reload the one node.',
 		});
 	}
-	const primary = config.node ?? DEFAULT_NODE;
+	const primary = configuredNode(config);
 	const cookies = new Map<string, string>();
 	for (const entry of cluster.nodes === 'auto' ? [] : cluster.nodes) {
 		if (typeof entry !== 'string' && entry.cookieFile !== undefined) {
@@ -55,9 +55,7 @@ export async function openCluster(config: ResolvedConfig, report: (record: Daemo
 			});
 		}
 	}
-	if (config.dist.tls !== undefined) {
-		await checkTlsFiles(config.dist.tls, primary);
-	}
+	await checkDistTls(config);
 	let index: BeamIndex | undefined;
 	let primaryEbin: string | undefined;
 	const members: ClusterMembers = new ClusterMembers({
@@ -65,18 +63,7 @@ export async function openCluster(config: ResolvedConfig, report: (record: Daemo
 		// The configured node is a member even if a list leaves it out: it is the one the daemon was pointed at.
 		nodes: listed === 'auto' ? 'auto' : [...new Set([primary, ...listed])],
 		paths: config.paths,
-		connect: (node, paths) => new DistTransport({
-			node,
-			cookieFile: cookies.get(node) ?? sharedCookie ?? '',
-			port: node === primary ? config.dist.port : undefined,
-			connectTimeoutMs: config.dist.connectTimeoutMs,
-			callTimeoutMs: config.dist.callTimeoutMs,
-			slowCallLimitMs: config.dist.slowCallLimitMs,
-			maxFrameBytes: config.dist.maxFrameBytes,
-			tls: config.dist.tls,
-			onWarning,
-			paths,
-		}),
+		connect: (node, paths) => new DistTransport(distOptions(config, {node, cookieFile: cookies.get(node) ?? sharedCookie ?? '', onWarning, paths})),
 		// The daemon's update_info directory: the watched one holding ejabberd.beam, else the configured node's.
 		reach: async signal => {
 			const ejabberd = index?.get('ejabberd')?.path;

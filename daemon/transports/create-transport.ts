@@ -4,14 +4,11 @@ import {CTL_CAPABILITIES} from './capabilities.ts';
 import {describeAutoFallback} from './check-capabilities.ts';
 import {CtlTransport} from './ctl/ctl-transport.ts';
 import {defaultCookieFiles, findReadableCookieFile} from './distribution/cookie.ts';
+import {checkDistTls, configuredNode, distOptions} from './distribution/dist-options.ts';
 import {DistTransport} from './distribution/dist-transport.ts';
-import {checkTlsFiles} from './distribution/tls-files.ts';
 import {HttpTransport} from './http/http-transport.ts';
 import {createPathMap} from './path-map.ts';
 import type {Transport} from './transport.ts';
-
-/** The node name `dist` uses when none is configured: Debian's default. */
-export const DEFAULT_NODE = 'ejabberd@localhost';
 
 export interface CreateTransportOptions {
 	/** The cookie file to use: the configured one, else the first readable default, else undefined. Default: findReadableCookieFile. */
@@ -51,23 +48,8 @@ export async function createTransport(config: ResolvedConfig, onWarning: Transpo
 					hint: 'Set `cookieFile` to the node\'s cookie file (ejabberd\'s is /var/lib/ejabberd/.erlang.cookie), run as the ejabberd user, or use `transport: ctl`.',
 				});
 			}
-			const node = config.node ?? DEFAULT_NODE;
-			if (config.dist.tls !== undefined) {
-				// Unreadable or mismatched files are a configuration problem at start and on reload, not a node that is down.
-				await checkTlsFiles(config.dist.tls, node);
-			}
-			return new DistTransport({
-				node,
-				cookieFile,
-				port: config.dist.port,
-				tls: config.dist.tls,
-				connectTimeoutMs: config.dist.connectTimeoutMs,
-				callTimeoutMs: config.dist.callTimeoutMs,
-				slowCallLimitMs: config.dist.slowCallLimitMs,
-				maxFrameBytes: config.dist.maxFrameBytes,
-				onWarning,
-				paths: createPathMap(config.paths),
-			});
+			await checkDistTls(config);
+			return new DistTransport(distOptions(config, {node: configuredNode(config), cookieFile, onWarning, paths: createPathMap(config.paths)}));
 		}
 		case 'http': {
 			return new HttpTransport({
