@@ -1,8 +1,9 @@
 import type {Batch, BeamChange} from './batch.ts';
 import type {Clock, TimerHandle} from './clock.ts';
+import {QuietWindow} from './quiet-window.ts';
 
 export interface BatcherOptions {
-	/** Trailing quiet window: the batch closes once no change came for this long. */
+	/** Trailing quiet window: a lone change closes its batch after this long; a burst waits longer, following its own pace (see QuietWindow). */
 	readonly debounceMs: number;
 	/** Cap measured from the batch's first change, so a steady stream still closes. */
 	readonly maxWaitMs: number;
@@ -14,7 +15,8 @@ export interface BatcherOptions {
 }
 
 /**
- * Coalesces beam changes into batches: a trailing debounce capped by a maximum
+ * Coalesces beam changes into batches: a trailing quiet window (QuietWindow:
+ * `debounceMs` for a lone change, longer inside a burst) capped by a maximum
  * wait. Pure apart from the injected clock; it knows nothing of files or queues.
  * A change for a module already pending replaces it (the newest path wins) but
  * keeps the batch's first-change time, so rewriting one file forever cannot
@@ -23,17 +25,13 @@ export interface BatcherOptions {
 export class Batcher {
 	readonly #options: BatcherOptions;
 	readonly #pending = new Map<string, BeamChange>();
-	#firstChangeAt = 0;
+	readonly #window: QuietWindow;
 	#timer: TimerHandle | undefined;
 	readonly #nextId: () => number;
 	#closed = false;
 
 	constructor(options: BatcherOptions) {
-		validateWindow('debounceMs', options.debounceMs);
-		validateWindow('maxWaitMs', options.maxWaitMs);
-		if (options.maxWaitMs < options.debounceMs) {
-			throw new TypeError(`Expected \`maxWaitMs\` (${options.maxWaitMs}) to be at least \`debounceMs\` (${options.debounceMs})`);
-		}
+		this.#window = new QuietWindow(options);
 		this.#options = options;
 		this.#nextId = options.nextId ?? counter();
 	}
@@ -47,9 +45,7 @@ export class Batcher {
 			throw new Error(`Batcher is closed; the change of ${change.module} (${change.path}) cannot be batched`);
 		}
 		const now = this.#options.clock.now();
-		if (this.#pending.size === 0) {
-			this.#firstChangeAt = now;
-		}
+		this.#window.note(now);
 		this.#pending.delete(change.module);
 		this.#pending.set(change.module, change);
 		this.#schedule(now);
@@ -76,10 +72,11 @@ export class Batcher {
 		const batch: Batch = Object.freeze({
 			id: this.#nextId(),
 			changes: Object.freeze([...this.#pending.values()]),
-			firstChangeAt: this.#firstChangeAt,
+			firstChangeAt: this.#window.openedAt ?? this.#options.clock.now(),
 			closedAt: this.#options.clock.now(),
 		});
 		this.#pending.clear();
+		this.#window.reset();
 		this.#options.onBatch(batch);
 		return batch;
 	}
@@ -95,9 +92,7 @@ export class Batcher {
 
 	#schedule(now: number): void {
 		this.#cancelTimer();
-		const quietEnd = now + this.#options.debounceMs;
-		const cap = this.#firstChangeAt + this.#options.maxWaitMs;
-		const delay = Math.max(0, Math.min(quietEnd, cap) - now);
+		const delay = Math.max(0, (this.#window.closesAt() ?? now) - now);
 		this.#timer = this.#options.clock.setTimer(() => {
 			this.#timer = undefined;
 			this.flush();
@@ -115,10 +110,4 @@ export class Batcher {
 export function counter(first = 1): () => number {
 	let next = first;
 	return () => next++;
-}
-
-function validateWindow(name: string, value: number): void {
-	if (!Number.isInteger(value) || value < 0) {
-		throw new TypeError(`Expected \`${name}\` to be a non-negative integer, got \`${String(value)}\` (${typeof value})`);
-	}
 }

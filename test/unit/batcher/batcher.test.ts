@@ -19,15 +19,41 @@ test('a burst of changes closes as one batch after the quiet window', t => {
 		change(`mod_${index}`);
 		clock.advance(10);
 	}
-	// The last change came at 490 and the clock now reads 500: the window ends at 790.
+	// The last change came at 490 and the clock now reads 500. A burst waits
+	// the debounce plus half its span (QuietWindow): 300 + 245, so the window
+	// ends at 1035 (a lone debounce ended it at 790).
 	t.is(batches.length, 0);
-	clock.advance(289);
+	clock.advance(534);
 	t.is(batches.length, 0, 'still inside the quiet window of the last change');
 	clock.advance(1);
 	t.is(batches.length, 1);
 	t.is(batches[0]?.changes.length, 50);
 	t.is(batches[0]?.firstChangeAt, 0);
-	t.is(batches[0]?.closedAt, 790);
+	t.is(batches[0]?.closedAt, 1035);
+});
+
+test('a lone change still closes after debounceMs', t => {
+	const {clock, batches, change} = setup();
+	clock.advance(1000);
+	change('mod_a');
+	clock.advance(299);
+	t.is(batches.length, 0);
+	clock.advance(1);
+	t.is(batches[0]?.closedAt, 1300);
+});
+
+test('a burst is not cut by a pause longer than debounceMs inside it', t => {
+	const {clock, batches, change} = setup();
+	for (let index = 0; index < 100; index++) {
+		change(`mod_${index}`);
+		clock.advance(5);
+	}
+	// 500 ms of burst, then a 500 ms pause (a loaded host), then the rest of it.
+	clock.advance(495);
+	change('mod_last');
+	clock.advance(3000);
+	t.is(batches.length, 1);
+	t.is(batches[0]?.changes.length, 101);
 });
 
 test('changes of one module coalesce, the newest path wins', t => {
