@@ -6,6 +6,7 @@ import {errorMessage, isRetryable, ReloaderError} from '../errors.ts';
 import type {BatchRecord, FailedModule} from '../reloader/batch-record.ts';
 import type {BatchReloader, BatchReloaderContext, MemberStatus} from '../reloader/batch-reloader.ts';
 import {checkBeams, restrictCheck} from '../reloader/check-beams.ts';
+import {batchPurge, type ReloadPlan} from '../reloader/reload-plan.ts';
 import {Reloader, type ReloaderOptions, type ReloadRequest} from '../reloader/reloader.ts';
 import type {ModuleState, NodeVersions} from '../transports/transport.ts';
 import type {ClusterMember} from './cluster-member.ts';
@@ -26,6 +27,8 @@ export interface ClusterSettings {
 export interface ClusterReloaderOptions extends Omit<BatchReloaderContext, 'transport'> {
 	readonly members: ClusterMembers;
 	readonly settings: ClusterSettings;
+	/** The configuration's plan (made once by the pipeline): every member's Reloader follows it, and the records say the purge it gives. */
+	readonly plan: ReloadPlan;
 }
 
 /**
@@ -192,7 +195,7 @@ export class ClusterReloader implements BatchReloader {
 			trigger: request.trigger,
 			node: this.#options.members.primary,
 			versions: this.#versions,
-			purge: request.purge ?? this.#options.options.purge,
+			purge: batchPurge(this.#options.plan, request.purge),
 			modules: changes.map(({module}) => module),
 			deferred: [...check.deferred],
 			failed: [...[...check.rejected].map(([module, reason]): FailedModule => ({module, reason})), ...unknown],
@@ -320,7 +323,7 @@ export class ClusterReloader implements BatchReloader {
 				return {state: 'unreachable', reason: errorMessage(error)};
 			}
 			const reason = errorMessage(error);
-			return {state: 'done', record: failedRecord(request, {node: member.node, transport: member.transport.kind, versions: member.versions}, reason, this.#options.options.purge)};
+			return {state: 'done', record: failedRecord(request, {node: member.node, transport: member.transport.kind, versions: member.versions}, reason, batchPurge(this.#options.plan, request.purge))};
 		}
 	}
 
@@ -342,12 +345,14 @@ export class ClusterReloader implements BatchReloader {
 	 * update_info is tried again.
 	 */
 	#memberOptions(): ReloaderOptions {
-		const {scanHazards} = this.#options.options;
+		const {options, plan} = this.#options;
+		const {scanHazards} = options;
 		if (scanHazards === undefined) {
-			return this.#options.options;
+			return {...options, plan};
 		}
 		return {
-			...this.#options.options,
+			...options,
+			plan,
 			scanHazards: async (directory: string) => {
 				const running = this.#batchHazards.get(directory) ?? scanHazards(directory);
 				this.#batchHazards.set(directory, running);

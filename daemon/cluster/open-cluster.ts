@@ -4,6 +4,7 @@ import {ReloaderError} from '../errors.ts';
 import type {BeamIndex} from '../modules/beam-index.ts';
 import type {DaemonRecord} from '../records.ts';
 import type {BatchReloader, BatchReloaderContext} from '../reloader/batch-reloader.ts';
+import type {ReloadPlan} from '../reloader/reload-plan.ts';
 import type {TransportWarning} from '../transports/create-transport.ts';
 import {findReadableCookieFile, defaultCookieFiles} from '../transports/distribution/cookie.ts';
 import {checkDistTls, configuredNode, distOptions} from '../transports/distribution/dist-options.ts';
@@ -27,9 +28,10 @@ export interface OpenedCluster {
  * The cluster of `config.cluster`: one dist connection per member (the
  * configured cookie file, or the member's own), each with its own path map.
  * A cluster needs the dist transport: its members are asked for MD5s and
- * membership, which ctl and http cannot do.
+ * membership, which ctl and http cannot do. `plan` is the configuration's
+ * reload plan: the cluster's record and every member's Reloader follow it.
  */
-export async function openCluster(config: ResolvedConfig, report: (record: DaemonRecord) => void, onWarning: TransportWarning): Promise<OpenedCluster> {
+export async function openCluster(config: ResolvedConfig, plan: ReloadPlan, report: (record: DaemonRecord) => void, onWarning: TransportWarning): Promise<OpenedCluster> {
 	const cluster = config.cluster;
 	if (cluster === undefined) {
 		throw new Error('openCluster needs config.cluster');
@@ -81,7 +83,7 @@ export async function openCluster(config: ResolvedConfig, report: (record: Daemo
 		transport: new ClusterTransport(members),
 		createReloader: context => {
 			index = context.index;
-			return new ClusterReloader({...context, members, settings: cluster});
+			return new ClusterReloader({...context, members, settings: cluster, plan});
 		},
 	};
 }

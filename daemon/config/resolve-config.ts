@@ -1,7 +1,6 @@
 import type {z} from 'zod';
 import {ReloaderError, describeValue} from '../errors.ts';
-import {capabilitiesOf} from '../transports/capabilities.ts';
-import {capabilityProblems} from '../transports/check-capabilities.ts';
+import {transportFit} from '../transports/check-capabilities.ts';
 import {configSchema, type ResolvedConfig} from './schema.ts';
 
 export interface ConfigProblem {
@@ -24,14 +23,15 @@ export function resolveConfig(input: unknown, source = 'config'): ResolvedConfig
 	if (!result.success) {
 		throw new ConfigError(source, result.error.issues.flatMap(issue => toProblems(issue, [])));
 	}
-	const config = result.data;
+	const config: ResolvedConfig = deepFreeze(result.data);
 	if (config.transport !== 'auto') {
-		const unhonoured = capabilityProblems({...config, transport: config.transport, httpUrl: config.http.url, ctlCommand: config.ctl.command, clustered: config.cluster !== undefined}, capabilitiesOf(config.transport));
-		if (unhonoured.length > 0) {
-			throw new ConfigError(source, unhonoured.map(problem => ({path: problem.path, message: problem.message, value: problem.value, showValue: false})));
+		// The same fit the pipeline's watch: auto and reload plan read later (transportFit keeps it per configuration).
+		const {problems} = transportFit(config, config.transport);
+		if (problems.length > 0) {
+			throw new ConfigError(source, problems.map(problem => ({path: problem.path, message: problem.message, value: problem.value, showValue: false})));
 		}
 	}
-	return deepFreeze(config);
+	return config;
 }
 
 export class ConfigError extends ReloaderError {

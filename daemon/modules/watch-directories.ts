@@ -3,7 +3,7 @@ import {basename, dirname, join} from 'node:path';
 import type {ResolvedConfig} from '../config/schema.ts';
 import {findEjabberdInstall} from '../ejabberd/ejabberd-install.ts';
 import {ReloaderError, errorMessage} from '../errors.ts';
-import {capabilityProblems} from '../transports/check-capabilities.ts';
+import {transportFit} from '../transports/check-capabilities.ts';
 import {createPathMap, describePathsEntry, isWithin, type PathMap} from '../transports/path-map.ts';
 import type {CodeLocations, Transport} from '../transports/transport.ts';
 
@@ -110,7 +110,7 @@ export function missingDirectoryHint(directory: string): string {
 
 async function autoDirectories(config: ResolvedConfig, transport: Transport, onWarning: (message: string, code: WatchWarningCode) => void): Promise<string[]> {
 	if (!transport.capabilities.codeDirectory) {
-		const [uncertain] = capabilityProblems({...config, transport: transport.kind, httpUrl: config.http.url, ctlCommand: config.ctl.command}, transport.capabilities).filter(problem => problem.path === 'watch');
+		const uncertain = transportFit(config, transport.kind).problems.find(problem => problem.path === 'watch');
 		if (uncertain !== undefined) {
 			throw new ReloaderError('ERR_CONFIG_INVALID', uncertain.message, {hint: 'Set `watch` to the node\'s ebin as this host sees it, or use transport: dist.'});
 		}

@@ -10,7 +10,7 @@ import type {BatchRecord, KilledRecord, ModuleHolders, Trigger} from './batch-re
 import {killedRecords, outOfReachHint, purgeTimeoutFailure, type PurgeTimeout} from './purge-report.ts';
 import {classifyModules, type Verification} from './classify-modules.ts';
 import {checkBeams, type BeamCheck} from './check-beams.ts';
-import {planReload, type ReloadPlan} from './reload-plan.ts';
+import {batchPurge, planForTransport, type ReloadPlan} from './reload-plan.ts';
 import {DirectoryRaces, UPDATE_INFO_TRIES, isDirectoryRace, scanHazardError} from './directory-race.ts';
 import {loadBeams, updateModules} from './update-modules.ts';
 
@@ -34,6 +34,8 @@ export interface ReloaderOptions {
 	readonly purge: PurgeMode;
 	/** Load changed modules the node never loaded (needs a transport that can load beams). */
 	readonly loadNew: boolean;
+	/** The configuration's plan (planReload, made once by the pipeline for one node or every cluster member). Default: planned from purge, loadNew and the transport's capabilities. */
+	readonly plan?: ReloadPlan;
 	/** Reads a beam no one has read yet (asked for by name, or listed for `all`); settled beams come with their snapshot. Default: readBeamSnapshot. */
 	readonly readBeam?: BeamReader;
 	/**
@@ -86,7 +88,7 @@ export class Reloader {
 		this.#transport = transport;
 		this.#index = index;
 		this.#options = options;
-		this.#steps = planReload(transport.kind, transport.capabilities, options);
+		this.#steps = options.plan ?? planForTransport(transport, options);
 	}
 
 	/** The node's releases as the last init step read them (empty before it ran). */
@@ -119,7 +121,7 @@ export class Reloader {
 		const plan = this.#route(ready, before, statesBefore, check);
 		const holders = await this.#holders([...plan.viaUpdate, ...plan.direct.map(({module}) => module)], signal);
 		// Forcing `brutal` needs nothing of the transport; `soft` needs holders, which the plan says it can see.
-		const purge: PurgeMode = this.#steps.findHolders ? request.purge ?? this.#steps.purge : this.#steps.purge;
+		const purge = batchPurge(this.#steps, request.purge);
 		const retried = changes.map(({module}) => module).filter(module => this.#heldSince.has(module));
 		const {heldBack, timedOut} = this.#judgeHeld(purge === 'soft' ? holders : new Map());
 		const viaUpdate = plan.viaUpdate.filter(module => !heldBack.has(module) && !timedOut.has(module));

@@ -6,6 +6,9 @@ import {boundedBeamReader} from '../beam/beam-snapshot.ts';
 import {scanBeams} from '../modules/scan-beams.ts';
 import {WatchDirectoryError, resolveWatchDirectories, type WatchDirectories} from '../modules/watch-directories.ts';
 import type {DaemonRecord} from '../records.ts';
+import {Reloader} from '../reloader/reloader.ts';
+import {planReload} from '../reloader/reload-plan.ts';
+import {transportFit} from '../transports/check-capabilities.ts';
 import {createTransport, type TransportWarning} from '../transports/create-transport.ts';
 import type {Transport} from '../transports/transport.ts';
 import {checkNodeHost, nodeHostOf} from './node-host.ts';
@@ -47,13 +50,18 @@ export async function openPipeline(config: ResolvedConfig, context: PipelineCont
 	const warn = (code: string) => (message: string) => context.report({event: 'error', severity: 'warn', code, message});
 	const problems: ReloaderError[] = [];
 	let transport: Transport | undefined;
+	// The configuration's reload plan over its transport, made once: the one node's Reloader or every cluster member's follows it.
 	let createReloader: DaemonOptions['createReloader'];
 	const onWarning: TransportWarning = (message, code) => warn(code ?? 'WARN_SECRET_FILE')(message);
 	try {
 		if (config.cluster === undefined) {
 			transport = await (context.createTransport ?? createTransport)(config, onWarning);
+			// `auto` chose its kind just now: the plan is the configuration's over that one.
+			const plan = planReload(transportFit(config, transport.kind), config);
+			createReloader = ({transport: node, index, options}) => new Reloader(node, index, {...options, plan});
 		} else {
-			({transport, createReloader} = await openCluster(config, context.report, onWarning));
+			// A cluster is dist only (resolveConfig and openCluster refuse anything else).
+			({transport, createReloader} = await openCluster(config, planReload(transportFit(config, 'dist'), config), context.report, onWarning));
 		}
 	} catch (error) {
 		problems.push(asProblem(error, config.cluster === undefined ? 'transport' : 'cluster'));

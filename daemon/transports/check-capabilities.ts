@@ -1,5 +1,6 @@
 import {basename} from 'node:path';
-import type {TransportCapabilities} from './capabilities.ts';
+import type {ResolvedConfig} from '../config/schema.ts';
+import {capabilitiesOf, type TransportCapabilities} from './capabilities.ts';
 import type {PathMapping} from './path-map.ts';
 import type {TransportKind} from './transport.ts';
 
@@ -38,11 +39,57 @@ const TO_DIST = 'set transport: dist with a readable cookieFile';
 /** The node a local ejabberd install runs by default: the one whose ebin `watch: auto` falls back to. */
 const LOCAL_DEFAULT_NODE = 'ejabberd@localhost';
 
+/** The options of a config whose effect depends on the transport, read from the config in this one place. */
+export function capabilityOptionsOf(config: ResolvedConfig, transport: TransportKind): CapabilityOptions {
+	return {
+		transport,
+		purge: config.purge,
+		loadNew: config.loadNew,
+		watch: config.watch,
+		node: config.node,
+		httpUrl: config.http.url,
+		paths: config.paths,
+		ctlCommand: config.ctl.command,
+		clustered: config.cluster !== undefined,
+	};
+}
+
+/** A configuration over one transport: what that transport can do, and every option of the configuration it cannot honour. */
+export interface TransportFit {
+	readonly transport: TransportKind;
+	readonly capabilities: TransportCapabilities;
+	readonly problems: readonly CapabilityProblem[];
+}
+
+/** Each configuration's fit per transport kind, keyed by the (frozen) configuration itself. */
+const fits = new WeakMap<ResolvedConfig, Map<TransportKind, TransportFit>>();
+
+/**
+ * How a configuration fits a transport kind, worked out once per
+ * configuration and kind and then shared: resolveConfig refuses an explicit
+ * transport that cannot honour an option, `transport: auto` warns about what
+ * its fallback to ctl lost, `watch: auto` refuses a guess it cannot make, and
+ * the reload plan (one node or every cluster member) drops what has no
+ * effect. All of them read this same value, so they cannot disagree.
+ */
+export function transportFit(config: ResolvedConfig, transport: TransportKind): TransportFit {
+	let byKind = fits.get(config);
+	if (byKind === undefined) {
+		byKind = new Map();
+		fits.set(config, byKind);
+	}
+	let fit = byKind.get(transport);
+	if (fit === undefined) {
+		const capabilities = capabilitiesOf(transport);
+		fit = Object.freeze({transport, capabilities, problems: Object.freeze(capabilityProblems(capabilityOptionsOf(config, transport), capabilities))});
+		byKind.set(transport, fit);
+	}
+	return fit;
+}
+
 /**
  * Every option the transport cannot honour, each with what to change. Pure:
- * the same rules refuse a config at start (exit 2, with the other config
- * problems), list what `transport: auto` lost when it fell back to ctl, and
- * guard the reloader's plan.
+ * the rules behind transportFit, which every user of them goes through.
  */
 export function capabilityProblems(options: CapabilityOptions, capabilities: TransportCapabilities): CapabilityProblem[] {
 	const {transport} = options;
@@ -138,8 +185,8 @@ function isLoopbackUrl(url: string): boolean {
  * and every option that lost its effect (when none did, what is lost anyway:
  * verification by content).
  */
-export function describeAutoFallback(options: Omit<CapabilityOptions, 'transport'>, capabilities: TransportCapabilities, why: string): string {
-	const lost = capabilityProblems({...options, transport: 'ctl'}, capabilities);
+export function describeAutoFallback(fit: TransportFit, why: string): string {
+	const lost = fit.problems;
 	const choice = `transport: auto chose ctl because ${why}`;
 	if (lost.length === 0) {
 		return `${choice}; batches are verified by a second update_list instead of by content. Set cookieFile to the node's cookie to use dist.`;

@@ -1,7 +1,6 @@
 import type {ResolvedConfig} from '../config/schema.ts';
 import {ReloaderError} from '../errors.ts';
-import {CTL_CAPABILITIES} from './capabilities.ts';
-import {describeAutoFallback} from './check-capabilities.ts';
+import {describeAutoFallback, transportFit} from './check-capabilities.ts';
 import {CtlTransport} from './ctl/ctl-transport.ts';
 import {defaultCookieFiles, findReadableCookieFile} from './distribution/cookie.ts';
 import {checkDistTls, configuredNode, distOptions} from './distribution/dist-options.ts';
@@ -39,7 +38,7 @@ export async function createTransport(config: ResolvedConfig, onWarning: Transpo
 	const kind = config.transport === 'auto' ? (cookieFile === undefined ? 'ctl' : 'dist') : config.transport;
 	if (config.transport === 'auto' && kind === 'ctl') {
 		const why = `none of ${defaultCookieFiles().join(', ')} is readable by this user`;
-		onWarning(describeAutoFallback({purge: config.purge, loadNew: config.loadNew, watch: config.watch, node: config.node, paths: config.paths, ctlCommand: config.ctl.command}, CTL_CAPABILITIES, why), 'WARN_TRANSPORT_AUTO');
+		onWarning(describeAutoFallback(transportFit(config, 'ctl'), why), 'WARN_TRANSPORT_AUTO');
 	}
 	switch (kind) {
 		case 'dist': {

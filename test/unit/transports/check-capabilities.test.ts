@@ -1,6 +1,7 @@
 import test from 'ava';
 import {CTL_CAPABILITIES, DIST_CAPABILITIES, HTTP_CAPABILITIES, capabilitiesOf, type TransportCapabilities} from '../../../daemon/transports/capabilities.ts';
-import {capabilityProblems, describeAutoFallback, type CapabilityOptions} from '../../../daemon/transports/check-capabilities.ts';
+import {resolveConfig} from '../../../daemon/config/resolve-config.ts';
+import {capabilityProblems, describeAutoFallback, transportFit, type CapabilityOptions} from '../../../daemon/transports/check-capabilities.ts';
 
 const BASE: CapabilityOptions = {transport: 'ctl', purge: 'brutal', loadNew: false, watch: ['/opt/ebin']};
 
@@ -99,7 +100,7 @@ for (const {title, options, capabilities, expected} of cases) {
 }
 
 test('the auto fallback warning names the choice, why, and every option that lost its effect', t => {
-	const message = describeAutoFallback({purge: 'soft', loadNew: true, watch: 'auto', node: 'other@host'}, CTL_CAPABILITIES, 'no cookie is readable');
+	const message = describeAutoFallback(transportFit(resolveConfig({purge: 'soft', loadNew: true, watch: 'auto', node: 'other@host'}), 'ctl'), 'no cookie is readable');
 	t.regex(message, /^transport: auto chose ctl because no cookie is readable, so these options have no effect: /);
 	for (const option of ['purge: soft needs', 'loadNew: true needs', 'watch: auto needs']) {
 		t.true(message.includes(option), option);
@@ -108,6 +109,17 @@ test('the auto fallback warning names the choice, why, and every option that los
 });
 
 test('the auto fallback warning with nothing lost still says what verification becomes', t => {
-	const message = describeAutoFallback({purge: 'brutal', loadNew: false, watch: 'auto'}, CTL_CAPABILITIES, 'no cookie is readable');
+	const message = describeAutoFallback(transportFit(resolveConfig({purge: 'brutal', loadNew: false, watch: 'auto'}), 'ctl'), 'no cookie is readable');
 	t.regex(message, /^transport: auto chose ctl because no cookie is readable; batches are verified by a second update_list/);
+});
+
+test('a configuration\'s fit to a transport is worked out once and shared: every caller gets the same frozen value', t => {
+	const config = resolveConfig({purge: 'soft', loadNew: true, cluster: {}});
+	const fit = transportFit(config, 'ctl');
+	t.is(transportFit(config, 'ctl'), fit);
+	t.true(Object.isFrozen(fit) && Object.isFrozen(fit.problems));
+	t.deepEqual(fit.problems.map(problem => problem.path), ['purge', 'loadNew', 'cluster']);
+	t.deepEqual(transportFit(config, 'dist').problems, []);
+	// Another configuration (even an equal one) has its own.
+	t.not(transportFit(resolveConfig({purge: 'soft', loadNew: true, cluster: {}}), 'ctl'), fit);
 });
