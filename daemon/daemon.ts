@@ -2,15 +2,18 @@ import {setMaxListeners} from 'node:events';
 import {dirname, resolve} from 'node:path';
 import PQueue from 'p-queue';
 import type {PipelineStatus} from './api/api-daemon.ts';
-import type {Batch, BeamChange} from './batcher/batch.ts';
-import {Batcher, counter} from './batcher/batcher.ts';
+import type {BeamChange} from './batcher/batch.ts';
+import {counter} from './batcher/batcher.ts';
 import {systemClock, type Clock, type TimerHandle} from './batcher/clock.ts';
+import {QuietWindow} from './batcher/quiet-window.ts';
 import {boundedBeamReader, type BeamReader} from './beam/beam-snapshot.ts';
 import type {ResolvedConfig} from './config/schema.ts';
 import {ReloaderError, isRetryable, quoteUntrusted} from './errors.ts';
+import {ALL_MODULES, Ledger, type Due, type LedgerEntry, type OwedWork} from './ledger/ledger.ts';
 import type {BeamIndex} from './modules/beam-index.ts';
 import {resolveRequestedModules} from './modules/requested-modules.ts';
-import {findStaleModules, type StaleModule} from './modules/stale-modules.ts';
+import {findStaleModules} from './modules/stale-modules.ts';
+import {straysWarning} from './modules/strays-warning.ts';
 import {NodeSession} from './node/node-session.ts';
 import {waitForNode} from './node/wait-for-node.ts';
 import {problemRecord, type DaemonRecord} from './records.ts';
@@ -24,6 +27,8 @@ import {findScanHazards, settleDirectory, type ScanHazard} from './reloader/sett
 import type {PurgeMode, Transport, UpdateInfo} from './transports/transport.ts';
 import {BeamSettler} from './watcher/beam-settler.ts';
 import {BeamWatcher, type BeamWatcherOptions} from './watcher/beam-watcher.ts';
+import {DirectorySweep, type BeamLister} from './watcher/directory-sweep.ts';
+import {unsettledStatus} from './watcher/unsettled-status.ts';
 
 export interface DaemonOptions {
 	readonly config: ResolvedConfig;
@@ -34,9 +39,9 @@ export interface DaemonOptions {
 	readonly report: (record: DaemonRecord) => void;
 	/** How long close() lets a running batch finish. */
 	readonly graceMs?: number;
-	/** Gives each batch its id; share one counter across config reloads so ids never repeat. Default: 1, 2, 3... */
+	/** Gives each batch its id; share one counter across configurations so ids never repeat. Default: 1, 2, 3... */
 	readonly nextId?: () => number;
-	/** Time for every timer of the pipeline (settle re-checks, batching, purge retries, node backoff). Default: the system clock. */
+	/** Time for every timer of the pipeline (settle re-checks, the quiet window, due work, node backoff). Default: the system clock. */
 	readonly clock?: Clock;
 	/** Reads a beam once into a snapshot (the settle step and beams asked for by name). Default: real files, bounded by `maxBeamBytes`. */
 	readonly readBeam?: BeamReader;
@@ -50,10 +55,11 @@ export interface DaemonOptions {
 	readonly findScanHazards?: (directory: string, maxBytes: number) => Promise<readonly ScanHazard[]>;
 	/** What runs each batch. Default: a Reloader on `transport` (one node); a cluster gives its own. */
 	readonly createReloader?: (context: BatchReloaderContext) => BatchReloader;
+	/** Lists the beams of a directory with a metadata fingerprint, for the sweep behind the watcher. Default: readdir + lstat. */
+	readonly listBeams?: BeamLister;
+	/** How often the directories are looked at for a change the watcher missed (see DirectorySweep). Default: 5000. */
+	readonly sweepMs?: number;
 }
-
-/** Strays named in the start warning; the rest are counted. */
-const MAX_STRAYS_SHOWN = 20;
 
 /** What the daemon needs of a watcher: report writes once ready, and stop. */
 export interface WatchSource {
@@ -62,14 +68,18 @@ export interface WatchSource {
 }
 
 /**
- * Wires the pipeline, one direction only:
- * watcher → beam check → batcher → queue (one batch at a time) → reloader → transport,
- * every outcome reported as a record. When the node is unreachable the queue
- * pauses, the batch's changes go back to the batcher, and a backoff loop waits
- * for the node; its return re-runs the init step before anything else.
- * The beam check reads each settled beam once into a snapshot that travels
- * with the batch. Time, that read and the watcher are injectable (`clock`,
- * `readBeam`, `createWatcher`): test/unit/simulation runs this very class in simulated time.
+ * The pipeline's centre: one ledger of owed work, and one loop over it.
+ * Sources only add to the ledger: the watcher (through the settle step, which
+ * reads each beam once into a snapshot), the init step's catch-up, a
+ * cluster's members joining, coming back or catching up. Whenever work falls
+ * due (the quiet window closed, a retry's time came) one batch takes it, runs
+ * in the queue (one at a time; requests over the API queue their own), and
+ * its follow-ups come back as data and are owed again: a file to read again,
+ * a module held back by `purge: soft`, everything handed back while the node
+ * is away. The loop runs only once start() has been called: a daemon that
+ * only answers questions (`info`) never loads anything.
+ * Time, the beam read and the watcher are injectable (`clock`, `readBeam`,
+ * `createWatcher`): test/unit/simulation runs this very class in simulated time.
  */
 export class Daemon {
 	readonly #options: DaemonOptions;
@@ -78,16 +88,23 @@ export class Daemon {
 	readonly #queue = new PQueue({concurrency: 1});
 	readonly #nextId: () => number;
 	readonly #clock: Clock;
-	readonly #batcher: Batcher;
+	readonly #ledger = new Ledger();
+	readonly #window: QuietWindow;
 	readonly #settler: BeamSettler;
 	readonly #abort = new AbortController();
-	#watcher: WatchSource | undefined;
-	#waitingForNode = false;
-	readonly #retryTimers = new Set<TimerHandle>();
+	readonly #hazards: ScanHazardGuard;
 	/** Tells a write made while a batch ran. */
 	readonly #writes = new WritesDuringBatch();
+	readonly #readBeam: BeamReader;
+	#watcher: WatchSource | undefined;
+	#sweep: DirectorySweep | undefined;
+	/** The loop runs: start() was called and close() not yet done with it. */
+	#looping = false;
+	/** A batch of owed work is queued and has not started: it takes whatever is due when it does. */
+	#batchQueued = false;
+	#timer: TimerHandle | undefined;
+	#waitingForNode = false;
 	#closing: Promise<void> | undefined;
-	readonly #hazards: ScanHazardGuard;
 
 	constructor(options: DaemonOptions) {
 		this.#options = options;
@@ -96,7 +113,8 @@ export class Daemon {
 		const {config, transport, index, report} = options;
 		this.#nextId = options.nextId ?? counter();
 		this.#clock = options.clock ?? systemClock;
-		const readBeam = options.readBeam ?? boundedBeamReader(config.maxBeamBytes);
+		this.#window = new QuietWindow({debounceMs: config.debounceMs, maxWaitMs: config.maxWaitMs});
+		this.#readBeam = options.readBeam ?? boundedBeamReader(config.maxBeamBytes);
 		this.#hazards = new ScanHazardGuard({
 			directories: options.directories,
 			maxBeamBytes: config.maxBeamBytes,
@@ -108,53 +126,48 @@ export class Daemon {
 		this.#session = new NodeSession(this.#hazards.guard(transport), (record, stale) => {
 			this.#reloader.noteVersions(record.versions);
 			report(record);
-			this.#catchUp(stale);
-		}, async (info, signal) => findStaleModules({transport, index, reach: info.dir ?? this.#ejabberdDirectory(), listed: info.modules, read: readBeam, signal}));
+			for (const {module, path, snapshot} of stale) {
+				this.#owe({module, path, snapshot, at: this.#clock.now(), reason: 'catchUp', trigger: 'init'}, this.#clock.now());
+			}
+		}, async (info, signal) => findStaleModules({transport, index, reach: info.dir ?? this.#ejabberdDirectory(), listed: info.modules, read: this.#readBeam, signal}));
 		const reloaderOptions: ReloaderOptions = {
 			purge: config.purge,
 			loadNew: config.loadNew,
-			readBeam,
+			readBeam: this.#readBeam,
 			settleDirectory: async (directory, signal) => this.#settleDirectory(directory, signal),
 			scanHazards: async directory => this.#hazards.check(directory),
 			purgeSoftTimeoutMs: config.purgeSoftTimeoutMs,
 			now: () => this.#clock.now(),
 			onKilled: report,
 		};
-		this.#reloader = options.createReloader?.({
-			transport,
-			index,
-			options: reloaderOptions,
-			report,
-			enqueue: request => {
-				this.#run({...request, id: this.#nextId()}).catch(() => {
-					// Already reported.
-				});
-			},
-			signal: this.#abort.signal,
-		}) ?? new Reloader(transport, index, reloaderOptions);
-		this.#batcher = new Batcher({
-			debounceMs: config.debounceMs,
-			maxWaitMs: config.maxWaitMs,
-			clock: this.#clock,
-			nextId: this.#nextId,
-			onBatch: batch => this.#enqueueBatch(batch),
-		});
+		const context: BatchReloaderContext = {transport, index, options: reloaderOptions, report, owe: work => this.#owe(work, this.#clock.now()), signal: this.#abort.signal};
+		this.#reloader = options.createReloader?.(context) ?? new Reloader(transport, index, reloaderOptions);
 		// The index is not written here: only batches, in queue order, note what a beam became.
 		this.#settler = new BeamSettler({
 			incompleteTimeoutMs: config.incompleteTimeoutMs,
-			read: readBeam,
+			read: this.#readBeam,
 			clock: this.#clock,
-			onSettled: beam => this.#batcher.add(beam),
-			onProblem: problem => report(problemRecord(problem.error, 'warn', undefined, problem)),
+			onSettled: beam => {
+				this.#window.note(beam.at);
+				this.#owe({...beam, reason: 'watch', trigger: 'watch'}, 'window');
+			},
+			onProblem: problem => {
+				// A file a batch wanted read again cannot be read as a beam: reported here, and no longer owed (a transient failure is read again).
+				if (!problem.error.retryable) {
+					this.#ledger.dropRead(problem.path);
+				}
+				report(problemRecord(problem.error, 'warn', undefined, problem));
+			},
 		});
 	}
 
-	/** Init the node (or start waiting for it), then watch. Resolves once writes are being seen. */
+	/** Init the node (or start waiting for it), then watch, then run the loop. Resolves once writes are being seen. */
 	async start(): Promise<void> {
+		const {transport, directories, index, report} = this.#options;
 		// A held connection that drops is noticed at once, not at the next batch.
-		this.#options.transport.onDisconnect?.(reason => {
+		transport.onDisconnect(reason => {
 			if (this.#closing === undefined) {
-				this.#nodeDown(new ReloaderError('ERR_NODE_DOWN', `Lost the connection to ${this.#options.transport.node}: ${reason}`, {retryable: true}));
+				this.#nodeDown(new ReloaderError('ERR_NODE_DOWN', `Lost the connection to ${transport.node}: ${reason}`, {retryable: true}));
 			}
 		});
 		try {
@@ -166,42 +179,66 @@ export class Daemon {
 			// Watch anyway so no change made while the node is down is lost.
 			this.#nodeDown(error);
 		}
-		const {directories, index, report} = this.#options;
 		const createWatcher = this.#options.createWatcher ?? (options => new BeamWatcher(options));
-		this.#reportStrays();
+		const strays = straysWarning(index);
+		if (strays !== undefined) {
+			report(strays);
+		}
+		const onBeamWritten = (path: string) => {
+			this.#writes.noteWrite(path);
+			this.#settler.check(path);
+		};
 		this.#watcher = createWatcher({
 			directories,
-			onBeamWritten: path => {
-				this.#writes.noteWrite(path);
-				this.#settler.check(path);
-			},
+			onBeamWritten,
 			onDirectory: event => report({event: 'directory', ...event}),
 			onSiblingVersion: event => report({event: 'sibling', ...event}),
 			onError: error => report(problemRecord(error, 'error')),
 		});
 		await this.#watcher.ready();
+		// Behind the watcher: a change whose event inotify dropped is seen at the next look, as if the watcher had reported it.
+		if (this.#closing === undefined) {
+			this.#sweep = new DirectorySweep({directories, onChanged: onBeamWritten, onError: error => report(problemRecord(error, 'warn')), intervalMs: this.#options.sweepMs, list: this.#options.listBeams, clock: this.#clock});
+		}
 		report({event: 'watch', directories, beams: index.size});
-		this.#reloader.start?.();
+		this.#looping = true;
+		this.#reloader.start();
+		this.#loop();
 	}
 
-	/** Update every modified module now (the `once` pass, `GET /update-modules/all`), through the queue. */
+	/** Update every modified module now (the `once` pass, `GET /update-modules/all`), through the queue. `nodes`: only these cluster members. */
 	reconcile(trigger: Trigger, options: {readonly nodes?: readonly string[]} = {}): Promise<BatchRecord> {
-		return this.#run({id: this.#nextId(), trigger, ...this.#checkNodes(options.nodes)});
+		const id = this.#nextId();
+		const {nodes} = this.#checkNodes(options.nodes);
+		const at = this.#clock.now();
+		const all: LedgerEntry = {module: ALL_MODULES, at, reason: 'api', trigger, since: at, due: at, ...(nodes === undefined ? {} : {nodes})};
+		return this.#queue.add(async () => {
+			this.#ledger.hold([all]);
+			return this.#execute({id, trigger, ...(nodes === undefined ? {} : {nodes})}, [all]);
+		}, {signal: this.#abort.signal});
 	}
 
 	/**
 	 * Update exactly these modules now (`POST /update-modules`), through the
-	 * same queue as the watcher's batches. `names` come from outside: they are
+	 * same queue as the ledger's batches. `names` come from outside: they are
 	 * checked against the beams of the watched directories before anything
 	 * reaches the node (throws ERR_MODULE_NAME / ERR_MODULE_UNKNOWN). `purge`
 	 * overrides the configured one for this batch (`brutal` forces modules
-	 * that `purge: soft` holds back).
+	 * that `purge: soft` holds back). What the ledger owes of these modules
+	 * goes with the request: its batch reads their beams afresh.
 	 */
 	update(names: unknown, trigger: Trigger, options: {readonly purge?: PurgeMode; readonly nodes?: readonly string[]} = {}): Promise<BatchRecord> {
-		const now = this.#clock.now();
-		const changes = resolveRequestedModules(names, this.#options.index).map(({module, path}) => ({module, path, at: now}));
-		const nodes = this.#checkNodes(options.nodes);
-		return this.#run({id: this.#nextId(), trigger, changes, firstChangeAt: now, ...nodes, ...(options.purge === undefined ? {} : {purge: options.purge})});
+		const id = this.#nextId();
+		const at = this.#clock.now();
+		const changes = resolveRequestedModules(names, this.#options.index).map(({module, path}) => ({module, path, at}));
+		const {nodes} = this.#checkNodes(options.nodes);
+		const own: LedgerEntry[] = changes.map(change => ({...change, reason: 'api', trigger, since: at, due: at, ...(nodes === undefined ? {} : {nodes})}));
+		return this.#queue.add(async () => {
+			const covered = this.#ledger.takeModules(new Set(changes.map(({module}) => module)), nodes);
+			this.#ledger.hold(own);
+			const request: ReloadRequest = {id, trigger, changes, firstChangeAt: at, ...(nodes === undefined ? {} : {nodes}), ...(options.purge === undefined ? {} : {purge: options.purge})};
+			return this.#execute(request, [...covered, ...own]);
+		}, {signal: this.#abort.signal});
 	}
 
 	/** Members named by a request exist (a cluster only): checked before anything is queued. */
@@ -209,25 +246,27 @@ export class Daemon {
 		if (nodes === undefined) {
 			return {};
 		}
-		if (this.#reloader.checkNodes === undefined) {
-			throw new ReloaderError('ERR_NODE_UNKNOWN', `\`nodes\` names cluster members, and this daemon reloads one node (${this.#options.transport.node}), not a cluster`, {
-				hint: 'Leave `nodes` out, or configure `cluster` to reload every member of an ejabberd cluster.',
-			});
-		}
 		this.#reloader.checkNodes(nodes);
 		return {nodes};
 	}
 
-	/** What update_info reports now (`GET /update-modules`); changes nothing, so it needs no queue. */
+	/**
+	 * What differs now (`info`, `GET /update-modules`): update_info's list,
+	 * and the loaded modules beyond its directory whose code is not their
+	 * beam's (contrib modules). Reads only: no queue, no load, no purge.
+	 */
 	async updateInfo(): Promise<UpdateInfo> {
+		const {transport, index, directories} = this.#options;
 		await this.#session.ready(this.#abort.signal);
-		for (const directory of this.#options.directories) {
+		for (const directory of directories) {
 			const hazards = await this.#hazards.check(directory);
 			if (hazards.length > 0) {
 				throw scanHazardError(directory, hazards);
 			}
 		}
-		return this.#options.transport.updateInfo(this.#abort.signal);
+		const info = await transport.updateInfo(this.#abort.signal);
+		const stale = await findStaleModules({transport, index, reach: info.dir ?? this.#ejabberdDirectory(), listed: info.modules, read: this.#readBeam, signal: this.#abort.signal});
+		return stale.length === 0 ? info : {...info, modules: [...info.modules, ...stale.map(({module}) => module)]};
 	}
 
 	/** The beams of the watched directories, by module. */
@@ -235,58 +274,203 @@ export class Daemon {
 		return this.#options.index;
 	}
 
-	/** A snapshot of where work is in the pipeline. */
+	/** A snapshot of where work is in the pipeline, and of what the ledger owes. */
 	status(): PipelineStatus {
+		const now = this.#clock.now();
+		const {transport, directories, config} = this.#options;
 		return {
-			node: this.#options.transport.node,
-			transport: this.#options.transport.kind,
+			node: transport.node,
+			transport: transport.kind,
 			connected: this.#session.initialised,
 			versions: this.#reloader.versions,
-			...(this.#reloader.members === undefined ? {} : {members: this.#reloader.members()}),
-			directories: this.#options.directories,
-			unsettledBeams: this.#settler.unsettledCount,
-			...this.#unsettledStatus(),
-			pendingChanges: this.#batcher.pendingCount,
+			...(this.#reloader.kind === 'cluster' ? {members: this.#reloader.members()} : {}),
+			directories,
+			...unsettledStatus(this.#settler, now, config.incompleteTimeoutMs),
+			pendingChanges: this.#ledger.owedCount,
+			owed: this.#ledger.owed().map(({module, reason, since, due, nodes}) => ({
+				module,
+				reason,
+				owedForMs: now - since,
+				due: typeof due === 'number' ? Math.max(0, due - now) : due,
+				...(nodes === undefined ? {} : {nodes}),
+			})),
 			queuedBatches: this.#queue.size,
 			runningBatches: this.#queue.pending,
 		};
 	}
 
-	/**
-	 * Since when beams wait to settle, and which wait past incompleteTimeoutMs:
-	 * after it a half-written beam is given up, so one still waited on is a
-	 * read that cannot finish or a descriptor shortage (retried until read).
-	 */
-	#unsettledStatus(): Pick<PipelineStatus, 'oldestUnsettledMs' | 'stuckBeams'> {
-		const now = this.#clock.now();
-		const unsettled = this.#settler.unsettled();
-		const oldest = unsettled[0];
-		return {
-			oldestUnsettledMs: oldest === undefined ? undefined : now - oldest.since,
-			stuckBeams: unsettled.filter(({since}) => now - since > this.#options.config.incompleteTimeoutMs).map(({path, since}) => ({path, unsettledMs: now - since})),
-		};
+	/** Stop watching, run what the quiet window holds, let the queue drain within the grace period, then disconnect. */
+	close(reason = 'closed'): Promise<void> {
+		this.#closing ??= this.#close(reason);
+		return this.#closing;
+	}
+
+	async #close(reason: string): Promise<void> {
+		this.#options.report({event: 'stop', reason});
+		await this.#watcher?.close();
+		await this.#sweep?.close();
+		this.#settler.close();
+		// What the quiet window holds goes out now, as a last batch; work due later (a soft-purge retry) ends with the daemon.
+		this.#ledger.releaseWindow(this.#clock.now());
+		this.#window.reset();
+		this.#loop();
+		this.#looping = false;
+		this.#cancelTimer();
+		const graceMs = this.#options.graceMs ?? 30_000;
+		let graceTimer: TimerHandle | undefined;
+		const drained = await Promise.race([
+			this.#queue.onIdle().then(() => true),
+			new Promise<false>(resolve => {
+				graceTimer = this.#clock.setTimer(() => resolve(false), graceMs);
+			}),
+		]);
+		if (graceTimer !== undefined) {
+			this.#clock.clearTimer(graceTimer);
+		}
+		// Batches still queued are rejected (not dropped silently): their callers, an API request say, get an answer.
+		this.#abort.abort(new ReloaderError('ERR_NODE_DOWN', `The daemon stopped (${reason}) before this batch could run`, {
+			retryable: true,
+			hint: 'Ask again once the daemon is back.',
+		}));
+		if (!drained) {
+			this.#options.report({event: 'error', severity: 'warn', code: 'ERR_NODE_TIMEOUT', message: `The running batch did not finish within ${graceMs} ms and was abandoned`});
+		}
+		await this.#reloader.close();
+		await this.#options.transport.close();
+	}
+
+	#owe(work: OwedWork, due: Due): void {
+		if (this.#ledger.owe(work, due, this.#clock.now())) {
+			this.#loop();
+		}
 	}
 
 	/**
-	 * Entries named `*.beam` that the initial scan left out of the index: one
-	 * warning at start. Asked for by name they are unknown (404), but
-	 * ejabberd_update's own scan still makes an atom of each name.
+	 * The loop, one turn: close the quiet window if its time came; queue a
+	 * batch if work is due and none is queued yet; wake again when the next
+	 * piece of work falls due.
 	 */
-	#reportStrays(): void {
-		const strays = this.#options.index.strays();
-		if (strays.length === 0) {
+	#loop(): void {
+		if (!this.#looping) {
 			return;
 		}
-		const shown = strays.slice(0, MAX_STRAYS_SHOWN).map(({path, what}) => `${quoteUntrusted(path, 300)} (${what})`).join(', ');
-		const more = strays.length > MAX_STRAYS_SHOWN ? ` and ${strays.length - MAX_STRAYS_SHOWN} more` : '';
-		const one = strays.length === 1;
-		this.#options.report({
-			event: 'error',
-			severity: 'warn',
-			code: 'WARN_NOT_BEAMS',
-			message: `${strays.length} ${one ? 'entry' : 'entries'} named *.beam in the watched directories ${one ? 'is' : 'are'} not a complete beam of the module ${one ? 'its' : 'their'} name says, and left out of the index (asked for over the API: 404): ${shown}${more}. ejabberd_update's scan turns every *.beam file name into an atom on the node, and atoms are never freed`,
-			hint: 'Remove them from the ebin directory; only beams erlc wrote belong there.',
-		});
+		const now = this.#clock.now();
+		const closesAt = this.#window.closesAt();
+		if (closesAt !== undefined && closesAt <= now) {
+			this.#window.reset();
+			this.#ledger.releaseWindow(now);
+		}
+		const nextDue = this.#ledger.nextDue();
+		if (!this.#batchQueued && nextDue !== undefined && nextDue <= now) {
+			this.#batchQueued = true;
+			this.#queue.add(async () => this.#runDue(), {signal: this.#abort.signal}).catch(() => {
+				// Already reported; what it held is owed again where retrying can help.
+			});
+		}
+		// Work due already waits for the queued batch (whose end turns the loop again), not for a timer.
+		const later = [this.#window.closesAt(), this.#ledger.nextDue()].filter((at): at is number => at !== undefined && at > now);
+		this.#wakeAt(Math.min(...later));
+	}
+
+	/** One batch of what is due when it starts (nothing, if a request took it meanwhile). */
+	async #runDue(): Promise<void> {
+		this.#batchQueued = false;
+		const entries = this.#ledger.takeDue(this.#clock.now());
+		const [first] = entries;
+		if (first === undefined) {
+			this.#loop();
+			return;
+		}
+		const everything = entries.some(({module}) => module === ALL_MODULES);
+		const changes = everything ? undefined : entries.map(({module, path, at, snapshot}): BeamChange => ({module, path: path ?? '', at, ...(snapshot === undefined ? {} : {snapshot})}));
+		const firstChangeAt = Math.min(...entries.map(({since}) => since));
+		await this.#execute({id: this.#nextId(), trigger: first.trigger, ...(changes === undefined ? {} : {changes, firstChangeAt}), ...(first.nodes === undefined ? {} : {nodes: first.nodes})}, entries);
+	}
+
+	/** Run one batch whose work the ledger holds; its follow-ups are owed again, as data. */
+	async #execute(request: ReloadRequest, held: readonly LedgerEntry[]): Promise<BatchRecord> {
+		const {report, transport} = this.#options;
+		try {
+			await this.#session.ready(this.#abort.signal);
+			const mark = this.#writes.mark();
+			const record = this.#writes.deferRaced(await this.#reloader.reload(request, this.#abort.signal), request.changes, mark);
+			report(record);
+			this.#oweFollowUps(request, record, mark, transport.capabilities.verifyByContent);
+			return record;
+		} catch (error) {
+			if (isNodeBusy(error) && !this.#abort.signal.aborted) {
+				// Slow is not down: the node still runs an earlier scan; this batch's work waits for the next quiet window.
+				report(problemRecord(error, 'warn', `Batch ${request.id} handed back`));
+				this.#handBack(held, this.#clock.now() + this.#options.config.debounceMs);
+			} else if (isRetryable(error) && !this.#abort.signal.aborted) {
+				this.#nodeDown(error);
+				this.#handBack(held, this.#clock.now());
+			} else {
+				report(problemRecord(error, 'error', `Batch ${request.id} failed`));
+			}
+			throw error;
+		} finally {
+			this.#ledger.finish();
+			this.#loop();
+		}
+	}
+
+	/**
+	 * What a batch leaves owed: a beam it judged mid-write is read again (and
+	 * owed until it is), what `purge: soft` held back is tried again after
+	 * `purgeRetryMs`; the settle step forgets what it saw of a failed module,
+	 * so its next write is handed on even unchanged.
+	 */
+	#oweFollowUps(request: ReloadRequest, record: BatchRecord, mark: number, byContent: boolean): void {
+		const now = this.#clock.now();
+		const beams = request.changes ?? this.#indexed([...record.deferred, ...record.failed.map(failure => failure.module)]);
+		const {recheck, forget} = this.#writes.resettle(record, beams, mark, byContent);
+		for (const path of forget) {
+			this.#settler.forget(path);
+		}
+		for (const {module, path} of recheck) {
+			this.#owe({module, path, at: now, reason: 'retry', trigger: 'watch'}, 'read');
+			this.#settler.recheck(path);
+		}
+		for (const change of request.changes ?? []) {
+			if (record.heldBack.includes(change.module)) {
+				this.#owe({...change, reason: 'softPurge', trigger: 'watch'}, now + this.#options.config.purgeRetryMs);
+			}
+		}
+	}
+
+	/**
+	 * A batch that could not run goes back into the ledger: nothing is lost,
+	 * nothing runs twice at once. An `all` request hands back nothing: its
+	 * caller was told, and the node's return re-runs the init step.
+	 */
+	#handBack(held: readonly LedgerEntry[], due: number): void {
+		if (this.#closing !== undefined) {
+			return;
+		}
+		for (const {since: _since, due: _due, ...work} of held) {
+			const asked = work.trigger === 'api' || work.trigger === 'once';
+			if (!(asked && work.module === ALL_MODULES)) {
+				this.#ledger.owe({...work, reason: 'reconnect', trigger: asked ? 'watch' : work.trigger}, due, this.#clock.now());
+			}
+		}
+	}
+
+	#wakeAt(at: number): void {
+		this.#cancelTimer();
+		if (Number.isFinite(at) && this.#looping) {
+			this.#timer = this.#clock.setTimer(() => {
+				this.#timer = undefined;
+				this.#loop();
+			}, Math.max(0, at - this.#clock.now()));
+		}
+	}
+
+	#cancelTimer(): void {
+		if (this.#timer !== undefined) {
+			this.#clock.clearTimer(this.#timer);
+			this.#timer = undefined;
+		}
 	}
 
 	/**
@@ -310,100 +494,10 @@ export class Daemon {
 		}
 	}
 
-	/** Stop watching, hand on the pending batch, let the queue drain within the grace period, then disconnect. */
-	close(reason = 'closed'): Promise<void> {
-		this.#closing ??= this.#close(reason);
-		return this.#closing;
-	}
-
-	async #close(reason: string): Promise<void> {
-		this.#options.report({event: 'stop', reason});
-		await this.#watcher?.close();
-		for (const timer of this.#retryTimers) {
-			this.#clock.clearTimer(timer);
-		}
-		this.#settler.close();
-		this.#batcher.close();
-		const graceMs = this.#options.graceMs ?? 30_000;
-		let graceTimer: TimerHandle | undefined;
-		const drained = await Promise.race([
-			this.#queue.onIdle().then(() => true),
-			new Promise<false>(resolve => {
-				graceTimer = this.#clock.setTimer(() => resolve(false), graceMs);
-			}),
-		]);
-		if (graceTimer !== undefined) {
-			this.#clock.clearTimer(graceTimer);
-		}
-		// Batches still queued are rejected (not dropped silently): their callers, an API request say, get an answer.
-		this.#abort.abort(new ReloaderError('ERR_NODE_DOWN', `The daemon stopped (${reason}) before this batch could run`, {
-			retryable: true,
-			hint: 'Ask again once the daemon is back.',
-		}));
-		if (!drained) {
-			this.#options.report({event: 'error', severity: 'warn', code: 'ERR_NODE_TIMEOUT', message: `The running batch did not finish within ${graceMs} ms and was abandoned`});
-		}
-		await this.#reloader.close?.();
-		await this.#options.transport.close();
-	}
-
-	/**
-	 * Modules beyond update_info's directory that changed while nobody watched
-	 * (a contrib beam rebuilt while the daemon was stopped or the node away),
-	 * found by the init step: loaded in a batch of their own, right after it.
-	 */
-	#catchUp(stale: readonly StaleModule[]): void {
-		if (stale.length === 0 || this.#closing !== undefined) {
-			return;
-		}
-		const at = this.#clock.now();
-		const changes = stale.map(({module, path, snapshot}) => ({module, path, at, snapshot}));
-		this.#run({id: this.#nextId(), trigger: 'init', changes, firstChangeAt: at}).catch(() => {
-			// Already reported; the changes were handed back where retrying can help.
-		});
-	}
-
 	/** update_info's directory when the transport does not say: the watched one holding ejabberd.beam. */
 	#ejabberdDirectory(): string | undefined {
 		const path = this.#options.index.get('ejabberd')?.path;
 		return path === undefined ? undefined : dirname(path);
-	}
-
-	#enqueueBatch(batch: Batch): void {
-		const request: ReloadRequest = {id: batch.id, trigger: 'watch', changes: batch.changes, firstChangeAt: batch.firstChangeAt};
-		this.#run(request).catch(() => {
-			// Already reported; the changes were handed back where retrying can help.
-		});
-	}
-
-	#run(request: ReloadRequest): Promise<BatchRecord> {
-		return this.#queue.add(async () => this.#reload(request), {signal: this.#abort.signal});
-	}
-
-	async #reload(request: ReloadRequest): Promise<BatchRecord> {
-		const {report} = this.#options;
-		try {
-			await this.#session.ready(this.#abort.signal);
-			const mark = this.#writes.mark();
-			const record = this.#writes.deferRaced(await this.#reloader.reload(request, this.#abort.signal), request.changes, mark);
-			report(record);
-			const beams = request.changes ?? this.#indexed([...record.deferred, ...record.failed.map(failure => failure.module)]);
-			this.#writes.resettle(record, beams, mark, this.#options.transport.capabilities.verifyByContent, this.#settler);
-			this.#retryLater(request.changes?.filter(change => record.heldBack.includes(change.module)) ?? []);
-			return record;
-		} catch (error) {
-			if (isNodeBusy(error) && !this.#abort.signal.aborted) {
-				// Slow is not down: the node still runs an earlier scan; this batch's changes wait for the next one.
-				report(problemRecord(error, 'warn', `Batch ${request.id} handed back`));
-				this.#handBack(request.changes);
-			} else if (isRetryable(error) && !this.#abort.signal.aborted) {
-				this.#nodeDown(error);
-				this.#handBack(request.changes);
-			} else {
-				report(problemRecord(error, 'error', `Batch ${request.id} failed`));
-			}
-			throw error;
-		}
 	}
 
 	/** Where the index puts these modules' beams (an `all` batch has no changes of its own). */
@@ -412,28 +506,6 @@ export class Daemon {
 			const path = this.#options.index.get(module)?.path;
 			return path === undefined ? [] : [{module, path}];
 		});
-	}
-
-	/** Modules held back by `purge: soft` come back in a later batch, after `purgeRetryMs`. */
-	#retryLater(changes: readonly BeamChange[]): void {
-		if (changes.length === 0) {
-			return;
-		}
-		const timer = this.#clock.setTimer(() => {
-			this.#retryTimers.delete(timer);
-			this.#handBack(changes);
-		}, this.#options.config.purgeRetryMs);
-		this.#retryTimers.add(timer);
-	}
-
-	/** A batch that could not reach the node goes back to the batcher: nothing is lost, nothing runs twice at once. */
-	#handBack(changes: readonly BeamChange[] | undefined): void {
-		if (this.#closing !== undefined) {
-			return;
-		}
-		for (const change of changes ?? []) {
-			this.#batcher.requeue(change);
-		}
 	}
 
 	#nodeDown(error: unknown): void {
@@ -452,6 +524,7 @@ export class Daemon {
 		const {report, transport} = this.#options;
 		if (await waitForNode({node: transport.node, session: this.#session, report, signal: this.#abort.signal, clock: this.#options.clock}, firstError)) {
 			this.#queue.start();
+			this.#loop();
 		}
 	}
 }

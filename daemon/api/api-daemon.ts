@@ -23,11 +23,26 @@ export interface PipelineStatus {
 	 * unhealthy while there is any.
 	 */
 	readonly stuckBeams?: readonly StuckBeam[] | undefined;
+	/** How many pieces of work the ledger owes the node (the entries of `owed`). */
 	readonly pendingChanges: number;
+	/** What the daemon still owes the node, oldest first: each module (or `*`, every module of a member), why, for how long, and when it falls due. */
+	readonly owed?: readonly OwedStatus[] | undefined;
 	readonly queuedBatches: number;
 	readonly runningBatches: number;
 	/** The last configuration reload (SIGHUP), if there was one. */
 	readonly lastReload?: ReloadState | undefined;
+}
+
+/** One piece of owed work, as /status shows it. */
+export interface OwedStatus {
+	readonly module: string;
+	/** Why it is owed: watch, compile, api, retry, softPurge, catchUp, reconnect, join, lag. */
+	readonly reason: string;
+	readonly owedForMs: number;
+	/** In how many ms it falls due; `window`: when the quiet window closes; `read`: once its beam is read again. */
+	readonly due: number | 'window' | 'read';
+	/** In a cluster: only these members. */
+	readonly nodes?: readonly string[];
 }
 
 /** A beam the settle step has waited on past its deadline. */

@@ -3,6 +3,7 @@ import {performance} from 'node:perf_hooks';
 import type {BeamChange} from '../batcher/batch.ts';
 import {beamReader, type BeamReader} from '../beam/beam-snapshot.ts';
 import {errorMessage, isRetryable, ReloaderError} from '../errors.ts';
+import {ALL_MODULES} from '../ledger/ledger.ts';
 import type {BatchRecord, FailedModule} from '../reloader/batch-record.ts';
 import type {BatchReloader, BatchReloaderContext, MemberStatus} from '../reloader/batch-reloader.ts';
 import {checkBeams, restrictCheck} from '../reloader/check-beams.ts';
@@ -52,13 +53,12 @@ export class ClusterReloader implements BatchReloader {
 	#timer: NodeJS.Timeout | undefined;
 	/** The scan-hazard looks of the running batch, shared by its members' Reloaders (they all look at the daemon's one directory). */
 	#batchHazards = new Map<string, Promise<readonly string[]>>();
-	/** A catch-up batch is queued and has not run yet: no second one. */
-	#catchUpQueued = false;
+	readonly kind = 'cluster';
 
 	constructor(options: ClusterReloaderOptions) {
 		this.#options = options;
 		options.members.onMember((node, why) => {
-			options.enqueue({trigger: why, nodes: [node]});
+			options.owe({module: ALL_MODULES, at: Date.now(), reason: why, trigger: why, nodes: [node]});
 		});
 	}
 
@@ -86,15 +86,10 @@ export class ClusterReloader implements BatchReloader {
 		this.#timer.unref();
 	}
 
-	/** Once every lagging disk holds a module's beam, that module is queued on every member (see caughtUpChanges). */
+	/** Once every lagging disk holds a module's beam, that module is owed on every member (see caughtUpChanges); owed again, it is still owed once. */
 	async #catchUp(signal: AbortSignal): Promise<void> {
-		if (this.#catchUpQueued) {
-			return;
-		}
-		const ready = await caughtUpChanges(this.#options.members.list(), this.#options.index, this.#readBeam, signal);
-		if (ready.length > 0 && !this.#catchUpQueued) {
-			this.#catchUpQueued = true;
-			this.#options.enqueue({trigger: 'caughtUp', changes: ready, firstChangeAt: Date.now()});
+		for (const change of await caughtUpChanges(this.#options.members.list(), this.#options.index, this.#readBeam, signal)) {
+			this.#options.owe({...change, reason: 'lag', trigger: 'caughtUp'});
 		}
 	}
 
@@ -117,9 +112,6 @@ export class ClusterReloader implements BatchReloader {
 	}
 
 	async reload(request: ReloadRequest, signal?: AbortSignal): Promise<BatchRecord> {
-		if (request.trigger === 'caughtUp') {
-			this.#catchUpQueued = false;
-		}
 		this.#batchHazards = new Map();
 		const start = performance.now();
 		const startedAt = Date.now();

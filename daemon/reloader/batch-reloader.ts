@@ -1,3 +1,4 @@
+import type {OwedWork} from '../ledger/ledger.ts';
 import type {BeamIndex} from '../modules/beam-index.ts';
 import type {DaemonRecord} from '../records.ts';
 import type {NodeVersions, Transport} from '../transports/transport.ts';
@@ -5,32 +6,35 @@ import type {BatchRecord} from './batch-record.ts';
 import type {ReloaderOptions, ReloadRequest} from './reloader.ts';
 
 /**
- * What the daemon's queue runs each batch through: the Reloader for one node,
- * or a cluster's reloader for every member. The daemon does not know which.
+ * What the daemon's queue runs each batch through: the Reloader for one node
+ * (`kind: 'node'`), or a cluster's reloader for every member (`'cluster'`).
+ * Every method exists on both; `kind` says what they can do, so the daemon
+ * never probes for a method.
  */
 export interface BatchReloader {
+	readonly kind: 'node' | 'cluster';
 	reload(request: ReloadRequest, signal?: AbortSignal): Promise<BatchRecord>;
 	/** The node's releases as the last init step read them (a cluster: the configured node's). */
 	readonly versions: NodeVersions;
 	/** The init step read the node's releases: later records carry them. */
 	noteVersions(versions: NodeVersions | undefined): void;
-	/** A cluster: each member's state, for /status and /healthz. */
-	members?(): readonly MemberStatus[];
-	/** A cluster: the members a request names, checked against the membership (throws ERR_NODE_UNKNOWN naming the known ones). */
-	checkNodes?(nodes: readonly string[]): void;
+	/** Each member's state, for /status and /healthz (one node: none). */
+	members(): readonly MemberStatus[];
+	/** The members a request names, checked against the membership: throws ERR_NODE_UNKNOWN naming the known ones (one node: always, since it has no members to name). */
+	checkNodes(nodes: readonly string[]): void;
 	/** Begin background work (a cluster: following the membership, trying absent members again). */
-	start?(): void;
-	close?(): Promise<void>;
+	start(): void;
+	close(): Promise<void>;
 }
 
-/** What a batch reloader is built from: the daemon's own parts, and a way to queue batches of its own. */
+/** What a batch reloader is built from: the daemon's own parts, and the daemon's ledger to owe work to. */
 export interface BatchReloaderContext {
 	readonly transport: Transport;
 	readonly index: BeamIndex;
 	readonly options: ReloaderOptions;
 	readonly report: (record: DaemonRecord) => void;
-	/** Queue a batch behind the others (a member that came back, reconciled); its outcome is reported like any batch's. */
-	readonly enqueue: (request: Omit<ReloadRequest, 'id'>) => void;
+	/** Owe work (a member that joined or came back, a lagging disk that caught up): a batch takes it when it is due, and its outcome is reported like any batch's. */
+	readonly owe: (work: OwedWork) => void;
 	/** Aborted when the daemon closes. */
 	readonly signal: AbortSignal;
 }

@@ -1,5 +1,5 @@
 import {dirname, join} from 'node:path';
-import {isRetryable} from '../errors.ts';
+import {ReloaderError, isRetryable} from '../errors.ts';
 import {performance} from 'node:perf_hooks';
 import type {BeamChange} from '../batcher/batch.ts';
 import {beamReader, type BeamReader} from '../beam/beam-snapshot.ts';
@@ -89,6 +89,28 @@ export class Reloader {
 		this.#index = index;
 		this.#options = options;
 		this.#steps = options.plan ?? planForTransport(transport, options);
+	}
+
+	/** One node: a BatchReloader of kind `node` (no members, nothing in the background). */
+	readonly kind = 'node';
+
+	members(): [] {
+		return [];
+	}
+
+	/** A request that names members asks a cluster; this reloads one node. */
+	checkNodes(nodes: readonly string[]): void {
+		throw new ReloaderError('ERR_NODE_UNKNOWN', `\`nodes\` names cluster members (got ${nodes.map(node => JSON.stringify(node)).join(', ')}), and this daemon reloads one node (${this.#transport.node}), not a cluster`, {
+			hint: 'Leave `nodes` out, or configure `cluster` to reload every member of an ejabberd cluster.',
+		});
+	}
+
+	start(): void {
+		// Nothing runs in the background for one node.
+	}
+
+	async close(): Promise<void> {
+		// Nothing to stop: the daemon closes the transport.
 	}
 
 	/** The node's releases as the last init step read them (empty before it ran). */

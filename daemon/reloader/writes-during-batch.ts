@@ -6,12 +6,12 @@ export interface BatchBeam {
 	readonly path: string;
 }
 
-/** What the settler is told of a module after its batch. */
+/** What the settle step is to do after a batch: read these beams again and hand them on, forget what it saw of these paths. */
 export interface Resettle {
-	/** Read the file again and hand it on, even if unchanged. */
-	recheck(path: string): void;
+	/** Read the file again and hand it on, even if unchanged: the module is owed until it is read. */
+	readonly recheck: readonly BatchBeam[];
 	/** Forget what was seen of it: its next write event hands it on, even unchanged. */
-	forget(path: string): void;
+	readonly forget: readonly string[];
 }
 
 /**
@@ -80,18 +80,22 @@ export class WritesDuringBatch {
 	 * so is every one on a transport that verifies by the list only: "not
 	 * listed" is also what update_info says of a file half-written again.
 	 */
-	resettle(record: BatchRecord, beams: readonly BatchBeam[], mark: number, byContent: boolean, settler: Resettle): void {
+	resettle(record: BatchRecord, beams: readonly BatchBeam[], mark: number, byContent: boolean): Resettle {
 		const failed = new Set(record.failed.map(({module}) => module));
-		for (const {module, path} of beams) {
+		const recheck: BatchBeam[] = [];
+		const forget: string[] = [];
+		for (const beam of beams) {
+			const {module, path} = beam;
 			const updated = record.updated.includes(module);
 			if (record.heldBack.includes(module) || record.outOfReach.includes(module)) {
 				continue;
 			}
 			if (record.deferred.includes(module) || (!updated && this.#writtenSince(path, mark))) {
-				settler.recheck(path);
+				recheck.push(beam);
 			} else if (failed.has(module) || !byContent) {
-				settler.forget(path);
+				forget.push(path);
 			}
 		}
+		return {recheck, forget};
 	}
 }
