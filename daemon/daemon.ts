@@ -55,7 +55,12 @@ export interface DaemonOptions {
 	readonly findScanHazards?: (directory: string, maxBytes: number) => Promise<readonly ScanHazard[]>;
 	/** What runs each batch. Default: a Reloader on `transport` (one node); a cluster gives its own. */
 	readonly createReloader?: (context: BatchReloaderContext) => BatchReloader;
-	/** Lists the beams of a directory with a metadata fingerprint, for the sweep behind the watcher. Default: readdir + lstat. */
+	/**
+	 * Lists the beams of a directory with a metadata fingerprint, for the sweep
+	 * behind the watcher. Default: readdir + lstat of the real directories; with
+	 * an injected watcher (`createWatcher`) there is no sweep unless this is
+	 * given too, since the real disk is not the one such a watcher watches.
+	 */
 	readonly listBeams?: BeamLister;
 	/** How often the directories are looked at for a change the watcher missed (see DirectorySweep). Default: 5000. */
 	readonly sweepMs?: number;
@@ -197,7 +202,7 @@ export class Daemon {
 		});
 		await this.#watcher.ready();
 		// Behind the watcher: a change whose event inotify dropped is seen at the next look, as if the watcher had reported it.
-		if (this.#closing === undefined) {
+		if (this.#closing === undefined && (this.#options.createWatcher === undefined || this.#options.listBeams !== undefined)) {
 			this.#sweep = new DirectorySweep({directories, onChanged: onBeamWritten, onError: error => report(problemRecord(error, 'warn')), intervalMs: this.#options.sweepMs, list: this.#options.listBeams, clock: this.#clock});
 		}
 		report({event: 'watch', directories, beams: index.size});
