@@ -1,3 +1,6 @@
+import {createParser, type EventSourceParser, type ParseError} from 'eventsource-parser';
+import {ReloaderError} from '../errors.ts';
+
 /** One dispatched Server-Sent Event. */
 export interface SseEvent {
 	/** The `event:` field; `message` when the server named none. */
@@ -9,118 +12,108 @@ export interface SseEvent {
 }
 
 /**
+ * Bounds on what one stream may make this side hold: a line not yet ended,
+ * plus an event whose closing blank line has not come. The daemon's records
+ * are one line of JSON each, far below it; a hostile or broken server that
+ * sends more is cut off (and `tail` reconnects) instead of growing the heap.
+ * Checked after each chunk: what is held is at most this plus one chunk.
+ */
+export const MAX_EVENT_CHARS = 4 * 1024 * 1024;
+
+/**
  * An incremental parser for the `text/event-stream` format (WHATWG HTML
- * §9.2.6): feed it text as it arrives, split anywhere, and it returns the
- * events each piece completes. Lines end in LF, CRLF or CR; `:` lines are
- * comments (the server's keep-alive pings); an event is dispatched at the
- * blank line that ends it, and one cut off by the end of the stream is not.
- * Pure: no I/O, no timers. Decoding bytes is the caller's (a streaming
- * TextDecoder keeps a character split across chunks whole).
+ * §9.2.6), over eventsource-parser: feed it text as it arrives, split
+ * anywhere, and it returns the events each piece completes. Lines end in LF,
+ * CRLF or CR; `:` lines are comments (the server's keep-alive pings); an
+ * event is dispatched at the blank line that ends it, and one cut off by the
+ * end of the stream is not. What it adds: the last event id is kept for later
+ * events (as EventSource's lastEventId is), an event without a name is
+ * `message`, and more than `maxEventChars` buffered throws ERR_API
+ * (retryable: the next connection starts afresh). Pure: no I/O, no timers.
+ * Decoding bytes is the caller's (a streaming TextDecoder keeps a character
+ * split across chunks whole).
  */
 export class SseParser {
-	#buffer = '';
-	/** A chunk ended in CR: an LF starting the next one belongs to the same line end. */
-	#skipLf = false;
-	#atStart = true;
-	#event = '';
-	#data: string[] = [];
+	readonly #parser: EventSourceParser;
+	readonly #maxEventChars: number;
+	#events: SseEvent[] = [];
+	#comments: string[] = [];
 	#id = '';
 	#retryMs: number | undefined;
+	#overflow: ParseError | undefined;
+	#atStart = true;
+	/** The last chunk ended in CR (fed with an LF after it): an LF opening this one is the same line end. */
+	#skipLf = false;
+
+	constructor(options: {readonly maxEventChars?: number} = {}) {
+		this.#maxEventChars = options.maxEventChars ?? MAX_EVENT_CHARS;
+		this.#parser = createParser({
+			maxBufferSize: this.#maxEventChars,
+			onEvent: ({event, data, id}) => {
+				if (id !== undefined) {
+					this.#id = id;
+				}
+				this.#events.push({event: event ?? 'message', data, id: this.#id});
+			},
+			onRetry: retryMs => {
+				this.#retryMs = retryMs;
+			},
+			onComment: comment => {
+				this.#comments.push(comment);
+			},
+			onError: error => {
+				// Unknown fields and a bad `retry:` are ignored, as the format requires; only the bound is fatal.
+				if (error.type === 'max-buffer-size-exceeded') {
+					this.#overflow = error;
+				}
+			},
+		});
+	}
 
 	/** The server's last `retry:` advice in ms, if any. */
 	get retryMs(): number | undefined {
 		return this.#retryMs;
 	}
 
+	/** The comments (`: ping`) pushed since the last call, without their colon; for tests and diagnostics. */
+	takeComments(): string[] {
+		const comments = this.#comments;
+		this.#comments = [];
+		return comments;
+	}
+
+	/** The events `text` completes; throws ERR_API once the stream exceeds the bound (and on every push after). */
 	push(text: string): SseEvent[] {
-		let chunk = text;
-		if (chunk === '') {
-			return [];
+		if (this.#overflow === undefined && text !== '') {
+			this.#parser.feed(this.#normalize(text));
 		}
-		if (this.#skipLf && chunk.startsWith('\n')) {
-			chunk = chunk.slice(1);
+		if (this.#overflow !== undefined) {
+			throw new ReloaderError('ERR_API', `The event stream sent over ${this.#maxEventChars} characters without ending a line or an event: not the daemon's stream, or a broken one`, {
+				cause: this.#overflow,
+				retryable: true,
+				hint: 'Point --url at the daemon\'s API; tail reconnects and starts afresh.',
+			});
 		}
-		this.#skipLf = false;
-		if (this.#atStart) {
-			// A byte order mark may open the stream, and only there.
-			chunk = chunk.replace(/^\uFEFF/, '');
-			this.#atStart = false;
-		}
-		this.#buffer += chunk;
-		const events: SseEvent[] = [];
-		for (;;) {
-			const end = this.#buffer.search(/[\r\n]/);
-			if (end === -1) {
-				break;
-			}
-			const line = this.#buffer.slice(0, end);
-			let next = end + 1;
-			if (this.#buffer[end] === '\r') {
-				if (next === this.#buffer.length) {
-					this.#skipLf = true;
-				} else if (this.#buffer[next] === '\n') {
-					next++;
-				}
-			}
-			this.#buffer = this.#buffer.slice(next);
-			const event = this.#processLine(line);
-			if (event !== undefined) {
-				events.push(event);
-			}
-		}
+		const events = this.#events;
+		this.#events = [];
 		return events;
 	}
 
-	#processLine(line: string): SseEvent | undefined {
-		if (line === '') {
-			return this.#dispatch();
+	/**
+	 * eventsource-parser holds a CR that ends a chunk back until it sees whether
+	 * an LF follows, so the last event of a CR-only stream would wait for the
+	 * next ping; an LF is fed after it here, and an LF opening the next chunk dropped.
+	 * A byte order mark may open the stream, and only there (the library looks
+	 * for its UTF-8 bytes; this text is decoded already).
+	 */
+	#normalize(text: string): string {
+		let chunk = this.#skipLf && text.startsWith('\n') ? text.slice(1) : text;
+		if (this.#atStart && chunk !== '') {
+			chunk = chunk.replace(/^\uFEFF/, '');
+			this.#atStart = false;
 		}
-		if (line.startsWith(':')) {
-			return undefined;
-		}
-		const colon = line.indexOf(':');
-		const field = colon === -1 ? line : line.slice(0, colon);
-		let value = colon === -1 ? '' : line.slice(colon + 1);
-		if (value.startsWith(' ')) {
-			value = value.slice(1);
-		}
-		switch (field) {
-			case 'event': {
-				this.#event = value;
-				break;
-			}
-			case 'data': {
-				this.#data.push(value);
-				break;
-			}
-			case 'id': {
-				if (!value.includes('\0')) {
-					this.#id = value;
-				}
-				break;
-			}
-			case 'retry': {
-				if (/^\d+$/.test(value)) {
-					this.#retryMs = Number(value);
-				}
-				break;
-			}
-			default: {
-				// Unknown fields are ignored, as the format requires.
-			}
-		}
-		return undefined;
-	}
-
-	#dispatch(): SseEvent | undefined {
-		const event = this.#event;
-		const data = this.#data;
-		this.#event = '';
-		this.#data = [];
-		// A block without data (e.g. `retry:` alone) sets state but is no event.
-		if (data.length === 0) {
-			return undefined;
-		}
-		return {event: event === '' ? 'message' : event, data: data.join('\n'), id: this.#id};
+		this.#skipLf = chunk.endsWith('\r');
+		// CR then LF is one line end to the library: the line the CR ends is parsed now.
+		return this.#skipLf ? `${chunk}\n` : chunk;
 	}
 }

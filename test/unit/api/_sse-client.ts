@@ -1,9 +1,11 @@
-/** One parsed SSE block: its fields, or a comment. */
+import {SseParser} from '../../../daemon/cli/sse-reader.ts';
+import {describeWitnesses} from '../../support/witness.ts';
+
+/** One parsed SSE block: an event's fields, or a comment. */
 export interface SseBlock {
 	readonly id?: string;
 	readonly event?: string;
 	readonly data?: string;
-	readonly retry?: string;
 	readonly comment?: string;
 }
 
@@ -14,6 +16,8 @@ export class SseClient {
 	readonly #abort: AbortController;
 	readonly #done: Promise<void>;
 	readonly #wakers = new Set<() => void>();
+	readonly #parser = new SseParser();
+	readonly #blocks: SseBlock[] = [];
 
 	private constructor(response: Response, abort: AbortController) {
 		this.response = response;
@@ -30,21 +34,14 @@ export class SseClient {
 	/** Whether the server ended the stream. */
 	ended = false;
 
+	/** The events and comments parsed so far, by the parser `tail` uses (daemon/cli/sse-reader.ts). */
 	blocks(): SseBlock[] {
-		return this.text.split('\n\n').slice(0, -1).map(block => {
-			const fields: Record<string, string> = {};
-			for (const line of block.split('\n')) {
-				const colon = line.indexOf(':');
-				const name = colon === 0 ? 'comment' : line.slice(0, colon);
-				fields[name] = line.slice(colon + 1).replace(/^ /, '');
-			}
-			return fields;
-		});
+		return this.#blocks;
 	}
 
 	/** The events (with an `event:` field), data parsed. */
 	events(): {id: number; event: string; data: Record<string, unknown>}[] {
-		return this.blocks().filter(block => block.event !== undefined).map(block => ({
+		return this.#blocks.filter(block => block.event !== undefined).map(block => ({
 			id: Number(block.id),
 			event: block.event ?? '',
 			data: JSON.parse(block.data ?? 'null') as Record<string, unknown>,
@@ -55,7 +52,7 @@ export class SseClient {
 		const deadline = Date.now() + timeoutMs;
 		while (!condition(this)) {
 			if (this.ended || Date.now() > deadline) {
-				throw new Error(`${this.ended ? 'The stream ended' : `Timed out after ${timeoutMs} ms`} waiting for ${what}; received:\n${this.text}`);
+				throw new Error(`${this.ended ? 'The stream ended' : `Timed out after ${timeoutMs} ms`} waiting for ${what}; received:\n${this.text}${describeWitnesses()}`);
 			}
 			await new Promise<void>(resolve => {
 				const wake = () => {
@@ -83,7 +80,12 @@ export class SseClient {
 		const decoder = new TextDecoder();
 		try {
 			for await (const chunk of this.response.body ?? []) {
-				this.text += decoder.decode(chunk as Uint8Array, {stream: true});
+				const text = decoder.decode(chunk as Uint8Array, {stream: true});
+				this.text += text;
+				for (const {id, event, data} of this.#parser.push(text)) {
+					this.#blocks.push({id, event, data});
+				}
+				this.#blocks.push(...this.#parser.takeComments().map(comment => ({comment})));
 				this.#wake();
 			}
 		} catch {

@@ -67,3 +67,48 @@ test('the id is kept for later events until changed; one with NUL is ignored', t
 test('a byte order mark opening the stream is skipped', t => {
 	t.deepEqual(parseAll(['\uFEFFdata: a\n\n']).events, [{event: 'message', data: 'a', id: ''}]);
 });
+
+test('a line that never ends, or an event that never ends, past the bound is ERR_API (retryable), then and after', t => {
+	for (const hostile of ['data: ' + 'x'.repeat(200), 'data: xxxxxxxxxx\n'.repeat(40), ': ' + 'p'.repeat(200)]) {
+		const parser = new SseParser({maxEventChars: 100});
+		const error = t.throws(() => {
+			for (let index = 0; index < hostile.length; index += 7) {
+				parser.push(hostile.slice(index, index + 7));
+			}
+		}, {code: 'ERR_API', message: /over 100 characters without ending a line or an event/});
+		t.true((error as {retryable?: boolean} | undefined)?.retryable);
+		t.throws(() => parser.push('data: fine\n\n'), {code: 'ERR_API'});
+	}
+});
+
+test('whatever arrives, what the parser holds stays bounded (the bound plus one chunk): past it, it throws rather than buffers', t => {
+	fc.assert(fc.property(fc.array(fc.string({unit: fc.constantFrom('a', ':', ' ', '\n', '\r', 'data: ', 'event: x', 'id: 1', '\uFEFF')}), {maxLength: 40}), chunks => {
+		const parser = new SseParser({maxEventChars: 64});
+		let fed = 0;
+		for (const chunk of chunks) {
+			fed += chunk.length;
+			try {
+				// The bound is checked after each push: an event it completes holds at most the bound plus that chunk.
+				for (const event of parser.push(chunk)) {
+					t.true(event.data.length <= 64 + chunk.length);
+				}
+			} catch (error) {
+				// Only an overflow throws, and only once more than the bound was fed.
+				t.is((error as {code?: string}).code, 'ERR_API');
+				t.true(fed > 64);
+				return;
+			}
+		}
+	}));
+});
+
+test('the bound is far above the daemon\'s records: a 1 MiB record passes in 64 KiB chunks', t => {
+	const record = `id: 1\nevent: batch\ndata: ${JSON.stringify({event: 'batch', updated: ['m'.repeat(1024 * 1024)]})}\n\n`;
+	const parser = new SseParser();
+	const events = [];
+	for (let index = 0; index < record.length; index += 65_536) {
+		events.push(...parser.push(record.slice(index, index + 65_536)));
+	}
+	t.is(events.length, 1);
+	t.is(events[0]?.event, 'batch');
+});
