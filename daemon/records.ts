@@ -6,7 +6,7 @@ import type {NodeVersions, TransportKind} from './transports/transport.ts';
  * Every event the daemon reports, as one flat record: the same object becomes a
  * log line and (later) an SSE event or an HTTP answer.
  */
-export type DaemonRecord = StartRecord | InitRecord | WatchRecord | ApiRecord | BatchRecord | KilledRecord | NodeRecord | ProblemRecord | StopRecord | DirectoryRecord | SiblingRecord | ReloadRecord | SyncRecord;
+export type DaemonRecord = StartRecord | InitRecord | WatchRecord | ApiRecord | BatchRecord | KilledRecord | NodeRecord | ProblemRecord | StopRecord | DirectoryRecord | SiblingRecord | ReconfigureRecord | SyncRecord;
 
 export interface StartRecord {
 	readonly event: 'start';
@@ -102,12 +102,13 @@ export interface ProblemRecord {
 }
 
 /**
- * A new configuration (SIGHUP) was put to work, or refused with every reason:
- * a refused one leaves the running pipeline exactly as it was.
+ * A reconfiguration (SIGHUP): a new configuration was put to work, or
+ * refused with every reason; a refused one leaves the running pipeline
+ * exactly as it was. ("Reload" is the word for loading code: batches.)
  */
-export type ReloadRecord =
+export type ReconfigureRecord =
 	| {
-		readonly event: 'reload';
+		readonly event: 'reconfigure';
 		readonly outcome: 'applied';
 		readonly node: string;
 		readonly transport: TransportKind;
@@ -116,7 +117,7 @@ export type ReloadRecord =
 		readonly maxWaitMs: number;
 	}
 	| {
-		readonly event: 'reload';
+		readonly event: 'reconfigure';
 		readonly outcome: 'refused';
 		/** Each problem's message, as also logged one by one at error level with its hint. */
 		readonly reasons: readonly string[];

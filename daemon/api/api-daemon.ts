@@ -1,8 +1,6 @@
-import type {BeamIndex} from '../modules/beam-index.ts';
 import type {DaemonRecord} from '../records.ts';
-import type {BatchRecord} from '../reloader/batch-record.ts';
 import type {MemberStatus} from '../reloader/batch-reloader.ts';
-import type {NodeVersions, PurgeMode, UpdateInfo} from '../transports/transport.ts';
+import type {NodeVersions} from '../transports/transport.ts';
 
 /** What the API shows of the pipeline's state (the daemon's `status()`). */
 export interface PipelineStatus {
@@ -29,8 +27,8 @@ export interface PipelineStatus {
 	readonly owed?: readonly OwedStatus[] | undefined;
 	readonly queuedBatches: number;
 	readonly runningBatches: number;
-	/** The last configuration reload (SIGHUP), if there was one. */
-	readonly lastReload?: ReloadState | undefined;
+	/** The last reconfiguration (SIGHUP), if there was one. */
+	readonly lastReconfigure?: ReconfigureState | undefined;
 }
 
 /** One piece of owed work, as /status shows it. */
@@ -51,28 +49,12 @@ export interface StuckBeam {
 	readonly unsettledMs: number;
 }
 
-/** What became of the last new configuration: applied, or refused with every reason (the running one kept). */
-export interface ReloadState {
+/** What became of the last new configuration (SIGHUP): applied, or refused with every reason (the running one kept). */
+export interface ReconfigureState {
 	readonly outcome: 'applied' | 'refused';
 	/** ISO 8601. */
 	readonly at: string;
 	readonly reasons: readonly string[];
-}
-
-/**
- * The callbacks the API needs from the daemon, and nothing else: it never sees
- * the watcher or the transport. Updates go through the daemon's queue, so a
- * request never runs beside a batch.
- */
-export interface ApiDaemon {
-	/** `nodes`: only these cluster members (throws ERR_NODE_UNKNOWN for one that is not). */
-	reconcile(trigger: 'api', options?: {readonly nodes?: readonly string[]}): Promise<BatchRecord>;
-	/** `purge: 'brutal'` forces modules held back by `purge: soft` (their processes are killed); `nodes` as for reconcile. */
-	update(names: unknown, trigger: 'api', options?: {readonly purge?: PurgeMode; readonly nodes?: readonly string[]}): Promise<BatchRecord>;
-	updateInfo(): Promise<UpdateInfo>;
-	status(): PipelineStatus;
-	/** The watched beams, to refuse bad names before the node's state matters. */
-	readonly index: BeamIndex;
 }
 
 /** Where records come from (the RecordBus); returns the unsubscribe function. */

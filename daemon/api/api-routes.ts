@@ -1,11 +1,11 @@
-import type {ApiDaemon} from './api-daemon.ts';
+import type {ServiceCalls} from '../service/service-calls.ts';
 import type {EventStreams} from './event-stream.ts';
 import type {Handler, RouteTable} from './routes.ts';
 import {healthAnswer, statusAnswer, type StatusSource} from './status-routes.ts';
 import {createUpdateRoutes} from './update-routes.ts';
 
 export interface ApiRoutesOptions {
-	readonly daemon: ApiDaemon;
+	readonly daemon: ServiceCalls;
 	readonly status: StatusSource;
 	readonly events: EventStreams;
 	readonly bodyLimitBytes: number;

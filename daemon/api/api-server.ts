@@ -6,7 +6,8 @@ import type {DaemonRecord} from '../records.ts';
 import type {BatchRecord} from '../reloader/batch-record.ts';
 import {sendAnswer, JSON_TYPE} from './answer.ts';
 import {assertAccessAllowed, type ApiAccess} from './api-access.ts';
-import type {ApiDaemon, RecordSource} from './api-daemon.ts';
+import type {ServiceCalls} from '../service/service-calls.ts';
+import type {RecordSource} from './api-daemon.ts';
 import {ApiError} from './api-error.ts';
 import {createApiRoutes} from './api-routes.ts';
 import {createBearerCheck, unauthorized, type BearerVerdict} from './bearer.ts';
@@ -25,7 +26,8 @@ export const MAX_CONNECTIONS = 256;
 
 export interface ApiServerOptions {
 	readonly access: ApiAccess;
-	readonly daemon: ApiDaemon;
+	/** What the endpoints call: the service itself (a Daemon has the same calls), typed by the service's own ServiceCalls. */
+	readonly daemon: ServiceCalls;
 	/** The record bus: streamed to `GET /events`, and the source of `lastBatch` in `GET /status`. */
 	readonly records: RecordSource;
 	readonly version: string;

@@ -2,10 +2,10 @@ import {escapeUntrusted, quoteUntrusted} from '../errors.ts';
 import type {BatchRecord} from '../reloader/batch-record.ts';
 import type {MemberStatus} from '../reloader/batch-reloader.ts';
 import type {Answer} from './answer.ts';
-import type {ApiDaemon} from './api-daemon.ts';
+import type {ServiceCalls} from '../service/service-calls.ts';
 
 export interface StatusSource {
-	readonly daemon: ApiDaemon;
+	readonly daemon: ServiceCalls;
 	readonly version: string;
 	readonly startedAt: number;
 	/** The last batch record seen on the bus. */
@@ -35,7 +35,7 @@ export function statusAnswer(source: StatusSource, now = Date.now()): Answer {
 				stuckBeams: status.stuckBeams ?? [],
 			},
 			lastBatch: source.lastBatch() ?? null,
-			lastReload: status.lastReload ?? null,
+			lastReconfigure: status.lastReconfigure ?? null,
 			uptimeSeconds: Math.floor((now - source.startedAt) / 1000),
 		},
 	};
@@ -52,7 +52,7 @@ export function statusAnswer(source: StatusSource, now = Date.now()): Answer {
  * unreachable members) when some are: the others are still reloaded, and
  * each absent one is reconciled when it comes back.
  */
-export function healthAnswer(daemon: ApiDaemon): Answer {
+export function healthAnswer(daemon: Pick<ServiceCalls, 'status'>): Answer {
 	const {connected, node, stuckBeams = [], members} = daemon.status();
 	const unreachable = (members ?? []).filter(member => !member.connected);
 	if (!connected || (members !== undefined && members.length > 0 && unreachable.length === members.length)) {

@@ -2,8 +2,8 @@ import type {IncomingMessage, ServerResponse} from 'node:http';
 import {ReloaderError} from '../errors.ts';
 import {resolveRequestedModules} from '../modules/requested-modules.ts';
 import type {BatchRecord} from '../reloader/batch-record.ts';
+import type {ServiceCalls} from '../service/service-calls.ts';
 import type {Answer} from './answer.ts';
-import type {ApiDaemon} from './api-daemon.ts';
 import {ApiError} from './api-error.ts';
 import {batchAnswer} from './batch-answer.ts';
 import {Coalescer} from './coalesce.ts';
@@ -25,7 +25,7 @@ export interface UpdateRoutes {
  * one waits for its turn share its batch (see Coalescer): a hundred
  * `GET /update-modules/all` cost at most two update_info scans, not a hundred.
  */
-export function createUpdateRoutes(daemon: ApiDaemon, bodyLimitBytes: number): UpdateRoutes {
+export function createUpdateRoutes(daemon: ServiceCalls, bodyLimitBytes: number): UpdateRoutes {
 	const batches = new Coalescer<BatchRecord>();
 	return {
 		async updateAll(request: IncomingMessage, response: ServerResponse) {
@@ -77,7 +77,7 @@ function nodesKey(nodes: readonly string[] | undefined): string {
  * Answer 503 at once while the node is down: the queue is paused then, and a
  * request queued behind it would hang until the node comes back.
  */
-function assertConnected(daemon: ApiDaemon): void {
+function assertConnected(daemon: Pick<ServiceCalls, 'status'>): void {
 	const {connected, node} = daemon.status();
 	if (!connected) {
 		throw new ReloaderError('ERR_NODE_DOWN', `The node ${node} is unreachable, or the daemon has not initialised it yet; nothing was queued`, {
@@ -88,7 +88,7 @@ function assertConnected(daemon: ApiDaemon): void {
 }
 
 /** A joined call starts later than its requests were checked: check again, so it never waits on a paused queue. */
-async function whenConnected(daemon: ApiDaemon, run: () => Promise<BatchRecord>): Promise<BatchRecord> {
+async function whenConnected(daemon: Pick<ServiceCalls, 'status'>, run: () => Promise<BatchRecord>): Promise<BatchRecord> {
 	assertConnected(daemon);
 	return run();
 }

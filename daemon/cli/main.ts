@@ -13,17 +13,17 @@ import {captureProcessWarnings, logFormatInArgv, setWarningLineFormat} from './p
 import {readVersion} from './read-version.ts';
 
 /** A command gets the validated config, and a way to read it again (SIGHUP) with the same file and flags. */
-type Action = (config: ResolvedConfig, reloadConfig: () => Promise<ResolvedConfig>) => Promise<number>;
+type Action = (config: ResolvedConfig, readConfig: () => Promise<ResolvedConfig>) => Promise<number>;
 
 /** Load and validate the config first (exit 2 on any problem), then run the command. */
 function withConfig(action: Action): (flags: ConfigFlags) => Promise<void> {
 	return async flags => {
 		let code: number;
 		try {
-			const reloadConfig = () => loadConfig(flags.config, flagsToConfig(flags));
-			const config = await reloadConfig();
+			const readConfig = () => loadConfig(flags.config, flagsToConfig(flags));
+			const config = await readConfig();
 			setWarningLineFormat(config.log.format);
-			code = await action(config, reloadConfig);
+			code = await action(config, readConfig);
 		} catch (error) {
 			code = reportFatal(error);
 		}

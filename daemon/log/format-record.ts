@@ -25,7 +25,7 @@ export function levelOf(record: DaemonRecord): LogLevel {
 		case 'killed': {
 			return 'warn';
 		}
-		case 'reload': {
+		case 'reconfigure': {
 			return record.outcome === 'refused' ? 'error' : 'info';
 		}
 		default: {
@@ -92,7 +92,7 @@ export function summarize(record: DaemonRecord): string {
 		case 'stop': {
 			return `stopping: ${record.reason}`;
 		}
-		case 'reload': {
+		case 'reconfigure': {
 			return record.outcome === 'applied'
 				? `new configuration applied: ${record.transport} transport to ${record.node}, watching ${record.directories.join(', ')}, debounce ${record.debounceMs} ms`
 				: `new configuration refused, the running one is kept: ${record.reasons.join('; ')}`;

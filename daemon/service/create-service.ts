@@ -1,6 +1,6 @@
 import {isDeepStrictEqual} from 'node:util';
 import {resolveApiAccess, type ApiAccess} from '../api/api-access.ts';
-import type {ApiDaemon, PipelineStatus, ReloadState} from '../api/api-daemon.ts';
+import type {PipelineStatus, ReconfigureState} from '../api/api-daemon.ts';
 import {startApiServer, type ApiServer} from '../api/api-server.ts';
 import {boundedBeamReader} from '../beam/beam-snapshot.ts';
 import {counter} from '../batcher/batcher.ts';
@@ -11,10 +11,10 @@ import type {BeamIndex} from '../modules/beam-index.ts';
 import {scanBeams} from '../modules/scan-beams.ts';
 import {RecordBus} from '../record-bus.ts';
 import {problemRecord, type DaemonRecord} from '../records.ts';
-import type {BatchRecord, Trigger} from '../reloader/batch-record.ts';
-import type {UpdateInfo} from '../transports/transport.ts';
+import type {Daemon} from '../daemon.ts';
 import {openPipeline, type Pipeline} from './open-pipeline.ts';
 import {PipelineCheckError, asProblem} from './pipeline-error.ts';
+import type {ForwardsEveryParameter, ServiceCalls} from './service-calls.ts';
 
 export interface ServiceOptions {
 	/** The package version, for the start record and `/status`. */
@@ -30,8 +30,12 @@ export interface ServiceOptions {
 	readonly createLogger?: (log: ResolvedConfig['log']) => RecordLogger;
 }
 
-/** The whole program, assembled in one place; every command is a thin wrapper around it. */
-export interface Service {
+/**
+ * The whole program, assembled in one place; every command is a thin wrapper
+ * around it, and the HTTP API is handed the service itself (ServiceCalls:
+ * the Daemon's own method types, so no call can drop a parameter).
+ */
+export interface Service extends ServiceCalls {
 	/** Every record: the log is one subscriber, `GET /events` clients the others. */
 	readonly records: RecordBus;
 	/** The HTTP API while it listens (daemon mode with `api.enabled`). */
@@ -39,21 +43,19 @@ export interface Service {
 	/** Open the node, watch, serve the API. A problem found before anything runs throws (exit 2 for config problems). */
 	start(): Promise<void>;
 	/**
-	 * Put a new configuration to work: the whole new pipeline is built and
-	 * checked first, and only then swapped in. A configuration that cannot work
-	 * (or an error from reading it) is refused: the running pipeline stays as it
-	 * was, every reason is logged and `/status` says so. Never throws.
+	 * Reconfigure (SIGHUP, `systemctl reload`): put a new configuration to
+	 * work. The whole new pipeline is built and checked first, and only then
+	 * swapped in. A configuration that cannot work (or an error from reading
+	 * it) is refused: the running pipeline stays as it was, every reason is
+	 * logged and `/status` says so. Never throws.
 	 */
-	reload(next: ResolvedConfig | Error): Promise<ReloadState>;
-	reconcile(trigger: Trigger): Promise<BatchRecord>;
-	updateInfo(): Promise<UpdateInfo>;
-	status(): PipelineStatus;
+	reconfigure(next: ResolvedConfig | Error): Promise<ReconfigureState>;
 	/** Stop taking requests, stop the pipeline (its running batch finishes within the grace period), close the log; idempotent. */
 	close(reason: string): Promise<void>;
 }
 
 export function createService(config: ResolvedConfig, options: ServiceOptions): Service {
-	return new ReloaderService(config, options);
+	return new ReloaderService(config, options) satisfies ForwardsEveryParameter<ReloaderService>;
 }
 
 class ReloaderService implements Service {
@@ -65,9 +67,9 @@ class ReloaderService implements Service {
 	#unsubscribeLogger: () => void;
 	#pipeline: Pipeline | undefined;
 	#api: ApiServer | undefined;
-	#lastReload: ReloadState | undefined;
-	/** Reloads run one after the other. */
-	#reloads: Promise<unknown> = Promise.resolve();
+	#lastReconfigure: ReconfigureState | undefined;
+	/** Reconfigurations run one after the other. */
+	#reconfigurations: Promise<unknown> = Promise.resolve();
 	/** While one pipeline replaces another, API calls wait for the new one. */
 	#swapping: Promise<void> | undefined;
 	#closing: Promise<void> | undefined;
@@ -112,23 +114,33 @@ class ReloaderService implements Service {
 		}
 	}
 
-	reload(next: ResolvedConfig | Error): Promise<ReloadState> {
-		const reloading = this.#reloads.then(async () => this.#reload(next));
-		this.#reloads = reloading.catch(() => undefined);
-		return reloading;
+	reconfigure(next: ResolvedConfig | Error): Promise<ReconfigureState> {
+		const reconfiguring = this.#reconfigurations.then(async () => this.#reconfigure(next));
+		this.#reconfigurations = reconfiguring.catch(() => undefined);
+		return reconfiguring;
 	}
 
-	async reconcile(trigger: Trigger): Promise<BatchRecord> {
-		return (await this.#current()).daemon.reconcile(trigger);
+	// The running pipeline's own calls, every argument passed on (during a swap, the new pipeline's).
+	async reconcile(...args: Parameters<Daemon['reconcile']>): ReturnType<Daemon['reconcile']> {
+		return (await this.#current()).daemon.reconcile(...args);
 	}
 
-	async updateInfo(): Promise<UpdateInfo> {
-		return (await this.#current()).daemon.updateInfo();
+	async update(...args: Parameters<Daemon['update']>): ReturnType<Daemon['update']> {
+		return (await this.#current()).daemon.update(...args);
+	}
+
+	async updateInfo(...args: Parameters<Daemon['updateInfo']>): ReturnType<Daemon['updateInfo']> {
+		return (await this.#current()).daemon.updateInfo(...args);
+	}
+
+	/** Always the current pipeline's, so the API server outlives a reconfiguration. */
+	get index(): Daemon['index'] {
+		return this.#requirePipeline().daemon.index;
 	}
 
 	status(): PipelineStatus {
 		const status = this.#requirePipeline().daemon.status();
-		return {...status, lastReload: this.#lastReload};
+		return {...status, lastReconfigure: this.#lastReconfigure};
 	}
 
 	close(reason: string): Promise<void> {
@@ -143,14 +155,14 @@ class ReloaderService implements Service {
 	 * `stop` record and that batch's record are written.
 	 */
 	async #close(reason: string): Promise<void> {
-		await this.#reloads;
+		await this.#reconfigurations;
 		const apiClosed = this.#api?.close();
 		await this.#pipeline?.daemon.close(reason);
 		await apiClosed;
 		await this.#closeLogger();
 	}
 
-	async #reload(next: ResolvedConfig | Error): Promise<ReloadState> {
+	async #reconfigure(next: ResolvedConfig | Error): Promise<ReconfigureState> {
 		if (this.#closing !== undefined) {
 			return this.#refuse([new ReloaderError('ERR_CONFIG_INVALID', 'The daemon is stopping; the new configuration was not applied')]);
 		}
@@ -164,7 +176,7 @@ class ReloaderService implements Service {
 			return this.#refuse(problemsOf(error, 'configuration'));
 		}
 		await this.#swapIn(next, prepared);
-		return this.#noteReload('applied', []);
+		return this.#noteReconfigure('applied', []);
 	}
 
 	/** Build and check everything the new configuration needs, while the running pipeline goes on. */
@@ -178,7 +190,7 @@ class ReloaderService implements Service {
 		]);
 		const problems = [access, pipeline, logger].flatMap(result => result.status === 'rejected' ? problemsOf(result.reason, 'configuration') : []);
 		let api: ApiServer | undefined;
-		// A new address is bound before the swap: one that is taken refuses the reload.
+		// A new address is bound before the swap: one that is taken refuses the new configuration.
 		if (problems.length === 0 && access.status === 'fulfilled' && access.value !== undefined && (this.#api === undefined || next.api.listen !== this.#config.api.listen)) {
 			api = await this.#startApi(access.value, next).catch((error: unknown) => {
 				problems.push(asProblem(error, 'api.listen'));
@@ -211,7 +223,7 @@ class ReloaderService implements Service {
 		});
 		try {
 			const before = old.daemon.index;
-			await old.daemon.close('reloading the configuration (SIGHUP)');
+			await old.daemon.close('reconfiguring (SIGHUP)');
 			this.#pipeline = prepared.pipeline;
 			this.#config = next;
 			if (prepared.logger !== undefined) {
@@ -226,7 +238,7 @@ class ReloaderService implements Service {
 				await this.#replaceApi(next, prepared);
 			}
 			const {transport, directories} = this.#requirePipeline();
-			this.records.publish({event: 'reload', outcome: 'applied', node: transport.node, transport: transport.kind, directories, debounceMs: next.debounceMs, maxWaitMs: next.maxWaitMs});
+			this.records.publish({event: 'reconfigure', outcome: 'applied', node: transport.node, transport: transport.kind, directories, debounceMs: next.debounceMs, maxWaitMs: next.maxWaitMs});
 			// Through the queue like any batch, and not awaited: with the node down it waits for the node, and requests must not wait for that.
 			this.#catchUp(before);
 		} finally {
@@ -263,7 +275,7 @@ class ReloaderService implements Service {
 			try {
 				this.#api = await this.#startApi(prepared.access, next);
 			} catch (error) {
-				this.records.publish(problemRecord(error, 'error', 'The HTTP API could not listen again after the reload'));
+				this.records.publish(problemRecord(error, 'error', 'The HTTP API could not listen again after the reconfiguration'));
 			}
 		}
 	}
@@ -290,23 +302,23 @@ class ReloaderService implements Service {
 		catchUp().catch((error: unknown) => {
 			// A batch failure is already reported through the bus; anything else is reported here.
 			if (!(error instanceof ReloaderError)) {
-				this.records.publish(problemRecord(error, 'error', 'Catching up the beams written during the reload failed'));
+				this.records.publish(problemRecord(error, 'error', 'Catching up the beams written during the reconfiguration failed'));
 			}
 		});
 	}
 
-	#refuse(problems: readonly ReloaderError[]): ReloadState {
+	#refuse(problems: readonly ReloaderError[]): ReconfigureState {
 		for (const problem of problems) {
 			this.records.publish(problemRecord(problem, 'error', 'SIGHUP: the new configuration was refused, the running one is kept'));
 		}
 		const reasons = problems.map(problem => problem.message);
-		this.records.publish({event: 'reload', outcome: 'refused', reasons});
-		return this.#noteReload('refused', reasons);
+		this.records.publish({event: 'reconfigure', outcome: 'refused', reasons});
+		return this.#noteReconfigure('refused', reasons);
 	}
 
-	#noteReload(outcome: ReloadState['outcome'], reasons: readonly string[]): ReloadState {
-		this.#lastReload = Object.freeze({outcome, at: new Date().toISOString(), reasons});
-		return this.#lastReload;
+	#noteReconfigure(outcome: ReconfigureState['outcome'], reasons: readonly string[]): ReconfigureState {
+		this.#lastReconfigure = Object.freeze({outcome, at: new Date().toISOString(), reasons});
+		return this.#lastReconfigure;
 	}
 
 	/** The pipeline to use now; during a swap, the one being swapped in. */
@@ -325,7 +337,8 @@ class ReloaderService implements Service {
 	#startApi(access: ApiAccess, config: ResolvedConfig): Promise<ApiServer> {
 		return startApiServer({
 			access,
-			daemon: this.#apiDaemon(),
+			// The service itself: what the API calls is the service's own type, every parameter passed on.
+			daemon: this,
 			records: this.records,
 			report: this.records.publish,
 			version: this.#options.version,
@@ -334,20 +347,6 @@ class ReloaderService implements Service {
 			this.records.publish({event: 'api', listen: api.address, url: api.url, tokenRequired: api.tokenRequired});
 			return api;
 		});
-	}
-
-	/** What the API sees: always the current pipeline, so the server outlives a reload. */
-	#apiDaemon(): ApiDaemon {
-		const current = () => this.#requirePipeline();
-		return {
-			reconcile: async trigger => this.reconcile(trigger),
-			update: async (names, trigger, options) => (await this.#current()).daemon.update(names, trigger, options),
-			updateInfo: async () => this.updateInfo(),
-			status: () => this.status(),
-			get index() {
-				return current().daemon.index;
-			},
-		};
 	}
 
 	#context(probe: boolean) {

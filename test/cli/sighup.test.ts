@@ -20,7 +20,7 @@ interface Refusal {
 	readonly reason: RegExp;
 }
 
-/** Each would have killed the service before: each must now leave it running, reloading as before. */
+/** Each would have killed the service before: each must now leave it running, reloading code as before. */
 const refusals: readonly Refusal[] = [
 	// A watch directory that does not exist yet is only a warning (watched once it appears); a regular file in its place is refused.
 	{name: 'a watch path that is a regular file', change: (base, dir) => ({...base, watch: [join(dir, 'config.yml')]}), reason: /watch\[0\]: .*config\.yml is not a directory/},
@@ -30,7 +30,7 @@ const refusals: readonly Refusal[] = [
 	{name: 'a schema error', change: base => ({...base, debounceMs: -1, transport: 'pigeon'}), reason: /debounceMs[\s\S]*transport|transport[\s\S]*debounceMs/},
 ];
 
-test('SIGHUP: every bad configuration is refused with its reasons, the old pipeline keeps reloading; a good one swaps and batch ids go on', async t => {
+test('SIGHUP reconfigures: every bad configuration is refused with its reasons, the old pipeline keeps reloading code; a good one swaps and batch ids go on', async t => {
 	t.timeout(300_000);
 	const node = getNode();
 	const dir = await mkdtemp(join(tmpdir(), 'reloader-sighup-'));
@@ -76,31 +76,32 @@ test('SIGHUP: every bad configuration is refused with its reasons, the old pipel
 	for (const [position, refusal] of refusals.entries()) {
 		await writeFile(configFile, stringify(refusal.change(base, dir, busyPort)));
 		cli.child.kill('SIGHUP');
-		await waitUntil(() => records('reload').length === position + 1, `the reload with ${refusal.name} is answered`);
-		const answer = records('reload')[position];
+		await waitUntil(() => records('reconfigure').length === position + 1, `the reconfiguration with ${refusal.name} is answered`);
+		const answer = records('reconfigure')[position];
 		t.is(answer?.outcome, 'refused', refusal.name);
 		t.regex((answer?.reasons as string[]).join('\n'), refusal.reason, refusal.name);
 		t.true(cli.records().some(record => record.event === 'error' && record.level === 'error' && String(record.message).startsWith('SIGHUP: the new configuration was refused')), `${refusal.name}: logged at error level`);
 		t.is(cli.child.exitCode, null, `${refusal.name}: the process stays up`);
-		// The running pipeline is untouched: a real reload still goes through.
+		// The running pipeline is untouched: a reload of code still goes through.
 		await reloaded(`hup_a is reloaded after refusing ${refusal.name}`);
-		const status = await fetch(`http://127.0.0.1:${apiPort}/status`).then(async response => response.json()) as {lastReload: {outcome: string; reasons: string[]}};
-		t.is(status.lastReload.outcome, 'refused', `${refusal.name}: /status says the reload was refused`);
+		const status = await fetch(`http://127.0.0.1:${apiPort}/status`).then(async response => response.json()) as {lastReconfigure: {outcome: string; reasons: string[]}};
+		t.is(status.lastReconfigure.outcome, 'refused', `${refusal.name}: /status says the reconfiguration was refused`);
 	}
-	t.is(records('start').length, 1, 'no refused reload restarted anything');
+	t.is(records('start').length, 1, 'no refused reconfiguration restarted anything');
+	t.is(cli.records().filter(record => record.event === 'reload').length, 0, 'no record calls a reconfiguration a reload');
 
 	// A good configuration swaps in; a beam written right after the signal is applied either way.
 	const idsBefore = batchIds();
 	await writeFile(configFile, stringify({...base, debounceMs: 150}));
 	cli.child.kill('SIGHUP');
 	const expected = await install('hup_a');
-	await waitUntil(() => records('reload').some(record => record.outcome === 'applied'), 'the new configuration is applied');
-	t.is(records('reload').find(record => record.outcome === 'applied')?.debounceMs, 150);
+	await waitUntil(() => records('reconfigure').some(record => record.outcome === 'applied'), 'the new configuration is applied');
+	t.is(records('reconfigure').find(record => record.outcome === 'applied')?.debounceMs, 150);
 	await waitUntil(async () => (await nodeCall(node, 'hup_a:version()')) === String(expected), 'hup_a, written during the swap, is updated');
 	await reloaded('the new pipeline reloads');
 	await waitUntil(() => batchIds().length > idsBefore.length, 'the new pipeline reported a batch');
 	const ids = batchIds();
-	t.deepEqual(ids, [...new Set(ids)].sort((a, b) => a - b), 'batch ids never repeat and keep rising across the reload');
+	t.deepEqual(ids, [...new Set(ids)].sort((a, b) => a - b), 'batch ids never repeat and keep rising across the reconfiguration');
 	t.true(Math.min(...ids.slice(idsBefore.length)) > Math.max(...idsBefore), 'ids go on from where they were');
 
 	cli.child.kill('SIGTERM');

@@ -27,20 +27,21 @@ export function waitForStopSignal(): Promise<string> {
 }
 
 /**
- * The daemon until SIGINT/SIGTERM. SIGHUP (`systemctl reload`) reads the
- * config file again and hands it to the service, which applies it only once
- * the whole new pipeline checked out; a file that does not even parse is
- * refused the same way. Nothing about a reload can stop the process.
+ * The daemon until SIGINT/SIGTERM. SIGHUP (`systemctl reload`) reconfigures:
+ * it reads the config file again and hands it to the service, which applies
+ * it only once the whole new pipeline checked out; a file that does not even
+ * parse is refused the same way. Nothing about a reconfiguration can stop the
+ * process. ("Reload" is the word for loading code.)
  */
-export async function runCommand(config: ResolvedConfig, reloadConfig: () => Promise<ResolvedConfig>): Promise<number> {
+export async function runCommand(config: ResolvedConfig, readConfig: () => Promise<ResolvedConfig>): Promise<number> {
 	const service = createCliService(config, {mode: 'daemon'});
-	const reload = () => {
-		reloadConfig().then(
-			async next => service.reload(next),
-			async (error: unknown) => service.reload(error instanceof Error ? error : new Error(String(error))),
+	const reconfigure = () => {
+		readConfig().then(
+			async next => service.reconfigure(next),
+			async (error: unknown) => service.reconfigure(error instanceof Error ? error : new Error(String(error))),
 		).catch((error: unknown) => {
-			// reload() refuses rather than throws; anything else is a bug, and must still not end the process.
-			service.records.publish(problemRecord(error, 'error', 'SIGHUP: the reload failed unexpectedly, the running configuration is kept'));
+			// reconfigure() refuses rather than throws; anything else is a bug, and must still not end the process.
+			service.records.publish(problemRecord(error, 'error', 'SIGHUP: the reconfiguration failed unexpectedly, the running configuration is kept'));
 		});
 	};
 	// Listening from the first moment: SIGHUP's default action would end the process.
@@ -48,7 +49,7 @@ export async function runCommand(config: ResolvedConfig, reloadConfig: () => Pro
 	let hangupWhileStarting = false;
 	const onHangup = () => {
 		if (started) {
-			reload();
+			reconfigure();
 		} else {
 			hangupWhileStarting = true;
 		}
@@ -62,7 +63,7 @@ export async function runCommand(config: ResolvedConfig, reloadConfig: () => Pro
 	}
 	started = true;
 	if (hangupWhileStarting) {
-		reload();
+		reconfigure();
 	}
 	const reason = await waitForStopSignal();
 	process.off('SIGHUP', onHangup);

@@ -1,9 +1,10 @@
 import test from 'ava';
-import type {ApiDaemon, PipelineStatus} from '../../../daemon/api/api-daemon.ts';
+import type {PipelineStatus} from '../../../daemon/api/api-daemon.ts';
 import {healthAnswer, statusAnswer} from '../../../daemon/api/status-routes.ts';
 import {BeamIndex} from '../../../daemon/modules/beam-index.ts';
+import type {ServiceCalls} from '../../../daemon/service/service-calls.ts';
 
-function daemonWith(status: Partial<PipelineStatus>): ApiDaemon {
+function daemonWith(status: Partial<PipelineStatus>): ServiceCalls {
 	const full: PipelineStatus = {node: 'n@h', transport: 'dist', connected: true, directories: ['/x/ebin'], unsettledBeams: 0, pendingChanges: 0, queuedBatches: 0, runningBatches: 0, ...status};
 	const unused = async () => Promise.reject(new Error('not used'));
 	return {reconcile: unused, update: unused, updateInfo: unused, status: () => full, index: new BeamIndex()};

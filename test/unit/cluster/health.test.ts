@@ -1,10 +1,11 @@
 import test from 'ava';
-import type {ApiDaemon, PipelineStatus} from '../../../daemon/api/api-daemon.ts';
+import type {PipelineStatus} from '../../../daemon/api/api-daemon.ts';
 import {healthAnswer, statusAnswer} from '../../../daemon/api/status-routes.ts';
 import {BeamIndex} from '../../../daemon/modules/beam-index.ts';
+import type {ServiceCalls} from '../../../daemon/service/service-calls.ts';
 import type {MemberStatus} from '../../../daemon/reloader/batch-reloader.ts';
 
-function daemonWith(status: Partial<PipelineStatus>): ApiDaemon {
+function daemonWith(status: Partial<PipelineStatus>): ServiceCalls {
 	const full: PipelineStatus = {node: 'a@h1', transport: 'dist', connected: true, directories: ['/x/ebin'], unsettledBeams: 0, pendingChanges: 0, queuedBatches: 0, runningBatches: 0, ...status};
 	const unused = async () => Promise.reject(new Error('not used'));
 	return {reconcile: unused, update: unused, updateInfo: unused, status: () => full, index: new BeamIndex()};
@@ -54,7 +55,7 @@ test('stuck beams make a degraded cluster unhealthy too', t => {
 
 test('/status shows every member; a single node shows no `members`', t => {
 	const members = [up('a@h1'), {...down('b@h2', 'timeout'), lastBatch: {id: 4, state: 'unreachable', ok: false}}];
-	const source = (daemon: ApiDaemon) => ({daemon, version: 't', startedAt: 0, lastBatch: () => undefined});
+	const source = (daemon: ServiceCalls) => ({daemon, version: 't', startedAt: 0, lastBatch: () => undefined});
 	t.deepEqual((statusAnswer(source(daemonWith({members})), 0).body as {members: unknown}).members, members);
 	t.false('members' in (statusAnswer(source(daemonWith({})), 0).body as object));
 });
