@@ -78,11 +78,6 @@ export class Ledger {
 		this.#release(entry => entry.due === 'window', now);
 	}
 
-	/** The settle step could not read this path (reported): a batch reads it, now. */
-	releaseRead(path: string, now: number): void {
-		this.#release(entry => entry.due === 'read' && entry.path === path, now);
-	}
-
 	/**
 	 * Take the next batch's work: of the entries due at `now` whose key no
 	 * batch holds, the one owed longest decides the batch (its trigger and
