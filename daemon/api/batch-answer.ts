@@ -1,4 +1,5 @@
-import {classificationOf, type BatchRecord} from '../reloader/batch-record.ts';
+import {BATCH_FIELDS, BATCH_FIELD_NAMES} from '../batch-fields.ts';
+import type {BatchRecord} from '../reloader/batch-record.ts';
 import type {Answer} from './answer.ts';
 
 /**
@@ -15,25 +16,20 @@ export function batchAnswer(record: BatchRecord): Answer {
 	return {
 		status: away ? 503 : record.failed.length > 0 ? 500 : record.ok ? 200 : record.outOfReach.length > 0 ? 409 : 500,
 		...(away ? {headers: {'Retry-After': '5'}} : {}),
-		body: {
-			ok: record.ok,
-			node: record.node,
-			transport: record.transport,
-			versions: record.versions,
-			batch: record.id,
-			purge: record.purge,
-			retried: record.retried,
-			...classificationOf(record),
-			holders: record.holders,
-			killed: record.killed,
-			unpurged: record.unpurged,
-			...(record.hint === undefined ? {} : {hint: record.hint}),
-			durations: record.durations,
-			verifiedBy: record.verifiedBy,
-			// A cluster batch: each member's outcome (the lists above sum them up).
-			...(record.nodes === undefined ? {} : {nodes: record.nodes}),
-		},
+		body: answerBody(record),
 	};
+}
+
+/** The record's fields as BATCH_FIELDS says the answer shows them (an absent optional one stays absent). */
+function answerBody(record: BatchRecord): Record<string, unknown> {
+	const body: Record<string, unknown> = {};
+	for (const field of BATCH_FIELD_NAMES) {
+		const shown: string = BATCH_FIELDS[field].answer;
+		if (record[field] !== undefined && !shown.startsWith('omitted')) {
+			body[shown.startsWith('shown as ') ? shown.slice('shown as '.length) : field] = record[field];
+		}
+	}
+	return body;
 }
 
 /** A cluster batch none of whose members could be reached: the members a request named are all down. */

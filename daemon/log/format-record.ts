@@ -1,5 +1,6 @@
+import type {LineField} from '../batch-fields.ts';
 import type {DaemonRecord} from '../records.ts';
-import type {FailedModule, ModuleHolders, NodeOutcome} from '../reloader/batch-record.ts';
+import type {BatchRecord, FailedModule, ModuleHolders, NodeOutcome} from '../reloader/batch-record.ts';
 import {describeProcess} from '../reloader/purge-report.ts';
 import type {NodeVersions} from '../transports/transport.ts';
 
@@ -52,26 +53,7 @@ export function summarize(record: DaemonRecord): string {
 			return `HTTP API listening on ${record.url}${record.tokenRequired ? ' (bearer token required)' : ''}`;
 		}
 		case 'batch': {
-			const cluster = record.nodes !== undefined;
-			const parts = [
-				list('updated', record.updated),
-				list('unchanged', record.unchanged),
-				list('notLoaded', record.notLoaded),
-				// A cluster's per-member failures are told with their reasons on each member's line (nodeLines).
-				list('failed', record.failed.map(failure => cluster && failure.node !== undefined ? `${failure.module} on ${failure.node}` : failedText(failure))),
-				list('deferred', record.deferred),
-				list('outOfReach', record.outOfReach),
-				list('heldBack', record.heldBack.map(module => holdersText(module, record.holders))),
-				list('killed', record.killed.map(({module, processes}) => `${module}: ${processes.length} process(es)`)),
-				list('unpurged', (record.unpurged ?? []).map(({module, processes}) => `${module}: ${processes.map(describeProcess).join('; ')}`)),
-				record.nodes === undefined ? '' : `nodes=[${Object.entries(record.nodes).map(([node, outcome]) => `${node} ${outcome.state === 'done' ? okText(outcome) : outcome.state}`).join(', ')}]`,
-			].filter(part => part !== '');
-			const d = record.durations;
-			// Records from an older daemon (tail) may lack the newer fields.
-			const retry = (record.retried ?? []).length === 0 ? '' : ` retry of held-back ${record.retried.join(',')};`;
-			const hint = record.hint === undefined ? '' : ` -- ${record.hint}`;
-			const sync = d.syncMs === undefined ? '' : ` sync=${d.syncMs}ms`;
-			return `batch ${record.id} (${record.trigger})${retry} ${parts.join(' ') || 'nothing to do'} wait=${d.waitMs}ms${sync} update_info=${d.updateInfoMs}ms update=${d.updateMs}ms verify=${d.verifyMs}ms total=${d.totalMs}ms${hint}`;
+			return batchLine(record);
 		}
 		case 'killed': {
 			return `batch ${record.batch}: updating ${record.module} on ${record.node} KILLED ${record.processes.length} process(es) still running its old code (brutal purge): ${record.processes.map(describeProcess).join('; ')} (${record.hint})`;
@@ -106,6 +88,52 @@ export function summarize(record: DaemonRecord): string {
 			return `a newer install directory appeared beside ${record.directory}: ${record.sibling}; if ejabberd now runs from there, point \`watch\` at it (or use watch: auto) and restart the daemon`;
 		}
 	}
+}
+
+/**
+ * Each field's part of a batch's line, in line order, for every field
+ * batch-fields.ts marks as shown on the line (the compiler holds the two
+ * together); '' when it has nothing to say. Records from an older daemon
+ * (tail) may lack the newer fields.
+ */
+const BATCH_LINE_PARTS: {readonly [K in LineField]: (record: BatchRecord) => string} = {
+	event: () => 'batch',
+	id: record => String(record.id),
+	trigger: record => `(${record.trigger})`,
+	retried: record => (record.retried ?? []).length === 0 ? '' : `retry of held-back ${record.retried.join(',')};`,
+	updated: record => list('updated', record.updated),
+	unchanged: record => list('unchanged', record.unchanged),
+	notLoaded: record => list('notLoaded', record.notLoaded),
+	// A cluster's per-member failures are told with their reasons on each member's line (nodeLines).
+	failed: record => list('failed', record.failed.map(failure => record.nodes !== undefined && failure.node !== undefined ? `${failure.module} on ${failure.node}` : failedText(failure))),
+	deferred: record => list('deferred', record.deferred),
+	outOfReach: record => list('outOfReach', record.outOfReach),
+	heldBack: record => list('heldBack', record.heldBack.map(module => holdersText(module, record.holders ?? []))),
+	killed: record => list('killed', (record.killed ?? []).map(({module, processes}) => `${module}: ${processes.length} process(es)`)),
+	unpurged: record => list('unpurged', (record.unpurged ?? []).map(({module, processes}) => `${module}: ${processes.map(describeProcess).join('; ')}`)),
+	nodes: record => record.nodes === undefined ? '' : `nodes=[${Object.entries(record.nodes).map(([node, outcome]) => `${node} ${outcome.state === 'done' ? okText(outcome) : outcome.state}`).join(', ')}]`,
+	durations: ({durations: d}) => `wait=${d.waitMs}ms${d.syncMs === undefined ? '' : ` sync=${d.syncMs}ms`} update_info=${d.updateInfoMs}ms update=${d.updateMs}ms verify=${d.verifyMs}ms total=${d.totalMs}ms`,
+	hint: record => record.hint === undefined ? '' : `-- ${record.hint}`,
+};
+
+/** The parts that say what the batch did; none at all is `nothing to do`. */
+const OUTCOME_PARTS = new Set<LineField>(['updated', 'unchanged', 'notLoaded', 'failed', 'deferred', 'outOfReach', 'heldBack', 'killed', 'unpurged', 'nodes']);
+
+/** `batch 7 (watch) updated=[mod_a] ... wait=310ms ... total=815ms -- hint`: every part that has something to say, in order. */
+function batchLine(record: BatchRecord): string {
+	const parts: string[] = [];
+	let outcome = false;
+	for (const [field, render] of Object.entries(BATCH_LINE_PARTS) as [LineField, (record: BatchRecord) => string][]) {
+		if (field === 'durations' && !outcome) {
+			parts.push('nothing to do');
+		}
+		const part = render(record);
+		if (part !== '') {
+			parts.push(part);
+			outcome ||= OUTCOME_PARTS.has(field);
+		}
+	}
+	return parts.join(' ');
 }
 
 /**
