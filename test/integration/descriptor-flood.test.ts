@@ -64,8 +64,9 @@ test('a beam unreadable for want of descriptors makes /healthz 503 naming it, an
 	t.regex(JSON.stringify(answer.body), /gen_flood\.beam/);
 	t.is(answer.headers?.['Retry-After'], '5');
 	t.true((daemon.status().oldestUnsettledMs ?? 0) > config.incompleteTimeoutMs);
-	// Long past the deadline, still not given up.
-	await new Promise(resolve => setTimeout(resolve, 3000));
+	// Past the deadline, still not given up: the settler reads it again (and is refused) twice more.
+	const refusedWhenUnhealthy = refused;
+	await waitUntil(() => refused >= refusedWhenUnhealthy + 2, 'the settler read gen_flood.beam twice more past the deadline');
 	t.is(records.after(since).filter(isProblem).length, 1, 'reported once');
 	t.false(records.after(since).some(batchWith('gen_flood')));
 

@@ -1,5 +1,4 @@
 import {mkdir, mkdtemp, readdir, rm, writeFile} from 'node:fs/promises';
-import {get} from 'node:http';
 import {connect, type Socket} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -80,16 +79,12 @@ test('a beam installed while the daemon is out of descriptors is applied once th
 		await installBeam(beam, node.ebinDir);
 		await waitUntil(() => emfileSince(since) || appliedSince(since), 'the report of descriptors running out (or the change applied)', 60_000);
 		const exercised = emfileSince(since);
-		let stuck = false;
 		if (exercised) {
-			// Held past the deadline (incompleteTimeoutMs), the change must not be given up. The daemon's own
-			// word that the deadline passed: /healthz 503 naming the beam. One descriptor is let go for the
-			// probe; should the daemon's read take it first, the change is applied during the flood (fine too).
-			sockets.pop()?.destroy();
-			await waitUntil(async () => {
-				stuck = (await probeHealth(port)).includes('gen_fd_limit.beam');
-				return stuck || appliedSince(since);
-			}, '/healthz names gen_fd_limit.beam as unsettled past the deadline (or the change applied)', 60_000);
+			// Held a while past the deadline (incompleteTimeoutMs): the change must not be given up. A fixed
+			// hold, the one left: out of descriptors the daemon cannot be asked anything (a descriptor let go is
+			// taken by the next flood connection in its accept backlog, not by a probe), and the deadline's
+			// passing has no record. descriptor-flood.test.ts proves it without a sleep, by the reads retried.
+			await new Promise(resolve => setTimeout(resolve, 2500));
 		}
 		const appliedDuringFlood = appliedSince(since);
 		for (const socket of sockets) {
@@ -97,7 +92,7 @@ test('a beam installed while the daemon is out of descriptors is applied once th
 		}
 		await waitUntil(() => appliedSince(since), `gen_fd_limit version ${version} updated`, 60_000);
 		t.is(await nodeCall(node, 'gen_fd_limit:version()'), String(version));
-		t.log(`version ${version}: nofile ${NOFILE}: ${fdsAtIdle} descriptors at idle, ${fdsFull} held during the flood; EMFILE met: ${exercised}; /healthz named it stuck: ${stuck}; applied during the flood: ${appliedDuringFlood}`);
+		t.log(`version ${version}: nofile ${NOFILE}: ${fdsAtIdle} descriptors at idle, ${fdsFull} held during the flood; EMFILE met: ${exercised}; applied during the flood: ${appliedDuringFlood}`);
 		if (exercised) {
 			break;
 		}
@@ -111,19 +106,3 @@ test('a beam installed while the daemon is out of descriptors is applied once th
 	child.kill('SIGTERM');
 });
 
-/** GET /healthz on a connection of its own, closed after; '' when the daemon could not take it (no descriptor) in time. */
-function probeHealth(port: number): Promise<string> {
-	return new Promise(resolve => {
-		const request = get({host: '127.0.0.1', port, path: '/healthz', agent: false, timeout: 2000}, response => {
-			let body = '';
-			response.setEncoding('utf8');
-			response.on('data', (chunk: string) => {
-				body += chunk;
-			});
-			response.on('end', () => resolve(body));
-			response.on('error', () => resolve(''));
-		});
-		request.on('timeout', () => request.destroy());
-		request.on('error', () => resolve(''));
-	});
-}

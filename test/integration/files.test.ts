@@ -8,26 +8,32 @@ import type {ReloaderError} from '../../daemon/errors.ts';
 import {BeamSettler, type BeamProblem, type SettledBeam} from '../../daemon/watcher/beam-settler.ts';
 import {BeamWatcher, type DirectoryEvent, type SiblingVersionEvent} from '../../daemon/watcher/beam-watcher.ts';
 import {compileGenerated, installBeam, installBeamTruncated} from '../support/fixtures.ts';
+import {waitUntil} from '../support/wait.ts';
 
 /**
  * The file side of "lose no change": a real BeamWatcher and BeamSettler on real
  * directories with real beams, no node. Each test waits for the events it
- * expects (generous limits), then for a quiet period in which a duplicate
- * would show up; nothing here measures how long anything took.
+ * expects (generous limits), then for a barrier past which a duplicate would
+ * have shown up (Pipeline.barrier); nothing here waits a fixed time or
+ * measures how long anything took.
  */
 
 const MODULES = ['file_a', 'file_b', 'file_c'] as const;
 type Module = typeof MODULES[number];
 
+/** The barrier's beam: written after what a test did, and left out of what the test looks at. */
+const MARKER = 'file_mark';
+
 interface Context {
 	/** `beams[version][module]`: a compiled beam outside any watched directory. */
 	beams: Record<1 | 2, Record<Module, string>>;
+	marker: string;
+	/** Where the marker is staged before it is renamed in (the same file system). */
+	staging: string;
 }
 
 const test = anyTest as TestFn<Context>;
 
-/** Long enough for a second event of the same write to arrive, were there one. */
-const QUIET_MS = 1000;
 const WAIT_LIMIT_MS = 30_000;
 const INCOMPLETE_TIMEOUT_MS = 300;
 
@@ -43,6 +49,8 @@ test.before(async t => {
 		return Object.fromEntries(entries) as Record<Module, string>;
 	};
 	t.context.beams = {1: await compile(1), 2: await compile(2)};
+	t.context.marker = await compileGenerated(MARKER, 1, path.join(directory, 'v1'));
+	t.context.staging = directory;
 });
 
 test.after.always(async () => {
@@ -61,6 +69,17 @@ interface Pipeline {
 	problemsFor(module: string): BeamProblem[];
 	/** Resolves as soon as `condition` holds after some event; fails after a generous limit. */
 	until(what: string, condition: () => boolean): Promise<void>;
+	/**
+	 * Instead of a quiet period: resolves once the pipeline has moved past
+	 * everything written so far. A marker beam is renamed into `ebin` (one
+	 * event); the watcher reports it, then re-checks it TRAILING_RECHECK_MS
+	 * after its last event, as it re-checks every path it reported, all after
+	 * the same delay, in order. Once the marker's re-check came and nothing is
+	 * left unsettled, every earlier path's re-check and whatever chokidar sent
+	 * for it (throttled, or held by `atomic`, for less than that delay) has
+	 * reached the settler and been settled or reported.
+	 */
+	barrier(ebin: string): Promise<void>;
 }
 
 /** A watcher and a settler on `directories`, wired as the daemon wires them; closed when the test ends. */
@@ -79,6 +98,7 @@ async function startPipeline(t: ExecutionContext<Context>, directories: string[]
 		errors: [] as ReloaderError[],
 		settledFor: (module: string) => pipeline.settled.filter(beam => beam.module === module).length,
 		problemsFor: (module: string) => pipeline.problems.filter(problem => problem.module === module),
+		barrier: async (ebin: string): Promise<void> => Promise.reject(new Error(`no barrier in ${ebin} before the settler exists`)),
 		until: async (what: string, condition: () => boolean) => new Promise<void>((resolve, reject) => {
 			const check = () => {
 				if (condition()) {
@@ -108,14 +128,33 @@ async function startPipeline(t: ExecutionContext<Context>, directories: string[]
 		list.push(item);
 		notify();
 	};
+	// The marker is the barrier's: what it comes to is not the test's.
+	const unlessMarker = <T extends {readonly module?: string | undefined}>(add: (item: T) => void) => (item: T) => {
+		if (item.module !== MARKER) {
+			add(item);
+		}
+	};
 	const settler = new BeamSettler({
 		incompleteTimeoutMs: INCOMPLETE_TIMEOUT_MS,
-		onSettled: record(pipeline.settled),
-		onProblem: record(pipeline.problems),
+		onSettled: unlessMarker(record(pipeline.settled)),
+		onProblem: unlessMarker(record(pipeline.problems)),
 	});
+	let markerSeen = 0;
+	pipeline.barrier = async (ebin: string) => {
+		const seen = markerSeen;
+		const staged = path.join(t.context.staging, `${MARKER}-${process.pid}-${Math.random().toString(36).slice(2)}.beam`);
+		await copyFile(t.context.marker, staged);
+		await rename(staged, path.join(ebin, `${MARKER}.beam`));
+		await waitUntil(() => markerSeen >= seen + 2 && settler.unsettledCount === 0, 'the marker\'s write and its trailing re-check reached the settler, and nothing is unsettled', WAIT_LIMIT_MS);
+	};
 	const watcher = new BeamWatcher({
 		directories,
-		onBeamWritten: beam => settler.check(beam),
+		onBeamWritten: beam => {
+			if (path.basename(beam) === `${MARKER}.beam`) {
+				markerSeen++;
+			}
+			settler.check(beam);
+		},
 		onError: record(pipeline.errors),
 		onDirectory: record(pipeline.directoryEvents),
 		onSiblingVersion: record(pipeline.siblings),
@@ -137,10 +176,6 @@ async function makeEbin(base: string, name = 'ebin'): Promise<string> {
 	const ebin = path.join(base, name);
 	await mkdir(ebin, {recursive: true});
 	return ebin;
-}
-
-async function quiet(): Promise<void> {
-	await new Promise(resolve => setTimeout(resolve, QUIET_MS));
 }
 
 function beamIn(ebin: string, module: Module): string {
@@ -180,7 +215,7 @@ const oneChange = test.macro({
 		const pipeline = await startPipeline(t, [ebin], base);
 		await write(t.context.beams[2].file_a, ebin, 'file_a');
 		await pipeline.until('file_a settled', () => pipeline.settledFor('file_a') > 0);
-		await quiet();
+		await pipeline.barrier(ebin);
 		t.deepEqual(pipeline.settled.map(beam => beam.path), [beamIn(ebin, 'file_a')]);
 		t.deepEqual(pipeline.problems, []);
 		t.deepEqual(pipeline.errors, []);
@@ -210,7 +245,7 @@ test('temp names left lying about are no change; directories named like beams ar
 	await installBeam(t.context.beams[2].file_a, ebin);
 	await pipeline.until('file_a settled', () => pipeline.settledFor('file_a') > 0);
 	await pipeline.until('both directories reported', () => pipeline.problems.length >= 2);
-	await quiet();
+	await pipeline.barrier(ebin);
 	t.deepEqual(pipeline.settled.map(beam => beam.module), ['file_a']);
 	// ejabberd_update's scan makes an atom of every *.beam name, a directory's too: worth a word, once.
 	t.deepEqual(pipeline.problems.map(problem => [problem.module, problem.error.code]).sort(), [['file_b', 'ERR_BEAM_UNREADABLE'], ['file_c', 'ERR_BEAM_UNREADABLE']]);
@@ -224,10 +259,11 @@ test('a chmod well after the beam settled (install does one last) is no second c
 	const pipeline = await startPipeline(t, [ebin], base);
 	await writeFile(beamIn(ebin, 'file_a'), await readFile(t.context.beams[2].file_a));
 	await pipeline.until('file_a settled', () => pipeline.settledFor('file_a') > 0);
-	// Past chokidar's 50 ms throttle of `change`: it reports the attribute change as one, with the same size and mtime.
-	await new Promise(resolve => setTimeout(resolve, 200));
+	// Past chokidar's 50 ms throttle of `change` (the barrier's re-check comes later still): it reports
+	// the attribute change as one, with the same size and mtime.
+	await pipeline.barrier(ebin);
 	await chmod(beamIn(ebin, 'file_a'), 0o600);
-	await quiet();
+	await pipeline.barrier(ebin);
 	t.is(pipeline.settledFor('file_a'), 1);
 });
 
@@ -240,7 +276,7 @@ test('a beam rewritten right after its last write settled is a change each time 
 		await installBeam(t.context.beams[round % 2 === 1 ? 1 : 2].file_a, ebin);
 		await pipeline.until(`write ${round} settled`, () => pipeline.settledFor('file_a') === round);
 	}
-	await quiet();
+	await pipeline.barrier(ebin);
 	t.is(pipeline.settledFor('file_a'), rounds);
 	t.deepEqual(pipeline.problems, []);
 });
@@ -265,7 +301,7 @@ test('a reinstall (rm -rf ebin; mkdir ebin; cp *.beam ebin/) reports every beam 
 		pipeline.directoryEvents.some(event => event.state === 'back') && pipeline.settledFor('file_a') > 0 && pipeline.settledFor('file_b') > 0);
 	await installBeam(t.context.beams[2].file_c, ebin);
 	await pipeline.until('a beam written into the new ebin settled', () => pipeline.settledFor('file_c') > 0);
-	await quiet();
+	await pipeline.barrier(ebin);
 	t.deepEqual(pipeline.directoryEvents, [{directory: ebin, state: 'gone'}, {directory: ebin, state: 'back'}]);
 	t.deepEqual(MODULES.map(module => pipeline.settledFor(module)), [1, 1, 1]);
 	t.deepEqual(pipeline.problems, []);
@@ -310,7 +346,7 @@ test('an ebin moved away and straight back is still watched', async t => {
 	await rename(ebin, `${ebin}.moved`);
 	await rename(`${ebin}.moved`, ebin);
 	// Let chokidar and the identity check have their say before writing.
-	await quiet();
+	await pipeline.barrier(ebin);
 	await installBeam(t.context.beams[2].file_b, ebin);
 	await pipeline.until('a write after the move settled', () => pipeline.settledFor('file_b') > 0);
 	t.is(pipeline.settledFor('file_b'), 1);
@@ -343,7 +379,7 @@ test('a new <app>-<version> beside a watched <app>-<version>/ebin is reported on
 	await writeFile(path.join(lib, 'myapp-3.0.tar.gz'), 'not a directory');
 	await mkdir(path.join(lib, 'myapp-2.0', 'ebin'), {recursive: true});
 	await pipeline.until('the sibling is reported', () => pipeline.siblings.length > 0);
-	await quiet();
+	await pipeline.barrier(ebin);
 	t.deepEqual(pipeline.siblings, [{directory: ebin, sibling: path.join(lib, 'myapp-2.0', 'ebin')}]);
 	// The upgrade then removes the old version: that is reported too.
 	await rm(path.join(lib, 'myapp-1.0'), {recursive: true});
@@ -359,7 +395,7 @@ test('a directory that is no versioned install gets no sibling watch', async t =
 	await mkdir(path.join(base, 'lib', 'myapp-2.0', 'ebin'), {recursive: true});
 	await installBeam(t.context.beams[1].file_a, ebin);
 	await pipeline.until('a beam settled', () => pipeline.settledFor('file_a') > 0);
-	await quiet();
+	await pipeline.barrier(ebin);
 	t.deepEqual(pipeline.siblings, []);
 });
 
@@ -381,7 +417,7 @@ test('a garbage file is reported once as ERR_BEAM_INVALID, and the other beams o
 	await writeFile(beamIn(ebin, 'file_a'), 'this is no beam at all, just text that someone wrote here');
 	await burstOfGoodBeams(t, ebin);
 	await pipeline.until('file_a reported, file_b and file_c settled', () => pipeline.problemsFor('file_a').length > 0 && goodBeamsSettled(pipeline));
-	await quiet();
+	await pipeline.barrier(ebin);
 	t.deepEqual(pipeline.problemsFor('file_a').map(problem => problem.error.code), ['ERR_BEAM_INVALID']);
 	t.is(pipeline.settledFor('file_a'), 0);
 	t.deepEqual([pipeline.settledFor('file_b'), pipeline.settledFor('file_c')], [1, 1]);
@@ -394,7 +430,7 @@ test('a beam that stays truncated is reported once as ERR_BEAM_INCOMPLETE, and t
 	await installBeamTruncated(t.context.beams[2].file_a, ebin, 100);
 	await burstOfGoodBeams(t, ebin);
 	await pipeline.until('file_a reported, file_b and file_c settled', () => pipeline.problemsFor('file_a').length > 0 && goodBeamsSettled(pipeline));
-	await quiet();
+	await pipeline.barrier(ebin);
 	const problems = pipeline.problemsFor('file_a');
 	t.deepEqual(problems.map(problem => problem.error.code), ['ERR_BEAM_INCOMPLETE']);
 	t.regex(problems[0]?.error.message ?? '', new RegExp(`stayed incomplete for ${INCOMPLETE_TIMEOUT_MS} ms \\(100 of \\d+ bytes\\)`));
@@ -413,7 +449,7 @@ const vanishing = test.macro({
 		unlinkSync(beamIn(ebin, 'file_a'));
 		await burstOfGoodBeams(t, ebin);
 		await pipeline.until('file_b and file_c settled', () => goodBeamsSettled(pipeline));
-		await quiet();
+		await pipeline.barrier(ebin);
 		t.is(pipeline.settledFor('file_a'), 0);
 		const problems = pipeline.problemsFor('file_a');
 		t.true(problems.length <= 1, `at most one report, got ${problems.length}`);
@@ -439,7 +475,7 @@ test('a beam deleted while the settler waits for it to be complete is reported a
 	// file_a is still being re-checked (incompleteTimeoutMs has a while to go, or was just reached).
 	await rm(beamIn(ebin, 'file_a'));
 	await pipeline.until('file_a reported', () => pipeline.problemsFor('file_a').length > 0);
-	await quiet();
+	await pipeline.barrier(ebin);
 	const codes = pipeline.problemsFor('file_a').map(problem => problem.error.code);
 	// Either it vanished under the re-check, or the deadline came first.
 	t.true(codes.length === 1 && ['ERR_BEAM_UNREADABLE', 'ERR_BEAM_INCOMPLETE'].includes(codes[0] ?? ''), codes.join());
