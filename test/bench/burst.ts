@@ -27,12 +27,20 @@ export type BurstWriter = 'install' | 'make';
 export interface BurstRound {
 	readonly writer: BurstWriter;
 	readonly batches: number;
+	/**
+	 * Of those, batches that only offered again modules an earlier batch of
+	 * the round already held (none of them updated): not a split of the
+	 * burst by the quiet window, but the same beams handed on a second time.
+	 */
+	readonly reoffered: number;
 	readonly updated: number;
 	readonly missed: number;
 	readonly spurious: number;
 	readonly failed: number;
 	/** Modules per batch. */
 	readonly batchSizes: readonly number[];
+	/** Per batch: when its record came (ms from the start of the write), its trigger, and how many of its modules were unchanged. */
+	readonly batchLog: readonly string[];
 	/** How long writing the burst took (the writer's process(es), start to exit). */
 	readonly writeMs: number;
 	/** From the first write to the last batch record. */
@@ -152,22 +160,39 @@ export async function measureBurst(node: SandboxNode, transport: UserConfig, opt
 					: promisify(execFile)('make', ['-s', '-f', makefile], {maxBuffer: 1 << 20}));
 				const writeMs = Math.round(performance.now() - start);
 				const batchesNow = () => records.records.slice(since).filter(isBatch) as BatchRecord[];
+				const seenAt = new Map<BatchRecord, number>();
+				const stamp = () => {
+					for (const batch of batchesNow()) {
+						if (!seenAt.has(batch)) {
+							seenAt.set(batch, Math.round(performance.now() - start));
+						}
+					}
+				};
 				const updatedNow = () => new Set(batchesNow().flatMap(batch => batch.updated));
 				// Every changed module updated (or, if one is missed, a generous while), and nothing left in flight.
 				const giveUp = performance.now() + 30_000;
-				await waitUntil(() => idle() && batchesNow().length > 0 && (modules.every(module => updatedNow().has(module)) || performance.now() > giveUp), `the ${writer} burst is processed`, 120_000);
+				await waitUntil(() => {
+					stamp();
+					return idle() && batchesNow().length > 0 && (modules.every(module => updatedNow().has(module)) || performance.now() > giveUp);
+				}, `the ${writer} burst is processed`, 120_000);
 				const totalMs = Math.round(performance.now() - start);
 				const batches = batchesNow();
 				const updated = updatedNow();
+				const reoffered = batches.filter((batch, index) => {
+					const earlier = new Set(batches.slice(0, index).flatMap(batchModulesOf));
+					return index > 0 && batch.updated.length === 0 && batchModulesOf(batch).every(module => earlier.has(module));
+				}).length;
 				const gaps = events.slice(1).map((at, index) => at - (events[index] ?? at));
 				return {
 					writer,
 					batches: batches.length,
+					reoffered,
 					updated: updated.size,
 					missed: modules.filter(module => !updated.has(module)).length,
 					spurious: [...updated].filter(module => !modules.includes(module)).length,
 					failed: batches.reduce((sum, batch) => sum + batch.failed.length, 0),
-					batchSizes: batches.map(batch => batch.updated.length + batch.unchanged.length + batch.notLoaded.length + batch.failed.length + batch.deferred.length),
+					batchSizes: batches.map(batch => batchModulesOf(batch).length),
+					batchLog: batches.map(batch => `~${seenAt.get(batch) ?? '?'} ms ${batch.trigger} (${batch.unchanged.length} unchanged, waitMs ${batch.durations.waitMs})`),
 					writeMs,
 					totalMs,
 					eventSpanMs: Math.round((events.at(-1) ?? 0) - (events[0] ?? 0)),
@@ -181,6 +206,10 @@ export async function measureBurst(node: SandboxNode, transport: UserConfig, opt
 	} finally {
 		await rm(buildDir, {recursive: true, force: true});
 	}
+}
+
+function batchModulesOf(batch: BatchRecord): string[] {
+	return [...batch.updated, ...batch.unchanged, ...batch.notLoaded, ...batch.failed.map(failed => failed.module), ...batch.deferred];
 }
 
 /** One rule per beam, `install -m 644 BEAM DEST/`, as ejabberd's Makefile writes them (one process each). */

@@ -168,9 +168,10 @@ function printReport(all: Record<string, unknown>, perTransport: Record<string, 
 	if (burst !== undefined) {
 		lines.push(
 			'',
-			`| burst (dist; ${burst.beamsWritten} beams written, ${burst.reallyChanged} really changed; debounce ${burst.debounceMs}, maxWait ${burst.maxWaitMs}) | load | batches | updated | missed | spurious | failed | write ms | events span ms | longest event gap ms | total ms |`,
-			'| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-			...burst.rounds.map(r => `| ${r.writer === 'install' ? 'one `install`' : '`make`, one `install` per beam'} | ${r.load} | ${r.batches}${r.batches > 1 ? ` (${r.batchSizes.join('+')})` : ''} | ${r.updated} | ${r.missed} | ${r.spurious} | ${r.failed} | ${r.writeMs} | ${r.eventSpanMs} | ${r.longestEventGapMs} | ${r.totalMs} |`),
+			`| burst (dist; ${burst.beamsWritten} beams written, ${burst.reallyChanged} really changed; debounce ${burst.debounceMs}, maxWait ${burst.maxWaitMs}) | load | batches | of them re-offers | updated | missed | spurious | failed | write ms | events span ms | longest event gap ms | total ms |`,
+			'| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+			...burst.rounds.map(r => `| ${r.writer === 'install' ? 'one `install`' : '`make`, one `install` per beam'} | ${r.load} | ${r.batches}${r.batches > 1 ? ` (${r.batchSizes.join('+')})` : ''} | ${r.reoffered} | ${r.updated} | ${r.missed} | ${r.spurious} | ${r.failed} | ${r.writeMs} | ${r.eventSpanMs} | ${r.longestEventGapMs} | ${r.totalMs} |`),
+			...burst.rounds.filter(r => r.batches > 1).map(r => `- ${r.writer} round at load ${r.load}: ${r.batchLog.join('; ')}`),
 			'',
 			`| a lone save after the bursts: the batch's waitMs − debounce (ms; ${burst.singleSaveAddedMs.n} saves) | p50 | p95 | min | max |`,
 			'| --- | ---: | ---: | ---: | ---: |',
@@ -222,8 +223,8 @@ function printReport(all: Record<string, unknown>, perTransport: Record<string, 
 	if (burst !== undefined) {
 		for (const writer of new Set(burst.rounds.map(r => r.writer))) {
 			const rounds = burst.rounds.filter(r => r.writer === writer);
-			const one = rounds.filter(r => r.batches === 1 && r.updated === burst.reallyChanged && r.missed === 0 && r.spurious === 0).length;
-			targets.push(`- burst (${writer}): ${one} of ${rounds.length} round(s) one batch with ${burst.reallyChanged} updated, 0 missed, 0 spurious (batches ${rounds.map(r => r.batches).join(', ')}); target every round: ${one === rounds.length ? 'met' : 'MISSED'}`);
+			const one = rounds.filter(r => r.batches - r.reoffered === 1 && r.updated === burst.reallyChanged && r.missed === 0 && r.spurious === 0).length;
+			targets.push(`- burst (${writer}): ${one} of ${rounds.length} round(s) one batch with ${burst.reallyChanged} updated, 0 missed, 0 spurious, not counting re-offers (batches ${rounds.map(r => r.reoffered > 0 ? `${r.batches} incl. ${r.reoffered} re-offer` : String(r.batches)).join(', ')}); target every round: ${one === rounds.length ? 'met' : 'MISSED'}`);
 		}
 	}
 	if (idle !== undefined) {
