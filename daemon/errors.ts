@@ -58,7 +58,11 @@ export function isRetryable(error: unknown): boolean {
 	return error instanceof ReloaderError && error.retryable;
 }
 
-/** Quote a value and its type for an error message: `-5` (number). */
+/**
+ * Quote a value and its type for an error message: `-5` (number). The app's
+ * one copy, with errorMessage below; the libraries under daemon/lib/ import
+ * nothing from the app and keep their own (erlang-term, erlang-dist).
+ */
 export function describeValue(value: unknown): string {
 	const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 	let shown: string;
@@ -73,6 +77,7 @@ export function describeValue(value: unknown): string {
 	return `\`${shown}\` (${type})`;
 }
 
+/** What an error says: its message, or the thrown value itself when it is no Error. */
 export function errorMessage(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,4 @@
-import {ReloaderError} from './errors.ts';
+import {ReloaderError, errorMessage} from './errors.ts';
 import type {BatchRecord, KilledRecord} from './reloader/batch-record.ts';
 import type {NodeVersions, TransportKind} from './transports/transport.ts';
 
@@ -130,7 +130,7 @@ export interface StopRecord {
 
 /** A caught error as a problem record: its stable code and hint when it has them, and the beam it concerns if any. */
 export function problemRecord(error: unknown, severity: 'warn' | 'error', context?: string, where?: {readonly module: string | undefined; readonly path: string}): ProblemRecord {
-	const message = error instanceof Error ? error.message : String(error);
+	const message = errorMessage(error);
 	return {
 		event: 'error',
 		severity,

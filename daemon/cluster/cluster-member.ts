@@ -1,3 +1,4 @@
+import {errorMessage} from '../errors.ts';
 import type {InitRecord} from '../records.ts';
 import {NodeSession} from '../node/node-session.ts';
 import type {ModuleLocation, ModuleState, NodeVersions, Transport} from '../transports/transport.ts';
@@ -88,7 +89,7 @@ export class ClusterMember {
 			this.#reason = undefined;
 			this.#lastError = undefined;
 		} catch (error) {
-			this.markDown(error instanceof Error ? error.message : String(error));
+			this.markDown(errorMessage(error));
 			this.#lastError = error;
 			throw error;
 		}
