@@ -1,13 +1,16 @@
 import type {FileContent, FileReader} from '../../../daemon/beam/read-file-once.ts';
+import type {BeamLister} from '../../../daemon/watcher/directory-sweep.ts';
 import type {SimClock} from './sim-clock.ts';
 
 /** A file's bytes and the simulated time of its last write. */
 export interface DiskFile {
 	readonly bytes: Buffer;
 	readonly mtimeMs: number;
+	/** Every write makes a new inode here (see FakeDisk): what lstat tells of a rewrite that keeps size and mtime. */
+	readonly ino: number;
 }
 
-/** `final`: the last write of one operation (a watcher always reports that one; earlier ones may be dropped). */
+/** `final`: the last write of one operation (the fake watcher may drop it too; the directory sweep then finds it). */
 export type DiskListener = (path: string, final: boolean) => void;
 
 /**
@@ -20,6 +23,12 @@ export class FakeDisk {
 	readonly #files = new Map<string, DiskFile>();
 	readonly #listeners = new Set<DiskListener>();
 	opens = 0;
+	#nextIno = 1;
+	/** Writes and unlinks so far, and how many of them the last listing had seen: a sweep since the last change has looked at every file as it is. */
+	changes = 0;
+	changesAtLastListing = -1;
+	/** When the last listing ran (simulated ms). */
+	lastListingAt = -1;
 
 	/** Coarse file systems (and `install -p`) give a rewrite the same mtime: 1 for millisecond stamps, 1000 for second ones. */
 	readonly #mtimeStepMs: number;
@@ -39,18 +48,38 @@ export class FakeDisk {
 
 	/** `mtimeMs`: keep this mtime (`install -p`, `cp -p`) instead of now. */
 	write(path: string, bytes: Buffer, final: boolean, mtimeMs?: number): void {
-		this.#files.set(path, {bytes, mtimeMs: mtimeMs ?? Math.floor(this.#clock.now() / this.#mtimeStepMs) * this.#mtimeStepMs});
+		this.changes++;
+		this.#files.set(path, {bytes, mtimeMs: mtimeMs ?? Math.floor(this.#clock.now() / this.#mtimeStepMs) * this.#mtimeStepMs, ino: this.#nextIno++});
 		for (const listener of this.#listeners) {
 			listener(path, final);
 		}
 	}
 
 	unlink(path: string): void {
+		this.changes++;
 		this.#files.delete(path);
 	}
 
 	onWrite(listener: DiskListener): void {
 		this.#listeners.add(listener);
+	}
+
+	/**
+	 * The directory sweep's lister over this disk: each beam's size, mtime and
+	 * inode, what lstat gives (no content), as it is at the call.
+	 */
+	lister(): BeamLister {
+		return async (directory, limit) => {
+			this.changesAtLastListing = this.changes;
+			this.lastListingAt = this.#clock.now();
+			const look = new Map<string, string>();
+			for (const [path, file] of this.#files) {
+				if (look.size < limit && path.startsWith(`${directory}/`) && path.endsWith('.beam')) {
+					look.set(path, `${file.bytes.length}:${file.mtimeMs}:${file.ino}`);
+				}
+			}
+			return look;
+		};
 	}
 
 	/** The daemon's file reader over this disk: the content at open time, delivered a little later. */

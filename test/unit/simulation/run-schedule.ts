@@ -4,6 +4,7 @@ import type {ResolvedConfig} from '../../../daemon/config/schema.ts';
 import {Daemon} from '../../../daemon/daemon.ts';
 import {BeamIndex} from '../../../daemon/modules/beam-index.ts';
 import type {DaemonRecord} from '../../../daemon/records.ts';
+import type {BatchRecord} from '../../../daemon/reloader/batch-record.ts';
 import {syntheticBeam} from '../../support/synthetic-beam.ts';
 import {FakeDisk} from './fake-disk.ts';
 import {FakeNode, wholeBeam} from './fake-node.ts';
@@ -20,16 +21,42 @@ const MAX_STEPS = 200_000;
 export interface ScheduleResult {
 	readonly seed: number;
 	readonly parameters: ScheduleParameters;
-	/** A loaded module that does not run the complete beam on disk once the pipeline is quiet. */
+	/**
+	 * Once the pipeline is quiet: a loaded module that does not run the
+	 * complete beam on disk, or a module whose complete beam on disk the daemon
+	 * never judged (its index does not hold that code: a change to a module the
+	 * node has not loaded went nowhere).
+	 */
 	readonly lost: string[];
 	/** A loaded module running code that was never a complete beam. */
 	readonly partial: string[];
-	/** A module a batch called updated though its code did not change in that batch. */
+	/**
+	 * A module a batch called updated though its code did not change in that
+	 * batch. With list verification (ctl, http) one is excused only when the
+	 * daemon could not know (see `excused`).
+	 */
 	readonly spurious: string[];
+	/**
+	 * What WritesDuringBatch.deferRaced promises, broken: a module of a batch
+	 * with changes reported updated (list verification) or failed (any)
+	 * although a watcher event for its beam reached the daemon while the batch
+	 * ran: it must be deferred and read again.
+	 */
+	readonly raced: string[];
+	/**
+	 * Spurious updates under list verification that the daemon cannot tell
+	 * from real ones: no event for the beam reached it while the batch ran (a
+	 * late, dropped or not yet sent one), or an `all` batch (no changes of its
+	 * own to defer). Counted, not failed: a later batch must still load the
+	 * beam, which `lost` checks.
+	 */
+	readonly excused: string[];
 	/** Work left in the pipeline (or timers still running) once nothing else can happen. */
 	readonly stuck: string[];
 	readonly batches: number;
 	readonly writes: number;
+	/** Writes whose last event the watcher dropped (every earlier one may be dropped too): the directory sweep's to find. */
+	readonly droppedFinals: number;
 	/** What happened, in order; filled only when asked for (a replay). */
 	readonly trace: string[];
 }
@@ -97,7 +124,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 	const disk = new FakeDisk(clock, parameters.mtimeStepMs);
 	const node = new FakeNode(disk, EBIN, () => clock.now(), random, {ignoresUpdates: options.brokenNode});
 	const transport = new FakeNodeTransport(node, clock, random, {flavor: parameters.flavor, ...parameters.transport});
-	const result = {seed, parameters, lost: [] as string[], partial: [] as string[], spurious: [] as string[], stuck: [] as string[], batches: 0, writes: 0, trace};
+	const result = {seed, parameters, lost: [] as string[], partial: [] as string[], spurious: [] as string[], raced: [] as string[], excused: [] as string[], stuck: [] as string[], batches: 0, writes: 0, droppedFinals: 0, trace};
 
 	// Every complete beam ever written per module, and the last one.
 	const complete = new Map<string, Set<string>>();
@@ -115,28 +142,71 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 	};
 
 	const index = new BeamIndex();
+	/** The code each module's beam held at start: what the daemon knows of it until a batch judges it. */
+	const initialMd5 = new Map<string, string | undefined>();
 	for (const module of parameters.modules) {
 		complete.set(module, new Set());
 		const bytes = beamOf(module, version++);
 		disk.write(node.pathOf(module), bytes, true);
 		noteComplete(module, bytes);
 		index.noteVersion(module, node.pathOf(module), node.beamOnDisk(module)?.vsn);
+		initialMd5.set(module, node.beamOnDisk(module)?.codeMd5);
 	}
 	node.loadFromDisk(parameters.modules.filter(() => random() < 0.9));
 
+	/**
+	 * Beams whose watcher event reached the daemon while a batch ran past its
+	 * init step: what the daemon counts as written during the batch (its mark
+	 * is taken right after the init step, and nothing but promise
+	 * continuations runs in between). A batch that ends without a record
+	 * (handed back, failed) or an init step starts it afresh.
+	 */
+	const writtenDuringBatch = new Set<string>();
+	/** Batches of `update all` requests: no changes of their own, so nothing of theirs can be deferred. */
+	const allBatches = new Set<number>();
+	/** Findings that depend on whether their batch was an `all` one: judged at the round's check, once every request has its answer. */
+	const undecided: Array<{readonly id: number; readonly ifAll: 'excused' | undefined; readonly otherwise: 'spurious' | 'raced' | 'excused'; readonly what: string}> = [];
+	const judgeBatch = (record: BatchRecord) => {
+		const list = record.verifiedBy === 'list';
+		for (const module of record.updated) {
+			const raced = writtenDuringBatch.has(node.pathOf(module));
+			const what = `${module} (batch ${record.id})`;
+			if (!node.changedByDaemon.has(module)) {
+				undecided.push({id: record.id, ifAll: list ? 'excused' : undefined, otherwise: list ? (raced ? 'raced' : 'excused') : 'spurious', what: `${what}: updated, its code unchanged`});
+			} else if (list && raced) {
+				undecided.push({id: record.id, ifAll: undefined, otherwise: 'raced', what: `${what}: updated, verified by the list, its beam written while the batch ran`});
+			}
+		}
+		for (const {module, reason} of record.failed) {
+			if (writtenDuringBatch.has(node.pathOf(module))) {
+				undecided.push({id: record.id, ifAll: undefined, otherwise: 'raced', what: `${module} (batch ${record.id}): failed (${reason}), its beam written while the batch ran`});
+			}
+		}
+	};
+	const decide = () => {
+		for (const {id, ifAll, otherwise, what} of undecided.splice(0)) {
+			const kind = allBatches.has(id) ? ifAll : otherwise;
+			if (kind !== undefined) {
+				result[kind].push(what);
+			}
+		}
+	};
 	const report = (record: DaemonRecord) => {
 		if (record.event === 'batch') {
 			result.batches++;
-			for (const module of record.updated) {
-				if (!node.changedByDaemon.has(module)) {
-					result.spurious.push(`${module} (batch ${record.id})`);
-				}
-			}
+			judgeBatch(record);
+			writtenDuringBatch.clear();
 			node.changedByDaemon.clear();
 			log(() => `batch ${record.id}: updated [${record.updated.join(' ')}] unchanged [${record.unchanged.join(' ')}] notLoaded [${record.notLoaded.join(' ')}] deferred [${record.deferred.join(' ')}] heldBack [${record.heldBack.join(' ')}] failed [${record.failed.map(failure => `${failure.module}: ${failure.reason}`).join('; ')}] listed [${record.listed.join(' ')}]`);
 		} else if (record.event === 'error') {
+			if (record.message.startsWith('Batch ')) {
+				writtenDuringBatch.clear();
+			}
 			log(() => `${record.severity} ${record.code}: ${record.message}`);
 		} else if (record.event === 'node' || record.event === 'init') {
+			if (record.event === 'init') {
+				writtenDuringBatch.clear();
+			}
 			log(() => (record.event === 'node' ? `node ${record.state}` : `init (pending ${record.pending.join(' ')})`));
 		}
 	};
@@ -148,21 +218,53 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 		report,
 		clock,
 		readBeam: beamReader(disk.reader(() => (random() < parameters.slowReadRate ? between(random, 1, 10) : 0))),
-		createWatcher: fakeWatcher(disk, clock, random, parameters.watcher),
+		createWatcher: fakeWatcher(disk, clock, random, parameters.watcher, {
+			onDeliver: path => {
+				const status = daemon.status();
+				if (status.runningBatches > 0 && status.connected) {
+					writtenDuringBatch.add(path);
+				}
+			},
+			onDropFinal: path => {
+				result.droppedFinals++;
+				log(() => `watcher drops the last event of ${path}`);
+			},
+		}),
 		// A fake disk holds no FIFOs, and real I/O would make a schedule nondeterministic.
 		findScanHazards: async () => [],
+		listBeams: disk.lister(),
+		sweepMs: parameters.sweepMs,
 	});
 
-	/** Run until no timer is left and nothing moves. */
+	/**
+	 * Quiet: nothing left to happen but the directory sweep's next look. That
+	 * is: no timer at all (before start and after close), or one timer, due
+	 * one interval after the last look, which came after the disk's last
+	 * change (so a write whose every event was dropped has been found), and
+	 * the pipeline idle.
+	 */
+	const isQuiet = (): boolean => {
+		if (clock.pendingTimers === 0) {
+			return true;
+		}
+		if (clock.soleTimerAt() !== disk.lastListingAt + parameters.sweepMs || disk.changesAtLastListing !== disk.changes) {
+			return false;
+		}
+		const status = daemon.status();
+		return status.unsettledBeams === 0 && status.pendingChanges === 0 && status.queuedBatches === 0 && status.runningBatches === 0;
+	};
+	/** Run until quiet (see isQuiet). */
 	const runUntilQuiet = async (): Promise<boolean> => {
 		for (let step = 0; step < MAX_STEPS; step++) {
 			await turn();
-			if (!clock.fireNext()) {
+			if (clock.pendingTimers <= 1) {
+				// A second turn: whatever the first one's promises set going has run too.
 				await turn();
-				if (clock.pendingTimers === 0) {
+				if (isQuiet()) {
 					return true;
 				}
 			}
+			clock.fireNext();
 		}
 		return false;
 	};
@@ -261,7 +363,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 			const everything = random() < 0.5;
 			clock.setTimer(() => {
 				log(() => (everything ? 'request: update all' : `request: update ${module}`));
-				(everything ? daemon.reconcile('api') : daemon.update([module], 'api')).catch(() => undefined);
+				(everything ? daemon.reconcile('api').then(record => allBatches.add(record.id)) : daemon.update([module], 'api')).catch(() => undefined);
 			}, between(random, 0, 400));
 		}
 		if (random() < parameters.outageRate) {
@@ -292,6 +394,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 	}
 
 	function check(round: number): void {
+		decide();
 		const status = daemon.status();
 		for (const key of ['unsettledBeams', 'pendingChanges', 'queuedBatches', 'runningBatches'] as const) {
 			if (status[key] !== 0) {
@@ -299,6 +402,11 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 			}
 		}
 		for (const module of parameters.modules) {
+			const onDisk = node.beamOnDisk(module);
+			const judged = index.get(module)?.codeMd5 ?? initialMd5.get(module);
+			if (onDisk !== undefined && judged !== onDisk.codeMd5) {
+				result.lost.push(`round ${round}: ${module}${node.loaded.has(module) ? '' : ' (not loaded)'}: the complete beam on disk (${onDisk.codeMd5.slice(0, 8)}) was never judged by a batch (the index holds ${judged?.slice(0, 8) ?? 'nothing'})`);
+			}
 			const running = node.loaded.get(module);
 			if (running === undefined) {
 				continue;
@@ -306,7 +414,6 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 			if (complete.get(module)?.has(running.codeMd5) !== true) {
 				result.partial.push(`round ${round}: ${module} runs ${running.codeMd5}, never a complete beam`);
 			}
-			const onDisk = node.beamOnDisk(module);
 			if (onDisk !== undefined && onDisk.codeMd5 !== running.codeMd5) {
 				result.lost.push(`round ${round}: ${module} runs ${running.codeMd5.slice(0, 8)}, the complete beam on disk is ${onDisk.codeMd5.slice(0, 8)}`);
 			}
@@ -317,6 +424,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 	const closed = daemon.close('simulation done');
 	await runUntilQuiet();
 	await closed;
+	decide();
 	return result;
 }
 

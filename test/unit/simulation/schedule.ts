@@ -1,4 +1,5 @@
 import type {Flavor} from './fake-node-transport.ts';
+import type {FakeWatcherOptions} from './fake-watcher.ts';
 import {between, pick} from '../../support/seeded-random.ts';
 
 export type WriteKind = 'install' | 'truncated' | 'garbage' | 'identical' | 'rename' | 'overwrite';
@@ -11,7 +12,10 @@ export interface ScheduleParameters {
 	readonly debounceMs: number;
 	readonly maxWaitMs: number;
 	readonly incompleteTimeoutMs: number;
-	readonly watcher: {readonly dropRate: number; readonly duplicateRate: number; readonly maxDelayMs: number};
+	/** What the fake watcher does to events: see FakeWatcherOptions (drops, the last write's included; repeats; delays, which reorder). */
+	readonly watcher: FakeWatcherOptions;
+	/** The directory sweep's interval: what finds a write whose every event was dropped. */
+	readonly sweepMs: number;
 	readonly transport: {readonly slowRate: number; readonly slowMs: number; readonly timeoutRate: number};
 	/** Most reads take no simulated time; this share takes up to 10 ms. */
 	readonly slowReadRate: number;
@@ -39,7 +43,16 @@ export function drawParameters(random: () => number): ScheduleParameters {
 		debounceMs,
 		maxWaitMs: Math.max(debounceMs, pick(random, [0, 500, 3000])),
 		incompleteTimeoutMs: pick(random, [100, 500, 2000]),
-		watcher: {dropRate: pick(random, [0, 0.3, 0.8]), duplicateRate: pick(random, [0, 0.2]), maxDelayMs: pick(random, [0, 30, 200])},
+		watcher: {
+			dropRate: pick(random, [0, 0.3, 0.8]),
+			// 1: no operation's last write is ever reported; the sweep alone finds them.
+			dropFinalRate: pick(random, [0, 0, 0.1, 0.5, 1]),
+			duplicateRate: pick(random, [0, 0.2]),
+			maxDelayMs: pick(random, [0, 30, 200]),
+			lateRate: pick(random, [0, 0, 0.1]),
+			lateMs: pick(random, [1000, 5000]),
+		},
+		sweepMs: pick(random, [250, 1000, 5000]),
 		transport: {slowRate: pick(random, [0, 0.1, 0.3]), slowMs: pick(random, [200, 3000]), timeoutRate: 0},
 		slowReadRate: pick(random, [0, 0.2]),
 		mtimeStepMs: pick(random, [1, 1, 1000]),

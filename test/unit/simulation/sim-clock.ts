@@ -28,6 +28,15 @@ export class SimClock implements Clock {
 		return this.#timers.size;
 	}
 
+	/** When the one pending timer is due; undefined when there is none or more than one. */
+	soleTimerAt(): number | undefined {
+		if (this.#timers.size !== 1) {
+			return undefined;
+		}
+		const [timer] = this.#timers.values();
+		return timer?.at;
+	}
+
 	/** Move to the earliest timer and fire it; false when none is left. */
 	fireNext(): boolean {
 		let next: [number, {at: number; callback: () => void}] | undefined;
