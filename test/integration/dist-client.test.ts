@@ -12,6 +12,7 @@ import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
 import {RELOADER_ALLOW_LIST, readCookie} from '../../daemon/transports/distribution/index.ts';
 import {nodeCall, useSandboxNode, withSandboxNode} from '../support/ejabberd.ts';
 import {haltNode, resumeNode} from '../support/node-faults.ts';
+import {waitUntil} from '../support/wait.ts';
 
 const sandbox = useSandboxNode(test);
 
@@ -36,13 +37,6 @@ function cookieReader(file: string): () => Promise<string> {
 	return async () => (await readCookie(file)).cookie;
 }
 
-async function until(condition: () => boolean, limitMs = 30_000): Promise<void> {
-	for (const start = Date.now(); !condition(); await new Promise(resolve => setTimeout(resolve, 10))) {
-		if (Date.now() - start > limitMs) {
-			throw new Error(`condition not met within ${limitMs} ms`);
-		}
-	}
-}
 
 test.serial('connects as a hidden node: node() answers, nodes(hidden) lists us, nodes() does not', async t => {
 	const node = sandbox();
@@ -152,7 +146,7 @@ test('halting the node fails a pending call at once; after resume the next call 
 	t.log(`pending call failed ${(performance.now() - start).toFixed(0)} ms after halt() began`);
 	t.like(error, {code: 'ERR_DIST_NODE_DOWN', retryable: true});
 	t.true(error?.message.includes(node.node));
-	await until(() => events.some(event => event.type === 'disconnected'));
+	await waitUntil(() => events.some(event => event.type === 'disconnected'), 'the client reported the disconnect', 30_000);
 	t.false(client.connected);
 	await halted;
 	await t.throwsAsync(client.call('erlang', 'node', []), {code: 'ERR_DIST_NODE_DOWN'});

@@ -1,8 +1,8 @@
 import {execFile} from 'node:child_process';
-import {setTimeout as delay} from 'node:timers/promises';
 import {promisify} from 'node:util';
 import {killGroup, waitForGroupGone} from '../../daemon/sandbox/process-group.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
+import {waitUntil} from './wait.ts';
 
 /**
  * Fault injection for tests: outages and crashes of a sandbox node, done from
@@ -27,12 +27,7 @@ function groupAlive(pid: number): boolean {
 }
 
 async function groupGoneWithin(pid: number, ms: number): Promise<boolean> {
-	for (const start = Date.now(); groupAlive(pid); await delay(50)) {
-		if (Date.now() - start > ms) {
-			return false;
-		}
-	}
-	return true;
+	return waitUntil(() => !groupAlive(pid), `process group ${pid} is gone`, ms).then(() => true, () => false);
 }
 
 /** Stop the node as an operator would (`ejabberdctl stop`), keeping its directory: it stays down until resumeNode(). */
