@@ -16,7 +16,7 @@ test('GET and POST /update-modules/all reconcile and answer the batch', async t 
 		t.is(response.status, 200);
 		t.is(response.headers.get('content-type'), 'application/json; charset=utf-8');
 		t.deepEqual(await response.json(), {
-			ok: true, node: 'fake@localhost', transport: 'dist', batch: 7, updated: ['mod_a'], unchanged: [], notLoaded: [], failed: [], deferred: [],
+			ok: true, node: 'fake@localhost', transport: 'dist', batch: 7, listed: ['mod_a'], updated: ['mod_a'], unchanged: [], notLoaded: [], failed: [], deferred: [],
 			unpurged: [], durations: {waitMs: 0, updateInfoMs: 1, updateMs: 2, verifyMs: 3, totalMs: 6}, verifiedBy: 'content',
 		});
 	}
