@@ -76,7 +76,7 @@ test('a !!binary value in the config exits 2 naming the key and the tag', async 
 	t.notRegex(result.stderr, /unknown key/);
 });
 
-test('SIGHUP with a FIFO as the new cookie file refuses the reload at once and keeps running', async t => {
+test('SIGHUP with a FIFO as the new cookie file refuses the reconfiguration at once and keeps running', async t => {
 	const cookie = join(dir, 'sighup-cookie');
 	await writeFile(cookie, 'SIGHUPTESTCOOKIE', {mode: 0o400});
 	const fifo = await mkfifo('sighup-cookie.fifo');
@@ -89,7 +89,7 @@ test('SIGHUP with a FIFO as the new cookie file refuses the reload at once and k
 	await cli.waitForLine('stderr', line => line.includes('"event":"watch"'));
 	await writeFile(config, stringify({...settings, cookieFile: fifo}));
 	cli.child.kill('SIGHUP');
-	const refused = await cli.waitForLine('stderr', line => line.includes('"event":"reload"'), 15_000);
+	const refused = await cli.waitForLine('stderr', line => line.includes('"event":"reconfigure"'), 15_000);
 	t.true(refused.includes('"outcome":"refused"'), refused);
 	t.true(refused.includes(`${fifo}: it is a FIFO, not a regular file`), refused);
 	cli.child.kill('SIGTERM');
