@@ -5,6 +5,7 @@ import {startApiServer} from '../../../daemon/api/api-server.ts';
 import {ReloaderError} from '../../../daemon/errors.ts';
 import type {DaemonRecord} from '../../../daemon/records.ts';
 import {RecordBus} from '../../../daemon/record-bus.ts';
+import {waitUntil} from '../../support/wait.ts';
 import {batchRecord, fakeDaemon, serve, type ErrorAnswer} from './_fake-daemon.ts';
 
 const post = (url: string, body: string, headers: Record<string, string> = {}) => fetch(url, {method: 'POST', body, headers: {'Content-Type': 'application/json', ...headers}});
@@ -92,13 +93,9 @@ test('POST /update-modules with "purge": "brutal" forces, and never joins a plai
 		return batchRecord();
 	};
 	const plain = post(`${url}/update-modules`, '["mod_a"]');
-	while (daemon.calls.length < 1) {
-		await new Promise(resolve => setTimeout(resolve, 5));
-	}
+	await waitUntil(() => daemon.calls.length >= 1, 'the daemon was asked for the plain update');
 	const forced = post(`${url}/update-modules`, '{"modules": ["mod_a"], "purge": "brutal"}');
-	while (daemon.calls.length < 2) {
-		await new Promise(resolve => setTimeout(resolve, 5));
-	}
+	await waitUntil(() => daemon.calls.length >= 2, 'the daemon was asked for the brutal update too');
 	t.deepEqual(daemon.calls, [{method: 'update', names: ['mod_a']}, {method: 'update', names: ['mod_a'], purge: 'brutal'}]);
 	release();
 	t.is((await plain).status, 200);
@@ -190,7 +187,7 @@ test('close() stops accepting, waits for a request in flight, and is idempotent'
 		finish = () => resolve(batchRecord({id: 99}));
 	});
 	const inFlight = fetch(`${url}/update-modules/all`);
-	await waitFor(() => daemon.calls.length === 1);
+	await waitUntil(() => daemon.calls.length === 1, 'the daemon was called once');
 	const closed = api.close();
 	t.is(api.close(), closed);
 	await t.throwsAsync(fetch(`${url}/healthz`), undefined, 'no new connections');
@@ -205,7 +202,7 @@ test('close() answers 503 to a request whose batch never comes, after the drain 
 	const {url, api, daemon} = await serve(t, {drainTimeoutMs: 50});
 	daemon.next = () => new Promise(() => undefined);
 	const inFlight = fetch(`${url}/update-modules/all`);
-	await waitFor(() => daemon.calls.length === 1);
+	await waitUntil(() => daemon.calls.length === 1, 'the daemon was called once');
 	await api.close();
 	const response = await inFlight;
 	t.is(response.status, 503);
@@ -225,11 +222,3 @@ test('an address in use is ERR_API naming it and what to do', async t => {
 	t.regex(error?.hint ?? '', /api\.listen to a free port/);
 	t.is(bus.size, 0);
 });
-
-async function waitFor(condition: () => boolean): Promise<void> {
-	for (const deadline = Date.now() + 30_000; !condition(); await new Promise(resolve => setTimeout(resolve, 5))) {
-		if (Date.now() > deadline) {
-			throw new Error('condition not met');
-		}
-	}
-}

@@ -2,6 +2,7 @@ import test from 'ava';
 import {SSE_PING, SSE_RETRY, formatEvent} from '../../../daemon/api/event-stream.ts';
 import {batchRecord, serve} from './_fake-daemon.ts';
 import {SseClient} from './_sse-client.ts';
+import {waitUntil} from '../../support/wait.ts';
 
 test('a record is framed as id, event and one line of JSON data, then a blank line', t => {
 	const record = {event: 'stop', reason: 'received SIGTERM\nand more'} as const;
@@ -62,9 +63,5 @@ test('closing the server ends the streams and the bus subscriptions', async t =>
 });
 
 async function waitForSubscribers(bus: {size: number}, count: number): Promise<void> {
-	for (const deadline = Date.now() + 30_000; bus.size !== count; await new Promise(resolve => setTimeout(resolve, 5))) {
-		if (Date.now() > deadline) {
-			throw new Error(`the bus has ${bus.size} subscribers, not ${count}`);
-		}
-	}
+	await waitUntil(() => bus.size === count, `the bus has ${count} subscribers`);
 }

@@ -3,6 +3,7 @@ import type {ExecutionContext} from 'ava';
 import {DistClient, DistError} from '../../../../daemon/lib/erlang-dist/index.ts';
 import type {DistClientOptions, DistEvent} from '../../../../daemon/lib/erlang-dist/index.ts';
 import {atom, tuple} from '../../../../daemon/lib/erlang-term/index.ts';
+import {waitUntil} from '../../../support/wait.ts';
 import {causeChain} from './_errors.ts';
 import {packet, startFakeNode} from './_fake-node.ts';
 import type {FakeNode, FakeNodeOptions} from './_fake-node.ts';
@@ -31,14 +32,6 @@ function first(fake: FakeNode): FakeNode['connections'][number] {
 	return connection;
 }
 
-const eventually = async (condition: () => boolean): Promise<void> => {
-	for (const start = Date.now(); !condition(); await new Promise(resolve => setTimeout(resolve, 5))) {
-		if (Date.now() - start > 60_000) {
-			throw new Error('condition not met within 60 s');
-		}
-	}
-};
-
 test('connect, call, events; the client is hidden and uses a fresh name on the node\'s host', async t => {
 	const {fake, client, events} = await setup(t);
 	t.false(client.connected);
@@ -61,7 +54,7 @@ test('the node\'s ticks are answered', async t => {
 	await client.connect();
 	t.is(first(fake).ticks, 0);
 	fake.sendRaw(Buffer.alloc(8));
-	await eventually(() => first(fake).ticks === 2);
+	await waitUntil(() => first(fake).ticks === 2, 'the client answered both of the node\'s ticks');
 	t.true(client.connected);
 });
 
@@ -69,14 +62,14 @@ test('our own ticks go out on the (injected) interval and keep a connection up w
 	// Long enough that a loaded machine's scheduling delay never looks like four silent intervals.
 	const {fake, client} = await setup(t, {echoTicks: true}, {tickIntervalMs: 1000});
 	await client.connect();
-	await eventually(() => first(fake).ticks >= 3);
+	await waitUntil(() => first(fake).ticks >= 3, 'three of our ticks reached the node');
 	t.true(client.connected);
 });
 
 test('a node silent for four tick intervals is given up: ERR_DIST_NODE_DOWN, disconnected', async t => {
 	const {client, events} = await setup(t, {}, {tickIntervalMs: 20});
 	await client.connect();
-	await eventually(() => !client.connected);
+	await waitUntil(() => !client.connected, 'the client gave the silent node up');
 	t.like(events.at(-1), {type: 'disconnected', node: NODE});
 	t.regex((events.at(-1) as {reason?: string}).reason ?? '', /sent nothing for \d+ ms, not even a tick/);
 });
@@ -85,7 +78,7 @@ test('a message that does not decode is reported and dropped; the connection sta
 	const {fake, client, events} = await setup(t);
 	await client.connect();
 	fake.sendRaw(Buffer.from([0, 0, 0, 3, 112, 131, 255]));
-	await eventually(() => events.some(event => event.type === 'warning'));
+	await waitUntil(() => events.some(event => event.type === 'warning'), 'a warning about the message');
 	t.regex((events.find(event => event.type === 'warning') as {message: string}).message, /Dropped a message from fake@127\.0\.0\.1/);
 	t.deepEqual(await client.call('erlang', 'node', []), atom(NODE));
 	t.true(client.connected);
@@ -95,7 +88,7 @@ test('broken framing (a 4 GiB length) closes the connection with ERR_DIST_LIMIT,
 	const {fake, client, events} = await setup(t);
 	await client.connect();
 	const pending = client.call('timer', 'sleep', [1]);
-	await eventually(() => first(fake).messages.length === 1);
+	await waitUntil(() => first(fake).messages.length === 1, 'the call reached the node');
 	fake.sendRaw(Buffer.from([0xff, 0xff, 0xff, 0xff]));
 	await t.throwsAsync(pending, {code: 'ERR_DIST_LIMIT'});
 	t.false(client.connected);
@@ -106,7 +99,7 @@ test('the node closing fails pending calls with ERR_DIST_NODE_DOWN at once; the 
 	const {fake, client, events} = await setup(t);
 	await client.connect();
 	const pending = client.call('timer', 'sleep', [10_000]);
-	await eventually(() => first(fake).messages.length === 1);
+	await waitUntil(() => first(fake).messages.length === 1, 'the call reached the node');
 	first(fake).socket.destroy();
 	const error = await t.throwsAsync(pending, {instanceOf: DistError});
 	t.like(error, {code: 'ERR_DIST_NODE_DOWN', retryable: true});
@@ -169,7 +162,7 @@ test('a per-call timeout, then a late reply that confuses nothing', async t => {
 	await client.connect();
 	await t.throwsAsync(client.call('timer', 'sleep', [500], {timeoutMs: 20}), {code: 'ERR_DIST_TIMEOUT', message: /^timer:sleep\/1 on fake@127\.0\.0\.1 did not answer within 20 ms$/});
 	const next = client.call('erlang', 'node', []);
-	await eventually(() => first(fake).messages.length === 2);
+	await waitUntil(() => first(fake).messages.length === 2, 'the next call reached the node');
 	openGate?.();
 	t.deepEqual(await next, atom(NODE));
 	t.is(first(fake).replies, 2);
@@ -183,7 +176,7 @@ test('a cookie reader is called on every connect; what it throws is passed on un
 	}});
 	await client.connect();
 	first(fake).socket.destroy();
-	await eventually(() => !client.connected);
+	await waitUntil(() => !client.connected, 'the client saw the connection close');
 	await client.connect();
 	t.is(reads, 2);
 	const failure = new Error('unreadable');
