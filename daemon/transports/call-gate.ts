@@ -79,9 +79,13 @@ export class CallGate {
 		return this.#running.has(lane);
 	}
 
-	/** How long a call of the lane may take before the node is asked whether it is alive. */
+	/**
+	 * How long a call of the lane may take before the node is asked whether it
+	 * is alive; whole milliseconds, as it becomes a call's timeout (the dist
+	 * client refuses a fraction) and appears in messages.
+	 */
 	expectedMs(lane: string): number {
-		return Math.max(this.#options.callTimeoutMs, 3 * (this.#lastMs.get(lane) ?? 0));
+		return Math.max(this.#options.callTimeoutMs, Math.ceil(3 * (this.#lastMs.get(lane) ?? 0)));
 	}
 
 	/**
