@@ -1,5 +1,5 @@
 import {readdir} from 'node:fs/promises';
-import {join} from 'node:path';
+import {dirname, join} from 'node:path';
 
 export interface BeamEntry {
 	readonly path: string;
@@ -64,6 +64,20 @@ export class BeamIndex {
 
 	modules(): string[] {
 		return [...this.#entries.keys()];
+	}
+
+	/** update_info's directory when the transport does not say: the watched one holding ejabberd.beam. */
+	ejabberdDirectory(): string | undefined {
+		const path = this.#entries.get('ejabberd')?.path;
+		return path === undefined ? undefined : dirname(path);
+	}
+
+	/** These modules with their beam's path, those the index knows. */
+	locate(modules: readonly string[]): Array<{module: string; path: string}> {
+		return modules.flatMap(module => {
+			const path = this.#entries.get(module)?.path;
+			return path === undefined ? [] : [{module, path}];
+		});
 	}
 }
 

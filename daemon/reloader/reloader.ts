@@ -136,7 +136,7 @@ export class Reloader {
 		const before = await this.#settledUpdateInfo(read, signal);
 		const updateInfoMs = performance.now() - infoStart;
 		// `all` also takes the stale modules beyond update_info's directory (a contrib beam rebuilt while nobody watched).
-		const changes = request.changes ?? [...this.#locate(before), ...(await findStaleModules({transport, index: this.#index, reach: before.dir ?? this.#reachDirectory(), listed: before.modules, read, signal}))];
+		const changes = request.changes ?? [...this.#locate(before), ...(await findStaleModules({transport, index: this.#index, reach: before.dir ?? this.#index.ejabberdDirectory(), listed: before.modules, read, signal}))];
 		check ??= await checkBeams(changes, read);
 		const ready = changes.filter(({module}) => check.versions.has(module) || check.unchecked.has(module));
 		const statesBefore = this.#steps.verify === 'content' && ready.length > 0 ? await this.#statesBefore(ready, request.statesBefore, signal) : undefined;
@@ -248,7 +248,7 @@ export class Reloader {
 	 */
 	#route(ready: readonly ModuleLocation[], info: UpdateInfo, states: ReadonlyMap<string, ModuleState> | undefined, check: BeamCheck): {viaUpdate: string[]; direct: ModuleLocation[]; outOfReach: Set<string>; reach: string | undefined} {
 		const listed = new Set(info.modules);
-		const reach = info.dir ?? this.#reachDirectory();
+		const reach = info.dir ?? this.#index.ejabberdDirectory();
 		const canLoad = this.#steps.loadDirect;
 		const plan = {viaUpdate: [] as string[], direct: [] as ModuleLocation[], outOfReach: new Set<string>(), reach};
 		for (const location of ready) {
@@ -272,12 +272,6 @@ export class Reloader {
 			}
 		}
 		return plan;
-	}
-
-	/** Without a transport that says, update_info's directory is the watched one holding ejabberd.beam. */
-	#reachDirectory(): string | undefined {
-		const ejabberd = this.#index.get('ejabberd')?.path;
-		return ejabberd === undefined ? undefined : dirname(ejabberd);
 	}
 
 	async #holders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly HeldProcess[]>> {
@@ -347,7 +341,7 @@ export class Reloader {
 	/** update_info once its directory is settled; a call that failed on a beam caught mid-write is made again (UPDATE_INFO_TRIES in all). */
 	async #settledUpdateInfo(read: BeamReader, signal?: AbortSignal): Promise<UpdateInfo> {
 		for (let attempt = 1; ; attempt++) {
-			const directory = this.#lastDirectory ?? this.#reachDirectory();
+			const directory = this.#lastDirectory ?? this.#index.ejabberdDirectory();
 			await this.#settle(directory, signal);
 			const hazards = directory === undefined ? [] : await this.#options.scanHazards?.(directory) ?? [];
 			this.#bypassed = hazards.length > 0;

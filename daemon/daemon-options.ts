@@ -1,0 +1,53 @@
+import type {Clock} from './batcher/clock.ts';
+import type {BeamReader} from './beam/beam-snapshot.ts';
+import type {ResolvedConfig} from './config/schema.ts';
+import type {BeamIndex} from './modules/beam-index.ts';
+import type {DaemonRecord} from './records.ts';
+import type {BatchReloader, BatchReloaderContext} from './reloader/batch-reloader.ts';
+import type {ScanHazard} from './reloader/settle-directory.ts';
+import type {Transport} from './transports/transport.ts';
+import type {BeamWatcherOptions} from './watcher/beam-watcher.ts';
+import type {BeamLister} from './watcher/directory-sweep.ts';
+
+/** What a Daemon is built from; everything optional is injectable for tests and the simulation. */
+export interface DaemonOptions {
+	readonly config: ResolvedConfig;
+	readonly transport: Transport;
+	/** The resolved watch directories (`watch: auto` already looked up). */
+	readonly directories: readonly string[];
+	readonly index: BeamIndex;
+	readonly report: (record: DaemonRecord) => void;
+	/** How long close() lets a running batch finish. */
+	readonly graceMs?: number;
+	/** Gives each batch its id; share one counter across configurations so ids never repeat. Default: 1, 2, 3... */
+	readonly nextId?: () => number;
+	/** Time for every timer of the pipeline (settle re-checks, the quiet window, due work, node backoff). Default: the system clock. */
+	readonly clock?: Clock;
+	/** Reads a beam once into a snapshot (the settle step and beams asked for by name). Default: real files, bounded by `maxBeamBytes`. */
+	readonly readBeam?: BeamReader;
+	/** What reports beam writes. Default: a BeamWatcher (chokidar) on `directories`. */
+	readonly createWatcher?: (options: BeamWatcherOptions) => WatchSource;
+	/**
+	 * Finds the entries of a directory that ejabberd_update's scan cannot
+	 * survive. Default: findScanHazards on the real directory (a simulation
+	 * over a fake disk gives its own).
+	 */
+	readonly findScanHazards?: (directory: string, maxBytes: number) => Promise<readonly ScanHazard[]>;
+	/** What runs each batch. Default: a Reloader on `transport` (one node); a cluster gives its own. */
+	readonly createReloader?: (context: BatchReloaderContext) => BatchReloader;
+	/**
+	 * Lists the beams of a directory with a metadata fingerprint, for the sweep
+	 * behind the watcher. Default: readdir + lstat of the real directories; with
+	 * an injected watcher (`createWatcher`) there is no sweep unless this is
+	 * given too, since the real disk is not the one such a watcher watches.
+	 */
+	readonly listBeams?: BeamLister;
+	/** How often the directories are looked at for a change the watcher missed (see DirectorySweep). Default: 5000. */
+	readonly sweepMs?: number;
+}
+
+/** What the daemon needs of a watcher: report writes once ready, and stop. */
+export interface WatchSource {
+	ready(): Promise<void>;
+	close(): Promise<void>;
+}
