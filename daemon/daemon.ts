@@ -2,7 +2,7 @@ import {setMaxListeners} from 'node:events';
 import PQueue from 'p-queue';
 import type {PipelineStatus} from './api/api-daemon.ts';
 import type {BeamChange} from './batcher/batch.ts';
-import {counter} from './batcher/batcher.ts';
+import {counter} from './batcher/batch-ids.ts';
 import {systemClock, type Clock, type TimerHandle} from './batcher/clock.ts';
 import {boundedBeamReader, type BeamReader} from './beam/beam-snapshot.ts';
 import {ReloaderError, isRetryable} from './errors.ts';

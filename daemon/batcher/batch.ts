@@ -14,15 +14,3 @@ export interface BeamChange {
 	 */
 	readonly snapshot?: BeamSnapshot;
 }
-
-/** What the batcher hands on: an immutable set of module changes, one per module. */
-export interface Batch {
-	readonly id: number;
-	readonly changes: readonly BeamChange[];
-	readonly firstChangeAt: number;
-	readonly closedAt: number;
-}
-
-export function batchModules(batch: Batch): string[] {
-	return batch.changes.map(change => change.module);
-}

@@ -3,7 +3,7 @@ import {resolveApiAccess, type ApiAccess} from '../api/api-access.ts';
 import type {PipelineStatus, ReconfigureState} from '../api/api-daemon.ts';
 import {startApiServer, type ApiServer} from '../api/api-server.ts';
 import {boundedBeamReader} from '../beam/beam-snapshot.ts';
-import {counter} from '../batcher/batcher.ts';
+import {counter} from '../batcher/batch-ids.ts';
 import type {ResolvedConfig} from '../config/schema.ts';
 import {ReloaderError} from '../errors.ts';
 import {createRecordLogger, type RecordLogger} from '../log/create-logger.ts';

@@ -1,4 +1,4 @@
-import {counter} from '../../daemon/batcher/batcher.ts';
+import {counter} from '../../daemon/batcher/batch-ids.ts';
 import type {ResolvedConfig} from '../../daemon/config/schema.ts';
 import type {Daemon} from '../../daemon/daemon.ts';
 import type {DaemonRecord} from '../../daemon/records.ts';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type {PipelineStatus} from '../../../daemon/api/api-daemon.ts';
-import type {Batch} from '../../../daemon/batcher/batch.ts';
-import {Batcher} from '../../../daemon/batcher/batcher.ts';
+import type {LedgerEntry} from '../../../daemon/ledger/ledger.ts';
+import {WorkSchedule} from '../../../daemon/ledger/work-schedule.ts';
 import type {DaemonRecord, ProblemRecord} from '../../../daemon/records.ts';
 import type {BatchRecord} from '../../../daemon/reloader/batch-record.ts';
 import {FakeClock} from '../../support/fake-clock.ts';
@@ -30,18 +30,20 @@ function problem(code: string, module: string): ProblemRecord {
 // called the change lost; the daemon had simply not been told yet.
 test('a write the watcher has not reported yet keeps the round open, though the pipeline reads idle', t => {
 	const clock = new FakeClock();
-	const batches: Batch[] = [];
-	const batcher = new Batcher({debounceMs: 200, maxWaitMs: 2000, clock, onBatch: closed => batches.push(closed)});
+	const batches: LedgerEntry[][] = [];
+	// As the daemon's loop does: a batch takes what is due (and here stays queued, not run).
+	const schedule = new WorkSchedule({debounceMs: 200, maxWaitMs: 2000, clock, onDue: () => batches.push(schedule.ledger.takeDue(clock.now()))});
+	schedule.start();
 	const writes: RoundWrite[] = [{module: 'soak_8', kind: 'changed'}];
 	const records: DaemonRecord[] = [];
-	const status = (): PipelineStatus => ({...idle, pendingChanges: batcher.pendingCount, queuedBatches: batches.length});
+	const status = (): PipelineStatus => ({...idle, pendingChanges: schedule.ledger.owedCount, queuedBatches: batches.length});
 
 	clock.advance(14);
 	t.true(isPipelineIdle(status()), 'the status the old soak waited for');
 	t.false(isRoundOver(writes, records, status()), 'the write is not answered yet');
 
 	clock.advance(27);
-	batcher.add({module: 'soak_8', path: '/ebin/soak_8.beam', at: clock.now()});
+	schedule.oweWrite({module: 'soak_8', path: '/ebin/soak_8.beam', at: clock.now(), reason: 'watch', trigger: 'watch'});
 	t.false(isRoundOver(writes, records, status()));
 	clock.advance(200);
 	t.is(batches.length, 1);

@@ -5,7 +5,7 @@ import {join} from 'node:path';
 import {promisify} from 'node:util';
 import test from 'ava';
 import type {ExecutionContext} from 'ava';
-import {counter} from '../../../../daemon/batcher/batcher.ts';
+import {counter} from '../../../../daemon/batcher/batch-ids.ts';
 import {resolveConfig} from '../../../../daemon/config/resolve-config.ts';
 import {ReloaderError} from '../../../../daemon/errors.ts';
 import {openPipeline} from '../../../../daemon/service/open-pipeline.ts';
