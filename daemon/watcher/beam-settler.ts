@@ -16,7 +16,7 @@ export interface BeamProblem {
 }
 
 export interface BeamSettlerOptions {
-	/** How long a beam may stay half-written (or unreadable as a beam) before it is reported and skipped. */
+	/** How long a beam may stay half-written, missing (being replaced) or unreadable as a beam before it is reported and skipped. */
 	readonly incompleteTimeoutMs: number;
 	readonly onSettled: (beam: SettledBeam) => void;
 	readonly onProblem: (problem: BeamProblem) => void;
@@ -41,7 +41,7 @@ const MAX_TRANSIENT_RETRY_MS = 2000;
 interface PathState {
 	generation: number;
 	timer: TimerHandle | undefined;
-	/** When this path was first seen incomplete since its last write event: the deadline counts from here. */
+	/** When this path was first seen incomplete or missing since its last write event: the deadline counts from here. */
 	unsettledSince: number | undefined;
 	/** When this path became unsettled (its first event since it last settled or was reported): what /healthz shows. */
 	readonly since: number;
@@ -59,8 +59,11 @@ export interface UnsettledBeam {
  * The beam check between the watcher and the batcher: a path is handed on only
  * once its BEAM container is complete (`FOR1`, length, `BEAM`, and exactly that
  * many bytes), as one immutable snapshot from one read of the file. A write in progress is checked again with a short backoff, since
- * the watcher's last event of a burst may arrive before the last write; a beam
- * that stays incomplete or is no beam at all is reported once and skipped.
+ * the watcher's last event of a burst may arrive before the last write; so is
+ * a path found missing, since `install` unlinks the old file before it writes
+ * the new one and an event may be read in between. A beam that stays
+ * incomplete, stays missing or is no beam at all is reported once and skipped;
+ * a later event for the path supersedes what an earlier one was waiting for.
  * One write often brings several events (`install` chmods after writing, the
  * watcher re-checks after chokidar's throttle, a reinstalled directory is
  * scanned while chokidar also reports it), so each outcome of a path (settled
@@ -165,7 +168,11 @@ export class BeamSettler {
 		this.#wake();
 	}
 
-	/** One read of the path; a complete beam is handed on, a half-written one read again with a backoff. */
+	/**
+	 * One read of the path; a complete beam is handed on, a half-written or
+	 * missing one read again with a backoff (a missing file may be one being
+	 * replaced: `install` unlinks, then writes) until the deadline.
+	 */
 	async #inspect(path: string, state: PathState, generation: number, nextDelayMs: number): Promise<void> {
 		let read: BeamRead;
 		try {
@@ -187,11 +194,6 @@ export class BeamSettler {
 			return;
 		}
 		const module = moduleOfBeamPath(path);
-		if (read.state === 'missing') {
-			this.#finish(path);
-			this.#report(path, 'vanished', vanished(path));
-			return;
-		}
 		if (read.state === 'complete' && module !== undefined) {
 			this.#finish(path);
 			if (!this.#isRepeat(path, `settled:${read.fingerprint}`)) {
@@ -203,8 +205,12 @@ export class BeamSettler {
 		state.unsettledSince ??= now;
 		const deadline = state.unsettledSince + this.#options.incompleteTimeoutMs;
 		if (now >= deadline) {
-			// Reported with this read's fingerprint: the very same bytes are not reported twice.
 			this.#finish(path);
+			if (read.state === 'missing') {
+				this.#report(path, 'vanished', vanished(path, this.#options.incompleteTimeoutMs));
+				return;
+			}
+			// Reported with this read's fingerprint: the very same bytes are not reported twice.
 			const error = describeUnsettled(path, read, this.#options.incompleteTimeoutMs);
 			this.#report(path, `${error.code}:${read.fingerprint}`, error);
 			return;
@@ -281,9 +287,9 @@ function asBeamError(path: string, error: unknown): ReloaderError {
 	return error instanceof ReloaderError ? error : unreadable(path, error);
 }
 
-/** Deleted or renamed away before it could be read: a later event brings the new name. */
-function vanished(path: string): ReloaderError {
-	return new ReloaderError('ERR_BEAM_UNREADABLE', `${path} vanished before it could be read; skipped`, {
+/** Deleted or renamed away, and not back by the deadline: a later event brings the new name. */
+function vanished(path: string, timeoutMs: number): ReloaderError {
+	return new ReloaderError('ERR_BEAM_UNREADABLE', `${path} vanished before it could be read (still missing after ${timeoutMs} ms); skipped`, {
 		hint: 'Nothing to do if it was moved or removed on purpose.',
 	});
 }

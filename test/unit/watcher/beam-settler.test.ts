@@ -124,14 +124,80 @@ test('a half-written beam is read again until complete, and handed on with the c
 	t.deepEqual(problems, []);
 });
 
-test('a beam gone when it is read is reported as vanished, not settled', async t => {
-	const {settler, settled, problems, idle} = makeSettler(new Map());
+test('a beam gone when it is read, and still gone at the deadline, is reported as vanished, not settled', async t => {
+	const {settler, settled, problems, opens, idle} = makeSettler(new Map(), 1000);
 	settler.check('/ebin/mod_a.beam');
 	await idle();
+	t.deepEqual(problems, [], 'not yet: it may be being replaced');
+	t.deepEqual(settler.unsettled(), [{path: '/ebin/mod_a.beam', since: 42}]);
+	await idle(2000);
 	t.deepEqual(settled, []);
-	t.is(problems.length, 1);
-	t.is(problems[0]?.error.code, 'ERR_BEAM_UNREADABLE');
-	t.regex(problems[0]?.error.message ?? '', /vanished/);
+	t.deepEqual(problems.map(problem => [problem.module, problem.error.code, problem.error.message]), [['mod_a', 'ERR_BEAM_UNREADABLE', '/ebin/mod_a.beam vanished before it could be read (still missing after 1000 ms); skipped']]);
+	t.is(settler.unsettledCount, 0);
+	// Read again with the short backoff of a half-written beam: a handful of reads, not one per tick.
+	t.true(opens.length > 2 && opens.length < 10, `${opens.length} reads`);
+});
+
+test('a beam missing for a moment (install unlinks, then writes) is read again and handed on, never reported', async t => {
+	const files = new Map<string, {bytes: Buffer; mtimeMs: number}>();
+	const {settler, settled, problems, clock, idle} = makeSettler(files, 1000);
+	settler.check('/ebin/mod_a.beam');
+	await idle();
+	t.is(clock.pendingTimers, 1, 'a re-read is due');
+	// The rewrite lands, and its own event has not come yet.
+	files.set('/ebin/mod_a.beam', {bytes: BEAM_A2.subarray(0, 40), mtimeMs: 2});
+	await idle(30);
+	files.set('/ebin/mod_a.beam', {bytes: BEAM_A2, mtimeMs: 3});
+	await idle(2000);
+	t.deepEqual(settled.map(beam => beam.snapshot?.size), [BEAM_A2.length]);
+	t.deepEqual(problems, []);
+	t.is(settler.unsettledCount, 0);
+});
+
+test('a later event for a path that was missing supersedes the wait: dropped silently, the new write settled once', async t => {
+	const files = new Map<string, {bytes: Buffer; mtimeMs: number}>();
+	const {settler, settled, problems, clock, idle} = makeSettler(files, 1000);
+	settler.check('/ebin/mod_a.beam');
+	await idle();
+	clock.advance(900);
+	await idle();
+	files.set('/ebin/mod_a.beam', {bytes: BEAM_A1, mtimeMs: 1});
+	settler.check('/ebin/mod_a.beam');
+	await idle(5000);
+	t.is(settled.length, 1);
+	t.deepEqual(problems, []);
+	t.is(clock.pendingTimers, 0, 'nothing left of the first wait');
+});
+
+test('a new event for a path still missing restarts its deadline: given up 1000 ms after the last event, not the first', async t => {
+	const {settler, problems, clock, idle} = makeSettler(new Map(), 1000);
+	settler.check('/ebin/mod_a.beam');
+	await idle();
+	clock.advance(900);
+	await idle();
+	settler.check('/ebin/mod_a.beam');
+	await idle();
+	clock.advance(500);
+	await idle();
+	t.deepEqual(problems, []);
+	await idle(1000);
+	t.deepEqual(problems.map(problem => problem.error.code), ['ERR_BEAM_UNREADABLE']);
+});
+
+test('missing, then half-written without a new event: the deadline counts from when it was first missing, and reports what the last read found', async t => {
+	const files = new Map<string, {bytes: Buffer; mtimeMs: number}>();
+	const {settler, problems, clock, idle} = makeSettler(files, 1000);
+	settler.check('/ebin/mod_a.beam');
+	await idle();
+	clock.advance(600);
+	await idle();
+	files.set('/ebin/mod_a.beam', {bytes: BEAM_A2.subarray(0, 40), mtimeMs: 2});
+	clock.advance(300);
+	await idle();
+	t.deepEqual(problems, []);
+	await idle(200);
+	t.deepEqual(problems.map(problem => problem.error.code), ['ERR_BEAM_INCOMPLETE']);
+	t.is(settler.unsettledCount, 0);
 });
 
 test('a beam that cannot be read is reported with its error', async t => {
@@ -183,12 +249,12 @@ test('garbage of the right length is given up on as invalid, never handed on', a
 });
 
 test('a beam that vanished is reported once, however often it is checked', async t => {
-	const {settler, problems, idle} = makeSettler(new Map());
+	const {settler, problems, idle} = makeSettler(new Map(), 1000);
 	settler.check('/ebin/mod_a.beam');
-	await idle();
+	await idle(2000);
 	settler.check('/ebin/mod_a.beam');
-	await idle();
-	t.deepEqual(problems.map(problem => problem.error.message), ['/ebin/mod_a.beam vanished before it could be read; skipped']);
+	await idle(2000);
+	t.deepEqual(problems.map(problem => problem.error.message), ['/ebin/mod_a.beam vanished before it could be read (still missing after 1000 ms); skipped']);
 });
 
 test('recheck hands on the same bytes again (a batch found the beam half-written, so they never reached the node)', async t => {
