@@ -6,9 +6,9 @@
  *   node --import=tsx test/unit/simulation/mutation-check.ts [--seeds N] [--only NAME,NAME]
  *   npm run mutation
  *
- * Each mutation replaces one exact piece of source text. When the code moves
- * on and the text is gone, the check fails saying so ("search text not found
- * in FILE"): update the table below, do not drop the guard.
+ * The guards and how each is broken are the table in mutations.ts; when the
+ * code moves on and a mutation no longer applies, this check (and
+ * mutations.test.ts, in every test run) fails saying so.
  */
 import {spawn} from 'node:child_process';
 import {cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
@@ -16,68 +16,9 @@ import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 import type {SeedsSummary} from './_run-many.ts';
+import {MUTATIONS, applyMutation, type Mutation} from './mutations.ts';
 
-interface Mutation {
-	/** What the mutation turns off, as the table prints it. */
-	readonly name: string;
-	/** Relative to the repository's root. */
-	readonly file: string;
-	/** Exact text, found exactly once in `file`. */
-	readonly search: string;
-	readonly replace: string;
-}
-
-/** Appends `added` after `line` (a line found exactly once): the usual way to turn a function off with an early return. */
-function after(name: string, file: string, line: string, added: string): Mutation {
-	return {name, file, search: line, replace: `${line}\n${added}`};
-}
-
-const MUTATIONS: readonly Mutation[] = [
-	after(
-		'resettle off (nothing read again or forgotten after a batch)',
-		'daemon/reloader/writes-during-batch.ts',
-		'	resettle(record: BatchRecord, beams: readonly BatchBeam[], mark: number, byContent: boolean): Resettle {',
-		'		return {recheck: [], forget: []};',
-	),
-	{
-		name: 'settler forgets nothing on recheck',
-		file: 'daemon/watcher/beam-settler.ts',
-		search: '	recheck(path: string): void {\n		this.forget(path);\n',
-		replace: '	recheck(path: string): void {\n',
-	},
-	{
-		name: 'a superseded module is reported updated, not deferred',
-		file: 'daemon/reloader/classify-modules.ts',
-		search: '			} else if (failure === SUPERSEDED) {\n				result.deferred.push(module);',
-		replace: '			} else if (failure === SUPERSEDED) {\n				result.updated.push(module);',
-	},
-	after(
-		'deferRaced returns the record unchanged',
-		'daemon/reloader/writes-during-batch.ts',
-		'	deferRaced(record: BatchRecord, changes: readonly BatchBeam[] | undefined, mark: number): BatchRecord {',
-		'		return record;',
-	),
-	{
-		name: 'deferRaced leaves a failed module failed',
-		file: 'daemon/reloader/writes-during-batch.ts',
-		search: 'const failedRaced = new Set(written.filter(module => record.failed.some(failure => failure.module === module)));',
-		replace: 'const failedRaced = new Set<string>();',
-	},
-	{
-		name: 'directory sweep off (it looks, but reports nothing)',
-		file: 'daemon/watcher/directory-sweep.ts',
-		search: '						this.#options.onChanged(beam);',
-		replace: '						void beam;',
-	},
-	{
-		name: 'ledger: an older snapshot replaces a newer one',
-		file: 'daemon/ledger/ledger.ts',
-		search: '		if (owed !== undefined && owed.at > work.at) {\n			return false;\n		}\n',
-		replace: '',
-	},
-];
-
-const {values} = parseArgs({options: {seeds: {type: 'string', default: '3000'}, only: {type: 'string'}, jobs: {type: 'string', default: '2'}}});
+const {values} = parseArgs({options: {seeds: {type: 'string', default: '2000'}, only: {type: 'string'}, jobs: {type: 'string', default: '2'}}});
 const seeds = Number(values.seeds);
 const jobs = Number(values.jobs);
 if (!Number.isSafeInteger(seeds) || seeds < 1 || !Number.isSafeInteger(jobs) || jobs < 1) {
@@ -97,13 +38,12 @@ function mutatedCopy(mutation: Mutation | undefined): string {
 	symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
 	if (mutation !== undefined) {
 		const path = join(dir, mutation.file);
-		const source = readFileSync(path, 'utf8');
-		const found = source.split(mutation.search).length - 1;
-		if (found !== 1) {
+		try {
+			writeFileSync(path, applyMutation(mutation, readFileSync(path, 'utf8')));
+		} catch (error) {
 			rmSync(dir, {recursive: true, force: true});
-			throw new Error(found === 0 ? `search text not found in ${mutation.file}` : `search text found ${found} times in ${mutation.file}, expected once`);
+			throw error;
 		}
-		writeFileSync(path, source.replace(mutation.search, () => mutation.replace));
 	}
 	return dir;
 }
