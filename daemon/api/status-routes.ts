@@ -34,6 +34,8 @@ export function statusAnswer(source: StatusSource, now = Date.now()): Answer {
 				oldestUnsettledMs: status.oldestUnsettledMs ?? null,
 				stuckBeams: status.stuckBeams ?? [],
 			},
+			// What the daemon still owes the node: each module, why, for how long, and when it falls due.
+			owed: status.owed ?? [],
 			lastBatch: source.lastBatch() ?? null,
 			lastReconfigure: status.lastReconfigure ?? null,
 			uptimeSeconds: Math.floor((now - source.startedAt) / 1000),

@@ -37,6 +37,15 @@ export class SimClock implements Clock {
 		return timer?.at;
 	}
 
+	/** When the earliest timer is due; undefined when none is left. */
+	nextAt(): number | undefined {
+		let next: number | undefined;
+		for (const {at} of this.#timers.values()) {
+			next = next === undefined ? at : Math.min(next, at);
+		}
+		return next;
+	}
+
 	/** Move to the earliest timer and fire it; false when none is left. */
 	fireNext(): boolean {
 		let next: [number, {at: number; callback: () => void}] | undefined;
