@@ -7,7 +7,8 @@ import type {BeamIndex} from '../modules/beam-index.ts';
 import {findStaleModules} from '../modules/stale-modules.ts';
 import type {HeldProcess, ModuleLocation, ModuleState, NodeVersions, PurgeMode, Transport, UpdateInfo} from '../transports/transport.ts';
 import type {BatchRecord, KilledRecord, ModuleHolders, Trigger} from './batch-record.ts';
-import {killedRecords, outOfReachHint, purgeTimeoutFailure, type PurgeTimeout} from './purge-report.ts';
+import {killedRecords, outOfReachHint} from './purge-report.ts';
+import {SoftPurgeHolds} from './soft-purge-holds.ts';
 import {classifyModules, type Verification} from './classify-modules.ts';
 import {checkBeams, type BeamCheck} from './check-beams.ts';
 import {batchPurge, planForTransport, type ReloadPlan} from './reload-plan.ts';
@@ -81,14 +82,14 @@ export class Reloader {
 	#bypassed = false;
 	/** The node's releases, from the last init step. */
 	#versions: NodeVersions = {};
-	/** Modules held back by `purge: soft`, and since when (the options' clock): their later batches are retries, and may time out. */
-	readonly #heldSince = new Map<string, number>();
+	readonly #holds: SoftPurgeHolds;
 
 	constructor(transport: Transport, index: BeamIndex, options: ReloaderOptions = {purge: 'brutal', loadNew: false}) {
 		this.#transport = transport;
 		this.#index = index;
 		this.#options = options;
 		this.#steps = options.plan ?? planForTransport(transport, options);
+		this.#holds = new SoftPurgeHolds(options.purgeSoftTimeoutMs, options.now ?? Date.now);
 	}
 
 	/** One node: a BatchReloader of kind `node` (no members, nothing in the background). */
@@ -144,8 +145,8 @@ export class Reloader {
 		const holders = await this.#holders([...plan.viaUpdate, ...plan.direct.map(({module}) => module)], signal);
 		// Forcing `brutal` needs nothing of the transport; `soft` needs holders, which the plan says it can see.
 		const purge = batchPurge(this.#steps, request.purge);
-		const retried = changes.map(({module}) => module).filter(module => this.#heldSince.has(module));
-		const {heldBack, timedOut} = this.#judgeHeld(purge === 'soft' ? holders : new Map());
+		const retried = changes.map(({module}) => module).filter(module => this.#holds.isHeld(module));
+		const {heldBack, timedOut} = this.#holds.judge(purge === 'soft' ? holders : new Map());
 		const viaUpdate = plan.viaUpdate.filter(module => !heldBack.has(module) && !timedOut.has(module));
 		const direct = plan.direct.filter(({module}) => !heldBack.has(module) && !timedOut.has(module));
 
@@ -184,11 +185,7 @@ export class Reloader {
 				this.#index.noteVersion(module, read.path, read.vsn, read.codeMd5);
 			}
 		}
-		for (const module of changes.map(change => change.module)) {
-			if (!classes.heldBack.includes(module)) {
-				this.#heldSince.delete(module);
-			}
-		}
+		this.#holds.release(changes.map(change => change.module), classes.heldBack);
 		const holdersOf = (modules: readonly string[]): ModuleHolders[] => modules.flatMap(module => {
 			const processes = holders.get(module);
 			return processes === undefined ? [] : [{module, processes}];
@@ -279,28 +276,6 @@ export class Reloader {
 			return new Map();
 		}
 		return this.#transport.oldCodeHolders(modules, signal);
-	}
-
-	/**
-	 * Under `purge: soft`, each module with holders is held back, unless it
-	 * has been held back for `purgeSoftTimeoutMs` already: then it times out
-	 * (failed, with its holders and how to force it).
-	 */
-	#judgeHeld(holders: ReadonlyMap<string, readonly HeldProcess[]>): {heldBack: Set<string>; timedOut: Map<string, PurgeTimeout>} {
-		const now = (this.#options.now ?? Date.now)();
-		const timeoutMs = this.#options.purgeSoftTimeoutMs;
-		const heldBack = new Set<string>();
-		const timedOut = new Map<string, PurgeTimeout>();
-		for (const [module, processes] of holders) {
-			const since = this.#heldSince.get(module) ?? now;
-			if (timeoutMs !== undefined && now - since >= timeoutMs) {
-				timedOut.set(module, purgeTimeoutFailure(module, processes, now - since));
-			} else {
-				heldBack.add(module);
-				this.#heldSince.set(module, since);
-			}
-		}
-		return {heldBack, timedOut};
 	}
 
 	/**
