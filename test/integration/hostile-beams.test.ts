@@ -1,18 +1,20 @@
 import {execFile} from 'node:child_process';
 import {readFileSync} from 'node:fs';
-import {mkdir, mkdtemp, rm, symlink, truncate, unlink, writeFile} from 'node:fs/promises';
+import {copyFile, mkdir, mkdtemp, rename, rm, symlink, truncate, unlink, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+import {dirname, join} from 'node:path';
 import {promisify} from 'node:util';
 import test from 'ava';
 import {resolveConfig} from '../../daemon/config/resolve-config.ts';
 import type {DaemonRecord} from '../../daemon/records.ts';
 import {findFreePort} from '../../daemon/sandbox/free-port.ts';
 import {createService, type Service} from '../../daemon/service/create-service.ts';
+import {BeamSettler} from '../../daemon/watcher/beam-settler.ts';
 import {nodeCall, useSandboxNode} from '../support/ejabberd.ts';
 import {openDaemon} from '../support/open-daemon.ts';
 import {compileGenerated, installBeam, installBeamTruncated} from '../support/fixtures.ts';
 import {RecordCollector, batchWith, isBatch, isProblem} from '../support/record-collector.ts';
+import {waitUntil} from '../support/wait.ts';
 
 /**
  * Issue 9, pipeline side, against a real ejabberd 23.01 node and the whole
@@ -27,6 +29,44 @@ let buildDir = '';
 let apiBase = '';
 const LOADED = ['gen_hostile_a', 'gen_race_main', 'gen_race_other'];
 const atoms = {erlCallAlone: 0, beforeStart: 0, afterStart: 0};
+/** The barrier's beam (a module the node never loaded): renamed in after what a case did; no case looks at what it comes to. */
+const MARKER = 'gen_hostile_mark';
+let markerBeam = '';
+
+/*
+ * How often the daemon's settler was asked to check the marker (a watcher
+ * event, its trailing re-check, a look of the sweep). The service builds its
+ * settler out of the test's reach, so the count is kept on the class; it
+ * counts, and changes nothing.
+ */
+let markerChecks = 0;
+const settlerCheck = Object.getOwnPropertyDescriptor(BeamSettler.prototype, 'check')?.value as BeamSettler['check'];
+BeamSettler.prototype.check = function (this: BeamSettler, path: string): void {
+	if (path.endsWith(`/${MARKER}.beam`)) {
+		markerChecks++;
+	}
+	settlerCheck.call(this, path);
+};
+
+/**
+ * Instead of a quiet period (as files.test.ts's Pipeline.barrier): resolves
+ * once the daemon has moved past everything written so far. The marker is
+ * renamed into the ebin (one event); the watcher reports it, then re-checks
+ * it 200 ms after its last event, as it re-checks every path it reported,
+ * all after the same delay, in order. Once the marker was checked twice and
+ * nothing is unsettled, every earlier path's re-check and whatever chokidar
+ * sent for it has reached the settler and been settled or reported. (A look
+ * of the sweep in between may count as one of the two: the barrier then
+ * comes early, which can hide a late duplicate, never fail a case.)
+ */
+async function barrier(): Promise<void> {
+	const ebin = getNode().ebinDir;
+	const seen = markerChecks;
+	const staged = join(dirname(ebin), `${MARKER}-${Math.random().toString(36).slice(2)}.staged`);
+	await copyFile(markerBeam, staged);
+	await rename(staged, join(ebin, `${MARKER}.beam`));
+	await waitUntil(() => markerChecks >= seen + 2 && service?.status().unsettledBeams === 0, 'the marker\'s write and its trailing re-check reached the settler, and nothing is unsettled');
+}
 
 const build = async (module: string, version: number) => {
 	const dir = join(buildDir, `${module}-v${version}-${Math.random().toString(16).slice(2)}`);
@@ -44,6 +84,7 @@ function peakRssMb(): number {
 test.serial.before(async () => {
 	const node = getNode();
 	buildDir = await mkdtemp(join(tmpdir(), 'reloader-hostile-build-'));
+	markerBeam = await build(MARKER, 1);
 	for (const module of LOADED) {
 		await installBeam(await build(module, 1), node.ebinDir);
 	}
@@ -71,6 +112,7 @@ test.serial.before(async () => {
 });
 
 test.after.always(async () => {
+	BeamSettler.prototype.check = settlerCheck;
 	await service?.close('tests done');
 	if (buildDir !== '') {
 		await rm(buildDir, {recursive: true, force: true});
@@ -145,8 +187,8 @@ test.serial('A: /dev/zero, a 500 MB sparse beam, FIFOs, a directory and a dangli
 		const batch = await records.waitFor(batchWith('gen_hostile_a'), {since, what: 'batch with gen_hostile_a'});
 		t.deepEqual(batch.updated, ['gen_hostile_a']);
 		t.is(await versionIn('gen_hostile_a'), '2');
-		// Long enough for a second report of any of them (the watcher's trailing re-check is 200 ms).
-		await new Promise(resolve => setTimeout(resolve, 1500));
+		// Past every event of theirs, trailing re-checks included: a second report of any of them would be in by now.
+		await barrier();
 	} finally {
 		clearInterval(sampler);
 	}
@@ -186,6 +228,13 @@ test.serial('J: a beam of another module rewritten in a loop (truncated writes) 
 	const since = records.mark();
 	let writing = true;
 	let rewrites = 0;
+	/*
+	 * The writer: a truncated write left for a moment, then the whole beam,
+	 * then a pause, round after round. The two pauses set its pace (a rewrite
+	 * every ~150 ms, each half-written for ~30 ms, as a slow `make install`
+	 * loop would); they stand for no event, and nothing asserted depends on
+	 * them: the case counts rewrites, and waits for records.
+	 */
 	const loop = (async () => {
 		for (let round = 0; writing; round++) {
 			const beam = round % 2 === 0 ? otherV2 : otherV1;
@@ -197,16 +246,24 @@ test.serial('J: a beam of another module rewritten in a loop (truncated writes) 
 		}
 	})();
 	try {
-		await new Promise(resolve => setTimeout(resolve, 500));
+		await waitUntil(() => rewrites >= 3, 'the writer rewrote gen_race_other three times');
 		await installBeam(mainV2, ebin);
 		const batch = await records.waitFor(record => batchWith('gen_race_main')(record) && (record as {updated: readonly string[]}).updated.includes('gen_race_main'), {since, what: 'gen_race_main updated', timeoutMs: 60_000});
 		t.truthy(batch);
 		t.is(await versionIn('gen_race_main'), '2');
-		await new Promise(resolve => setTimeout(resolve, 2000));
+		// The rewrites go on past the real change, so that later batches meet them too.
+		const atUpdate = rewrites;
+		await waitUntil(() => rewrites >= atUpdate + 10, 'the writer rewrote gen_race_other ten more times');
 	} finally {
 		writing = false;
 		await loop;
 	}
+	// Every batch the rewrites brought is over: past their last events, and nothing owed, queued or running.
+	await barrier();
+	await waitUntil(() => {
+		const status = service?.status();
+		return status !== undefined && status.pendingChanges === 0 && status.queuedBatches === 0 && status.runningBatches === 0;
+	}, 'the daemon owes nothing and runs no batch');
 	const batches = records.after(since).filter(isBatch);
 	const failed = batches.flatMap(batch => batch.failed.map(failure => `${batch.id} ${failure.module}: ${failure.reason}`));
 	t.log(`${rewrites} rewrites of gen_race_other; ${batches.length} batches; deferred: ${batches.flatMap(batch => batch.deferred).join(' ')}`);
