@@ -3,7 +3,9 @@ import type {BeamReader} from './beam/beam-snapshot.ts';
 import type {ResolvedConfig} from './config/schema.ts';
 import type {BeamIndex} from './modules/beam-index.ts';
 import type {DaemonRecord} from './records.ts';
-import type {BatchReloader, BatchReloaderContext} from './reloader/batch-reloader.ts';
+import type {OwedWork} from './ledger/ledger.ts';
+import type {BatchReloader} from './reloader/batch-reloader.ts';
+import type {ReloaderOptions} from './reloader/reloader.ts';
 import type {ScanHazard} from './reloader/settle-directory.ts';
 import type {Transport} from './transports/transport.ts';
 import type {BeamWatcherOptions} from './watcher/beam-watcher.ts';
@@ -50,4 +52,16 @@ export interface DaemonOptions {
 export interface WatchSource {
 	ready(): Promise<void>;
 	close(): Promise<void>;
+}
+
+/** What a batch reloader is built from: the daemon's own parts, and the daemon's ledger to owe work to. */
+export interface BatchReloaderContext {
+	readonly transport: Transport;
+	readonly index: BeamIndex;
+	readonly options: ReloaderOptions;
+	readonly report: (record: DaemonRecord) => void;
+	/** Owe work (a member that joined or came back, a lagging disk that caught up): a batch takes it when it is due, and its outcome is reported like any batch's. */
+	readonly owe: (work: OwedWork) => void;
+	/** Aborted when the daemon closes. */
+	readonly signal: AbortSignal;
 }

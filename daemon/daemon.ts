@@ -1,6 +1,6 @@
 import {setMaxListeners} from 'node:events';
 import PQueue from 'p-queue';
-import type {PipelineStatus} from './api/api-daemon.ts';
+import type {PipelineStatus} from './pipeline-status.ts';
 import type {BeamChange} from './batcher/batch.ts';
 import {counter} from './batcher/batch-ids.ts';
 import {systemClock, type Clock, type TimerHandle} from './batcher/clock.ts';
@@ -17,20 +17,21 @@ import {NodeSession} from './node/node-session.ts';
 import {waitForNode} from './node/wait-for-node.ts';
 import {problemRecord} from './records.ts';
 import type {BatchRecord, Trigger} from './reloader/batch-record.ts';
-import type {BatchReloader, BatchReloaderContext} from './reloader/batch-reloader.ts';
+import type {BatchReloader} from './reloader/batch-reloader.ts';
 import {Reloader, type ReloaderOptions, type ReloadRequest} from './reloader/reloader.ts';
 import {WritesDuringBatch} from './reloader/writes-during-batch.ts';
 import {scanHazardError} from './reloader/directory-race.ts';
 import {ScanHazardGuard} from './reloader/scan-hazard-guard.ts';
-import {findScanHazards, settleWatched} from './reloader/settle-directory.ts';
+import {findScanHazards} from './reloader/settle-directory.ts';
+import {settleWatched} from './settle-watched.ts';
 import type {PurgeMode, UpdateInfo} from './transports/transport.ts';
 import {BeamSettler} from './watcher/beam-settler.ts';
 import {BeamWatcher} from './watcher/beam-watcher.ts';
 import {DirectorySweep} from './watcher/directory-sweep.ts';
 import {unsettledStatus} from './watcher/unsettled-status.ts';
-import type {DaemonOptions, WatchSource} from './daemon-options.ts';
+import type {BatchReloaderContext, DaemonOptions, WatchSource} from './daemon-options.ts';
 
-export type {DaemonOptions, WatchSource} from './daemon-options.ts';
+export type {BatchReloaderContext, DaemonOptions, WatchSource} from './daemon-options.ts';
 
 /**
  * The pipeline's centre: one ledger of owed work, and one loop over it.

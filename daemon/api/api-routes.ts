@@ -1,4 +1,4 @@
-import type {ServiceCalls} from '../service/service-calls.ts';
+import type {ServiceCalls} from '../service-calls.ts';
 import type {EventStreams} from './event-stream.ts';
 import type {Handler, RouteTable} from './routes.ts';
 import {healthAnswer, statusAnswer, type StatusSource} from './status-routes.ts';

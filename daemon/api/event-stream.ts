@@ -1,7 +1,11 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {DaemonRecord} from '../records.ts';
-import type {RecordSource} from './api-daemon.ts';
 import {busy} from './connection-limit.ts';
+
+/** Where records come from (the RecordBus); returns the unsubscribe function. */
+export interface RecordSource {
+	subscribe(listener: (record: DaemonRecord) => void): () => void;
+}
 
 /** Sent first: how long an EventSource waits before it reconnects. */
 export const SSE_RETRY = 'retry: 2000\n\n';

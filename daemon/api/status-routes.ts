@@ -2,7 +2,7 @@ import {escapeUntrusted, quoteUntrusted} from '../errors.ts';
 import type {BatchRecord} from '../reloader/batch-record.ts';
 import type {MemberStatus} from '../reloader/batch-reloader.ts';
 import type {Answer} from './answer.ts';
-import type {ServiceCalls} from '../service/service-calls.ts';
+import type {ServiceCalls} from '../service-calls.ts';
 
 export interface StatusSource {
 	readonly daemon: ServiceCalls;

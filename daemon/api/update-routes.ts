@@ -2,7 +2,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http';
 import {ReloaderError} from '../errors.ts';
 import {resolveRequestedModules} from '../modules/requested-modules.ts';
 import type {BatchRecord} from '../reloader/batch-record.ts';
-import type {ServiceCalls} from '../service/service-calls.ts';
+import type {ServiceCalls} from '../service-calls.ts';
 import type {Answer} from './answer.ts';
 import {ApiError} from './api-error.ts';
 import {batchAnswer} from './batch-answer.ts';

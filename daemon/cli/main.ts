@@ -48,7 +48,7 @@ addConfigFlags(program.command('run', {isDefault: true}).description('watch the 
 	.action(withConfig(runCommand));
 addConfigFlags(program.command('once').description('update every modified module once, print the result as JSON; exit 1 if any failed'))
 	.action(withConfig(onceCommand));
-addConfigFlags(program.command('info').description('print the loaded modules whose code differs from their beam (update_info's, and contrib ebins over dist); loads nothing'))
+addConfigFlags(program.command('info').description('print the loaded modules whose code differs from their beam (update_info lists, and contrib ebins over dist); loads nothing'))
 	.action(withConfig(infoCommand));
 addSandboxFlags(addConfigFlags(program.command('sandbox').description('start a throwaway ejabberd node from the system install and run the daemon against it')))
 	.action((flags: ConfigFlags & SandboxFlags) => withConfig(config => sandboxCommand(config, flags))(flags));

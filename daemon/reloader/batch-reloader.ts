@@ -1,9 +1,6 @@
-import type {OwedWork} from '../ledger/ledger.ts';
-import type {BeamIndex} from '../modules/beam-index.ts';
-import type {DaemonRecord} from '../records.ts';
-import type {NodeVersions, Transport} from '../transports/transport.ts';
+import type {NodeVersions} from '../transports/transport.ts';
 import type {BatchRecord} from './batch-record.ts';
-import type {ReloaderOptions, ReloadRequest} from './reloader.ts';
+import type {ReloadRequest} from './reloader.ts';
 
 /**
  * What the daemon's queue runs each batch through: the Reloader for one node
@@ -25,18 +22,6 @@ export interface BatchReloader {
 	/** Begin background work (a cluster: following the membership, trying absent members again). */
 	start(): void;
 	close(): Promise<void>;
-}
-
-/** What a batch reloader is built from: the daemon's own parts, and the daemon's ledger to owe work to. */
-export interface BatchReloaderContext {
-	readonly transport: Transport;
-	readonly index: BeamIndex;
-	readonly options: ReloaderOptions;
-	readonly report: (record: DaemonRecord) => void;
-	/** Owe work (a member that joined or came back, a lagging disk that caught up): a batch takes it when it is due, and its outcome is reported like any batch's. */
-	readonly owe: (work: OwedWork) => void;
-	/** Aborted when the daemon closes. */
-	readonly signal: AbortSignal;
 }
 
 /** One cluster member, as /status shows it. */

@@ -1,9 +1,7 @@
 import {lstat, readdir, stat} from 'node:fs/promises';
-import {join, resolve} from 'node:path';
+import {join} from 'node:path';
 import type {Clock, TimerHandle} from '../batcher/clock.ts';
-import {quoteUntrusted} from '../errors.ts';
 import {formatSize, kindOf} from '../files/file-facts.ts';
-import type {DaemonRecord} from '../records.ts';
 
 /** What the settle step needs of the settler: which paths of a directory are being written, and word when none is. */
 export interface UnsettledSource {
@@ -59,30 +57,6 @@ export async function settleDirectory(directory: string, source: UnsettledSource
 	}
 	const unsettled = source.unsettledIn(directory);
 	return {settled: unsettled.length === 0, waitedMs: clock.now() - start, unsettled};
-}
-
-/**
- * The settle step as a batch runs it, before update_info and update: wait
- * until no beam of update_info's directory is mid-write, within the deadline;
- * past it, warn and go on. Only a watched directory's writes are known: in
- * another one nothing is waited on.
- */
-export function settleWatched(directories: readonly string[], source: UnsettledSource, options: Omit<SettleDirectoryOptions, 'signal'> & {readonly report: (record: DaemonRecord) => void}): (directory: string, signal?: AbortSignal) => Promise<void> {
-	const watched = new Set(directories.map(directory => resolve(directory)));
-	return async (directory, signal) => {
-		if (!watched.has(resolve(directory))) {
-			return;
-		}
-		const outcome = await settleDirectory(directory, source, {...options, signal});
-		if (!outcome.settled) {
-			options.report({
-				event: 'error',
-				severity: 'warn',
-				code: 'WARN_DIRECTORY_UNSETTLED',
-				message: `${outcome.unsettled.length} beam(s) of ${quoteUntrusted(directory, 300)} were still being written after ${options.deadlineMs} ms (${outcome.unsettled.slice(0, 5).map(path => quoteUntrusted(path, 300)).join(', ')}); ejabberd_update reads every beam there, going on: a batch that fails on one is handed back`,
-			});
-		}
-	};
 }
 
 /** An entry of update_info's directory that ejabberd_update's own scan cannot survive. */

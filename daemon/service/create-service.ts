@@ -1,6 +1,6 @@
 import {isDeepStrictEqual} from 'node:util';
 import {resolveApiAccess, type ApiAccess} from '../api/api-access.ts';
-import type {PipelineStatus, ReconfigureState} from '../api/api-daemon.ts';
+import type {PipelineStatus, ReconfigureState} from '../pipeline-status.ts';
 import {startApiServer, type ApiServer} from '../api/api-server.ts';
 import {boundedBeamReader} from '../beam/beam-snapshot.ts';
 import {counter} from '../batcher/batch-ids.ts';
@@ -14,7 +14,7 @@ import {problemRecord, type DaemonRecord} from '../records.ts';
 import type {Daemon} from '../daemon.ts';
 import {openPipeline, type Pipeline} from './open-pipeline.ts';
 import {PipelineCheckError, asProblem} from './pipeline-error.ts';
-import type {ForwardsEveryParameter, ServiceCalls} from './service-calls.ts';
+import type {ForwardsEveryParameter, ServiceCalls} from '../service-calls.ts';
 
 export interface ServiceOptions {
 	/** The package version, for the start record and `/status`. */

@@ -1,4 +1,4 @@
-import type {PipelineStatus} from '../../daemon/api/api-daemon.ts';
+import type {PipelineStatus} from '../../daemon/pipeline-status.ts';
 import type {DaemonRecord} from '../../daemon/records.ts';
 
 /** What one soak round does to a module's beam. */

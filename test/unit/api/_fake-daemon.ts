@@ -1,9 +1,9 @@
-import type {PipelineStatus} from '../../../daemon/api/api-daemon.ts';
+import type {PipelineStatus} from '../../../daemon/pipeline-status.ts';
 import {startApiServer, type ApiServer, type ApiServerOptions} from '../../../daemon/api/api-server.ts';
 import {BeamIndex} from '../../../daemon/modules/beam-index.ts';
 import {RecordBus} from '../../../daemon/record-bus.ts';
 import type {BatchRecord} from '../../../daemon/reloader/batch-record.ts';
-import type {ServiceCalls} from '../../../daemon/service/service-calls.ts';
+import type {ServiceCalls} from '../../../daemon/service-calls.ts';
 import type {UpdateInfo} from '../../../daemon/transports/transport.ts';
 
 /** Just the daemon methods the server calls, with what each call asked for. */

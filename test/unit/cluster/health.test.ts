@@ -1,8 +1,8 @@
 import test from 'ava';
-import type {PipelineStatus} from '../../../daemon/api/api-daemon.ts';
+import type {PipelineStatus} from '../../../daemon/pipeline-status.ts';
 import {healthAnswer, statusAnswer} from '../../../daemon/api/status-routes.ts';
 import {BeamIndex} from '../../../daemon/modules/beam-index.ts';
-import type {ServiceCalls} from '../../../daemon/service/service-calls.ts';
+import type {ServiceCalls} from '../../../daemon/service-calls.ts';
 import type {MemberStatus} from '../../../daemon/reloader/batch-reloader.ts';
 
 function daemonWith(status: Partial<PipelineStatus>): ServiceCalls {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type {Daemon} from '../../../daemon/daemon.ts';
 import type {Trigger} from '../../../daemon/reloader/batch-record.ts';
-import type {ForwardsEveryParameter, ServiceCalls} from '../../../daemon/service/service-calls.ts';
+import type {ForwardsEveryParameter, ServiceCalls} from '../../../daemon/service-calls.ts';
 
 /** A wrapper that passes every argument on, as the service does. */
 function forwarding(daemon: ServiceCalls) {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import type {PipelineStatus} from '../../../daemon/api/api-daemon.ts';
+import type {PipelineStatus} from '../../../daemon/pipeline-status.ts';
 import type {LedgerEntry} from '../../../daemon/ledger/ledger.ts';
 import {WorkSchedule} from '../../../daemon/ledger/work-schedule.ts';
 import type {DaemonRecord, ProblemRecord} from '../../../daemon/records.ts';

@@ -1,4 +1,4 @@
-import type {Daemon} from '../daemon.ts';
+import type {Daemon} from './daemon.ts';
 
 /** The Daemon's calls the service passes on to the running pipeline. */
 type DaemonCall = 'reconcile' | 'update' | 'updateInfo';

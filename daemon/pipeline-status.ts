@@ -1,8 +1,7 @@
-import type {DaemonRecord} from '../records.ts';
-import type {MemberStatus} from '../reloader/batch-reloader.ts';
-import type {NodeVersions} from '../transports/transport.ts';
+import type {MemberStatus} from './reloader/batch-reloader.ts';
+import type {NodeVersions} from './transports/transport.ts';
 
-/** What the API shows of the pipeline's state (the daemon's `status()`). */
+/** The pipeline's state as the daemon's `status()` gives it (the service adds the last reconfiguration): what /status and /healthz show. */
 export interface PipelineStatus {
 	readonly node: string;
 	readonly transport: string;
@@ -55,9 +54,4 @@ export interface ReconfigureState {
 	/** ISO 8601. */
 	readonly at: string;
 	readonly reasons: readonly string[];
-}
-
-/** Where records come from (the RecordBus); returns the unsubscribe function. */
-export interface RecordSource {
-	subscribe(listener: (record: DaemonRecord) => void): () => void;
 }
