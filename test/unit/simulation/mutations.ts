@@ -60,6 +60,12 @@ export const MUTATIONS: readonly Mutation[] = [
 		replace: '						void beam;',
 	},
 	{
+		name: 'a new beam of a module the node has not loaded is not noted (judged by nothing)',
+		file: 'daemon/reloader/reloader.ts',
+		search: '		for (const module of [...classes.updated, ...classes.unchanged, ...classes.notLoaded]) {',
+		replace: '		for (const module of [...classes.updated, ...classes.unchanged]) {',
+	},
+	{
 		name: 'ledger: an older snapshot replaces a newer one',
 		file: 'daemon/ledger/ledger.ts',
 		search: '		if (owed !== undefined && owed.at > work.at) {\n			return false;\n		}\n',
