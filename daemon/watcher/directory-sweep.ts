@@ -14,7 +14,7 @@ export type BeamLister = (directory: string, limit: number) => Promise<ReadonlyM
 
 export interface DirectorySweepOptions {
 	readonly directories: readonly string[];
-	/** A beam that is new or changed since the last look: handled like a watcher event. */
+	/** A beam that is new or changed since the last look (the daemon hands it to the settle step). */
 	readonly onChanged: (path: string) => void;
 	/** A directory that could not be listed, or holds more beams than are kept (once per run of it). Default: ignored. */
 	readonly onError?: (error: ReloaderError) => void;
@@ -44,9 +44,12 @@ export const MAX_SWEPT_BEAMS = 20_000;
 /**
  * A cheap periodic look at the watched directories, behind the watcher: a
  * change whose event was lost is seen within `intervalMs` of being made (plus
- * the look itself), then goes the way of any watcher event (settle, quiet
+ * the look itself), then goes the way of a watcher event (settle, quiet
  * window). So a missed change reaches the node within intervalMs + the time it
- * takes to settle + the batch's quiet window (debounceMs, at most maxWaitMs).
+ * takes to settle + the batch's quiet window (debounceMs, at most maxWaitMs)
+ * + the batch itself. It is not counted as a write during a running batch:
+ * a look that falls inside a batch finds every beam of an install changed
+ * since the last look, which the watcher reported long before.
  * The first look is the baseline and reports nothing. A change that leaves
  * size, mtime, ctime and inode as they were (an in-place rewrite of the same
  * size within one tick of a coarse clock, on a file system with 1 s stamps) is
