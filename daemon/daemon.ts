@@ -7,7 +7,7 @@ import {systemClock, type Clock, type TimerHandle} from './batcher/clock.ts';
 import {boundedBeamReader, type BeamReader} from './beam/beam-snapshot.ts';
 import {ReloaderError, isRetryable} from './errors.ts';
 import {followUpsOf, handedBack, type OwedAgain} from './ledger/follow-ups.ts';
-import {ALL_MODULES, type LedgerEntry} from './ledger/ledger.ts';
+import {ALL_MODULES, type LedgerEntry, type LedgerView} from './ledger/ledger.ts';
 import {WorkSchedule} from './ledger/work-schedule.ts';
 import type {BeamIndex} from './modules/beam-index.ts';
 import {resolveRequestedModules} from './modules/requested-modules.ts';
@@ -227,6 +227,11 @@ export class Daemon {
 		const info = await transport.updateInfo(this.#abort.signal);
 		const stale = await findStaleModules({transport, index, reach: info.dir ?? index.ejabberdDirectory(), listed: info.modules, read: this.#readBeam, signal: this.#abort.signal});
 		return stale.length === 0 ? info : {...info, modules: [...info.modules, ...stale.map(({module}) => module)]};
+	}
+
+	/** What the daemon owes the node, and what the running batch holds (read only). */
+	get ledger(): LedgerView {
+		return this.#work.ledger;
 	}
 
 	/** The beams of the watched directories, by module. */

@@ -95,13 +95,14 @@ export class Ledger {
 	}
 
 	/**
-	 * Take what is owed of these modules on these members, whenever due (a
-	 * request for them reads their beams afresh), except what waits for a
-	 * read: asked for by name, a module needs no earlier change of its own.
+	 * Take what is owed of these modules on these members, whenever due: a
+	 * request for them reads their beams afresh, which covers any earlier
+	 * change (and a beam waiting to be read again; if it is still mid-write,
+	 * the request's batch defers it, and it is owed again).
 	 */
 	takeModules(modules: ReadonlySet<string>, nodes: readonly string[] | undefined): LedgerEntry[] {
 		const nodesKey = nodesKeyOf(nodes);
-		return this.#take(entry => modules.has(entry.module) && entry.due !== 'read' && nodesKeyOf(entry.nodes) === nodesKey);
+		return this.#take(entry => modules.has(entry.module) && nodesKeyOf(entry.nodes) === nodesKey);
 	}
 
 	/** Hold these entries as the running batch's (work it brings itself, e.g. a request's modules). */
@@ -175,6 +176,9 @@ export class Ledger {
 		}
 	}
 }
+
+/** What others may read of the ledger: /status and the simulation's invariants. */
+export type LedgerView = Pick<Ledger, 'owed' | 'inFlight' | 'holds' | 'owedCount'>;
 
 /** One key per module and member set: the same module owed on every node and on one member are two pieces of work. */
 export function keyOf(work: Pick<OwedWork, 'module' | 'nodes'>): string {

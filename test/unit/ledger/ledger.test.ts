@@ -68,16 +68,16 @@ test('the same module on every node and on one member are two pieces of work', t
 	t.is(ledger.owedCount, 2);
 });
 
-test('a request takes what is owed of its modules whenever due, except what waits for a read', t => {
+test('a request takes what is owed of its modules whenever due, a beam waiting to be read again too; other members\' work stays', t => {
 	const ledger = new Ledger();
 	ledger.owe(watch('mod_a', 10), 'window', 10);
 	ledger.owe(watch('mod_b', 10, {reason: 'retry'}), 'read', 10);
 	ledger.owe(watch('mod_c', 10, {reason: 'softPurge'}), 900, 10);
+	ledger.owe(watch('mod_a', 10, {nodes: ['b@host'], reason: 'lag', trigger: 'caughtUp'}), 10, 10);
 	const taken = ledger.takeModules(new Set(['mod_a', 'mod_b', 'mod_c']), undefined);
-	t.deepEqual(taken.map(({module}) => module).sort(), ['mod_a', 'mod_c']);
-	t.deepEqual(ledger.owed().map(({module}) => module), ['mod_b']);
-	t.true(ledger.holds('mod_a'));
-	t.false(ledger.holds('mod_b'));
+	t.deepEqual(taken.map(({module}) => module).sort(), ['mod_a', 'mod_b', 'mod_c']);
+	t.deepEqual(ledger.owed().map(({module, nodes}) => [module, nodes]), [['mod_a', ['b@host']]]);
+	t.true(ledger.holds('mod_b'));
 });
 
 test('what waits for a read is dropped when the file cannot be read as a beam, and only that', t => {

@@ -4,7 +4,7 @@ import {runSchedule, type ScheduleResult} from './run-schedule.ts';
 /** Schedules in flight at once: each has its own clock, disk and node, so they only share the event loop's turns. */
 const CONCURRENCY = 8;
 const TRACE_LINES = 150;
-const FAILURES = ['lost', 'partial', 'spurious', 'raced', 'stuck'] as const;
+const FAILURES = ['lost', 'partial', 'spurious', 'raced', 'stuck', 'ledger'] as const;
 
 /** Set to replay one schedule with its trace: `SIM_SEED=123 npx ava test/unit/simulation/`. */
 export const REPLAY_SEED = process.env.SIM_SEED === undefined ? undefined : Number(process.env.SIM_SEED);

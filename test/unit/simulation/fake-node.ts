@@ -122,7 +122,13 @@ export class FakeNode {
 		this.#downListeners.add(listener);
 	}
 
+	/** Told of every load the daemon makes (update/1), before it happens. */
+	onLoadByDaemon: ((module: string) => void) | undefined;
+
 	#load(module: string, beam: BeamSnapshot, byDaemon: boolean): void {
+		if (byDaemon) {
+			this.onLoadByDaemon?.(module);
+		}
 		if (byDaemon && this.loaded.get(module)?.codeMd5 !== beam.codeMd5) {
 			this.changedByDaemon.add(module);
 			if (this.#random() < 0.5) {

@@ -71,6 +71,36 @@ export const MUTATIONS: readonly Mutation[] = [
 		search: '		if (owed !== undefined && owed.at > work.at) {\n			return false;\n		}\n',
 		replace: '',
 	},
+	after(
+		'ledger: a batch that could not reach the node hands nothing back',
+		'daemon/ledger/follow-ups.ts',
+		'export function handedBack(held: readonly LedgerEntry[], due: number): OwedAgain[] {',
+		'	return [];',
+	),
+	{
+		name: 'ledger: a module held back by purge: soft is not tried again',
+		file: 'daemon/ledger/follow-ups.ts',
+		search: '	return {...resettle, owed: [...reread, ...held]};',
+		replace: '	return {...resettle, owed: reread};',
+	},
+	{
+		name: 'ledger: a beam judged mid-write is read again but not owed meanwhile',
+		file: 'daemon/ledger/follow-ups.ts',
+		search: '	return {...resettle, owed: [...reread, ...held]};',
+		replace: '	return {...resettle, owed: held};',
+	},
+	{
+		name: 'ledger: a request\'s batch loads modules it does not hold',
+		file: 'daemon/daemon.ts',
+		search: '			this.#work.ledger.hold(own);\n',
+		replace: '',
+	},
+	{
+		name: 'ledger: the quiet window never closes',
+		file: 'daemon/ledger/work-schedule.ts',
+		search: '		if (closesAt !== undefined && closesAt <= now) {',
+		replace: '		if (closesAt !== undefined && closesAt < 0) {',
+	},
 ];
 
 /** The source with the mutation applied; throws, naming the file, when its search text is not there exactly once. */

@@ -12,6 +12,7 @@ import {FakeNodeTransport} from './fake-node-transport.ts';
 import {fakeWatcher} from './fake-watcher.ts';
 import {between, seededRandom} from '../../support/seeded-random.ts';
 import {drawParameters, drawWriteKind, type ScheduleParameters, type WriteKind} from './schedule.ts';
+import {LedgerAudit} from './ledger-audit.ts';
 import {SimClock} from './sim-clock.ts';
 
 const EBIN = '/ebin';
@@ -53,6 +54,8 @@ export interface ScheduleResult {
 	readonly excused: string[];
 	/** Work left in the pipeline (or timers still running) once nothing else can happen. */
 	readonly stuck: string[];
+	/** A broken invariant of the daemon's ledger (see LedgerAudit), checked after every step. */
+	readonly ledger: string[];
 	readonly batches: number;
 	readonly writes: number;
 	/** Writes whose last event the watcher dropped (every earlier one may be dropped too): the directory sweep's to find. */
@@ -124,7 +127,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 	const disk = new FakeDisk(clock, parameters.mtimeStepMs);
 	const node = new FakeNode(disk, EBIN, () => clock.now(), random, {ignoresUpdates: options.brokenNode});
 	const transport = new FakeNodeTransport(node, clock, random, {flavor: parameters.flavor, ...parameters.transport});
-	const result = {seed, parameters, lost: [] as string[], partial: [] as string[], spurious: [] as string[], raced: [] as string[], excused: [] as string[], stuck: [] as string[], batches: 0, writes: 0, droppedFinals: 0, trace};
+	const result = {seed, parameters, lost: [] as string[], partial: [] as string[], spurious: [] as string[], raced: [] as string[], excused: [] as string[], stuck: [] as string[], ledger: [] as string[], batches: 0, writes: 0, droppedFinals: 0, trace};
 
 	// Every complete beam ever written per module, and the last one.
 	const complete = new Map<string, Set<string>>();
@@ -191,7 +194,10 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 			}
 		}
 	};
+	// The daemon's ledger is read only once the daemon exists (the first check and load come after that).
+	const audit = new LedgerAudit(() => daemon.ledger, result.ledger);
 	const report = (record: DaemonRecord) => {
+		audit.noteRecord(record);
 		if (record.event === 'batch') {
 			result.batches++;
 			judgeBatch(record);
@@ -235,6 +241,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 		listBeams: disk.lister(),
 		sweepMs: parameters.sweepMs,
 	});
+	node.onLoadByDaemon = module => audit.noteLoad(module, clock.now());
 
 	/**
 	 * Quiet: nothing can happen any more but the directory sweep's next look,
@@ -250,6 +257,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 	const runUntilQuiet = async (sweeping = true): Promise<boolean> => {
 		for (let step = 0; step < MAX_STEPS; step++) {
 			await turn();
+			audit.check(clock.now());
 			if (clock.pendingTimers <= 1) {
 				// A second turn: whatever the first one's promises set going has run too.
 				await turn();
