@@ -2,13 +2,12 @@ import {chmod, mkdir, mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import test, {type ExecutionContext} from 'ava';
-import {resolveConfig} from '../../daemon/config/resolve-config.ts';
 import type {BatchRecord} from '../../daemon/reloader/batch-record.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
 import {findFreePort} from '../../daemon/sandbox/free-port.ts';
 import {createService, type Service} from '../../daemon/service/create-service.ts';
 import {deployBeam, useCluster} from '../support/cluster.ts';
-import {clusterBatchWith, codeMd5} from '../support/cluster-daemon.ts';
+import {clusterBatchWith, clusterDaemonConfig, codeMd5} from '../support/cluster-daemon.ts';
 import {nodeCall} from '../support/ejabberd.ts';
 import {compileGenerated} from '../support/fixtures.ts';
 import {RecordCollector} from '../support/record-collector.ts';
@@ -104,19 +103,7 @@ test.serial.before(async () => {
 	buildDir = await mkdtemp(join(tmpdir(), 'reloader-api-nodes-'));
 	// The nodes (as the ejabberd user) read v1 from here.
 	await chmod(buildDir, 0o755);
-	const {first} = getCluster();
-	const config = resolveConfig({
-		transport: 'dist',
-		node: first.node,
-		cookieFile: first.cookieFile,
-		watch: [first.hostEbinDir],
-		paths: first.hostEbinDir === first.ebinDir ? [] : [{local: first.hostEbinDir, node: first.ebinDir}],
-		debounceMs: 300,
-		maxWaitMs: 3000,
-		incompleteTimeoutMs: 1000,
-		api: {listen: `127.0.0.1:${await findFreePort()}`},
-		cluster: {nodes: 'auto'},
-	});
+	const config = clusterDaemonConfig(getCluster(), {nodes: 'auto'}, {api: {listen: `127.0.0.1:${await findFreePort()}`}});
 	service = createService(config, {version: 'test', mode: 'daemon', createLogger: () => ({log: records.report, close: async () => undefined})});
 	await service.start();
 	await waitUntil(() => service?.status().connected === true && (service.status().members ?? []).filter(member => member.connected).length === 2, 'both members are connected');

@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import type {ExecutionContext} from 'ava';
 import {readBeamSnapshot} from '../../daemon/beam/beam-snapshot.ts';
 import {resolveConfig} from '../../daemon/config/resolve-config.ts';
-import type {UserConfig} from '../../daemon/config/schema.ts';
+import type {ResolvedConfig, UserConfig} from '../../daemon/config/schema.ts';
 import type {Daemon} from '../../daemon/daemon.ts';
 import type {BatchRecord} from '../../daemon/reloader/batch-record.ts';
 import type {SandboxNode} from '../../daemon/sandbox/sandbox-node.ts';
@@ -16,15 +16,10 @@ import {RecordCollector, isBatch} from './record-collector.ts';
 
 export type ClusterSettings = NonNullable<UserConfig['cluster']>;
 
-/**
- * The daemon as an operator runs it next to a cluster's first node: it
- * watches that node's ebin (as this process sees it) and reloads every
- * member through `cluster`. Closed at the test's teardown.
- */
-export async function startClusterDaemon(t: ExecutionContext, cluster: TestCluster, settings: ClusterSettings = {}, extra: UserConfig = {}): Promise<{daemon: Daemon; records: RecordCollector}> {
+/** The configuration of a daemon next to the cluster's first node, watching its ebin, reloading every member through `cluster`. */
+export function clusterDaemonConfig(cluster: TestCluster, settings: ClusterSettings = {}, extra: UserConfig = {}): ResolvedConfig {
 	const {first} = cluster;
-	const records = new RecordCollector();
-	const config = resolveConfig({
+	return resolveConfig({
 		transport: 'dist',
 		node: first.node,
 		cookieFile: first.cookieFile,
@@ -37,7 +32,16 @@ export async function startClusterDaemon(t: ExecutionContext, cluster: TestClust
 		...extra,
 		cluster: settings,
 	});
-	const daemon = await openDaemon(config, records.report);
+}
+
+/**
+ * The daemon as an operator runs it next to a cluster's first node: it
+ * watches that node's ebin (as this process sees it) and reloads every
+ * member through `cluster`. Closed at the test's teardown.
+ */
+export async function startClusterDaemon(t: ExecutionContext, cluster: TestCluster, settings: ClusterSettings = {}, extra: UserConfig = {}): Promise<{daemon: Daemon; records: RecordCollector}> {
+	const records = new RecordCollector();
+	const daemon = await openDaemon(clusterDaemonConfig(cluster, settings, extra), records.report);
 	t.teardown(async () => daemon.close('test done'));
 	await daemon.start();
 	return {daemon, records};
