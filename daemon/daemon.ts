@@ -93,18 +93,6 @@ export class Daemon {
 				this.#work.owe({module, path, snapshot, at: this.#clock.now(), reason: 'catchUp', trigger: 'init'}, this.#clock.now());
 			}
 		}, async (info, signal) => findStaleModules({transport, index, reach: info.dir ?? index.ejabberdDirectory(), listed: info.modules, read: this.#readBeam, signal}));
-		const reloaderOptions: ReloaderOptions = {
-			purge: config.purge,
-			loadNew: config.loadNew,
-			readBeam: this.#readBeam,
-			settleDirectory: settleWatched(options.directories, {unsettledIn: directory => this.#settler.unsettledIn(directory), whenSettled: async (directory, signal) => this.#settler.whenSettled(directory, signal)}, {deadlineMs: config.incompleteTimeoutMs, clock: this.#clock, report}),
-			scanHazards: async directory => this.#hazards.check(directory),
-			purgeSoftTimeoutMs: config.purgeSoftTimeoutMs,
-			now: () => this.#clock.now(),
-			onKilled: report,
-		};
-		const context: BatchReloaderContext = {transport, index, options: reloaderOptions, report, owe: work => this.#work.owe(work, this.#clock.now()), signal: this.#abort.signal};
-		this.#reloader = options.createReloader?.(context) ?? new Reloader(transport, index, reloaderOptions);
 		// The index is not written here: only batches, in queue order, note what a beam became.
 		this.#settler = new BeamSettler({
 			incompleteTimeoutMs: config.incompleteTimeoutMs,
@@ -119,6 +107,18 @@ export class Daemon {
 				report(problemRecord(problem.error, 'warn', undefined, problem));
 			},
 		});
+		const reloaderOptions: ReloaderOptions = {
+			purge: config.purge,
+			loadNew: config.loadNew,
+			readBeam: this.#readBeam,
+			settleDirectory: settleWatched(options.directories, this.#settler, {deadlineMs: config.incompleteTimeoutMs, clock: this.#clock, report}),
+			scanHazards: async directory => this.#hazards.check(directory),
+			purgeSoftTimeoutMs: config.purgeSoftTimeoutMs,
+			now: () => this.#clock.now(),
+			onKilled: report,
+		};
+		const context: BatchReloaderContext = {transport, index, options: reloaderOptions, report, owe: work => this.#work.owe(work, this.#clock.now()), signal: this.#abort.signal};
+		this.#reloader = options.createReloader?.(context) ?? new Reloader(transport, index, reloaderOptions);
 	}
 
 	/** Init the node (or start waiting for it), then watch, then run the loop. Resolves once writes are being seen. */
