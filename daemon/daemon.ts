@@ -148,6 +148,7 @@ export class Daemon {
 			directories,
 			onBeamWritten: path => {
 				this.#writes.noteWrite(path);
+				this.#sweep?.noteWritten(path);
 				this.#settler.check(path);
 			},
 			onDirectory: event => report({event: 'directory', ...event}),
@@ -357,7 +358,7 @@ export class Daemon {
 			}
 			return record;
 		} catch (error) {
-			if (isNodeBusy(error) && !this.#abort.signal.aborted) {
+			if (error instanceof ReloaderError && error.code === 'ERR_NODE_BUSY' && !this.#abort.signal.aborted) {
 				// Slow is not down: the node still runs an earlier scan; this batch's work waits for the next quiet window.
 				report(problemRecord(error, 'warn', `Batch ${request.id} handed back`));
 				this.#oweAgain(handedBack(held, this.#clock.now() + this.#options.config.debounceMs));
@@ -393,8 +394,4 @@ export class Daemon {
 			this.#work.turn();
 		}
 	}
-}
-
-function isNodeBusy(error: unknown): boolean {
-	return error instanceof ReloaderError && error.code === 'ERR_NODE_BUSY';
 }

@@ -26,6 +26,8 @@ export interface DirectorySweepOptions {
 	readonly clock?: Clock;
 	/** Beams kept per directory; past it the rest are not looked at. Default: MAX_SWEPT_BEAMS. */
 	readonly maxBeams?: number;
+	/** One beam's fingerprint now, as `list` gives it (undefined: not there). Default: one lstat (stat through a link); with a `list` of its own, what it lists of the beam's directory. */
+	readonly fingerprint?: (beam: string) => Promise<string | undefined>;
 }
 
 type ResolvedDirectorySweepOptions = Readonly<Required<DirectorySweepOptions>>;
@@ -60,7 +62,7 @@ export const MAX_SWEPT_BEAMS = 20_000;
 export class DirectorySweep {
 	readonly #options: ResolvedDirectorySweepOptions;
 	/** Each directory's last look: path → fingerprint. */
-	readonly #looks = new Map<string, ReadonlyMap<string, string>>();
+	readonly #looks = new Map<string, Map<string, string>>();
 	/** Directories whose last look failed or was capped: reported once per run of it. */
 	readonly #troubled = new Set<string>();
 	#timer: TimerHandle | undefined;
@@ -70,6 +72,30 @@ export class DirectorySweep {
 	constructor(options: DirectorySweepOptions) {
 		this.#options = resolveDirectorySweepOptions(options);
 		this.#looking = this.#look(false);
+	}
+
+	/**
+	 * The watcher reported a write of this beam: what the beam is now becomes
+	 * its last look, so the next look reports only a change the watcher did
+	 * not. Without it the first look after any write would report it again,
+	 * and a beam the settle step was told to forget (a list-verified batch)
+	 * would be handed on again, for one more batch of nothing.
+	 */
+	noteWritten(beam: string): void {
+		const directory = this.#options.directories.find(watched => path.resolve(watched) === path.resolve(path.dirname(beam)));
+		void this.#options.fingerprint(beam).then(fingerprint => {
+			const look = directory === undefined ? undefined : this.#looks.get(directory);
+			if (look === undefined || this.#closing !== undefined) {
+				return;
+			}
+			if (fingerprint === undefined) {
+				look.delete(beam);
+			} else {
+				look.set(beam, fingerprint);
+			}
+		}, () => {
+			// Unreadable now: the next look says what it is.
+		});
 	}
 
 	/** Resolves once the baseline look is done: changes from then on are seen. */
@@ -101,7 +127,7 @@ export class DirectorySweep {
 				continue;
 			}
 			const last = this.#looks.get(directory);
-			this.#looks.set(directory, look);
+			this.#looks.set(directory, new Map(look));
 			if (report) {
 				for (const [beam, fingerprint] of look) {
 					if (last?.get(beam) !== fingerprint) {
@@ -191,6 +217,11 @@ async function fingerprintOf(beam: string): Promise<string | undefined> {
 	}
 }
 
+/** A beam's fingerprint as the lister gives it: the real lister's is one lstat; another (a fake disk) is asked for the beam's directory. */
+function fingerprintFrom(list: BeamLister | undefined, maxBeams: number): (beam: string) => Promise<string | undefined> {
+	return list === undefined ? fingerprintOf : async beam => (await list(path.dirname(beam), maxBeams)).get(beam);
+}
+
 function resolveDirectorySweepOptions(options: DirectorySweepOptions): ResolvedDirectorySweepOptions {
 	const intervalMs = options.intervalMs ?? DEFAULT_SWEEP_MS;
 	const maxBeams = options.maxBeams ?? MAX_SWEPT_BEAMS;
@@ -209,6 +240,7 @@ function resolveDirectorySweepOptions(options: DirectorySweepOptions): ResolvedD
 		onError: options.onError ?? ignore,
 		intervalMs,
 		list: options.list ?? listBeamFingerprints,
+		fingerprint: options.fingerprint ?? fingerprintFrom(options.list, maxBeams),
 		clock: options.clock ?? systemClock,
 		maxBeams,
 	});

@@ -215,3 +215,21 @@ test('the real lister keeps at most `limit` beams', async t => {
 	await Promise.all(Array.from({length: 20}, async (_, i) => writeFile(join(dir, `mod_${i}.beam`), 'x')));
 	t.is((await listBeamFingerprints(dir, 5)).size, 5);
 });
+
+test('a write the watcher reported is not reported again by the next look; a later one it did not report is', async t => {
+	const {sweep, changed, disk, tick} = makeSweep({intervalMs: 1000});
+	await sweep.ready();
+	disk.set('/a/mod_a.beam', '2');
+	disk.set('/a/mod_new.beam', '1');
+	sweep.noteWritten('/a/mod_a.beam');
+	sweep.noteWritten('/a/mod_new.beam');
+	await settle();
+	await tick(1000);
+	t.deepEqual(changed, [], 'both were the watcher\'s');
+	sweep.noteWritten('/a/mod_a.beam');
+	await settle();
+	disk.set('/a/mod_a.beam', '3');
+	await tick(1000);
+	t.deepEqual(changed, ['/a/mod_a.beam'], 'the write after the reported one was the watcher\'s to miss');
+	await sweep.close();
+});
