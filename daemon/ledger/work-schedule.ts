@@ -29,7 +29,7 @@ export class WorkSchedule {
 
 	/** A settled write: owed until its burst's quiet window closes. */
 	oweWrite(work: OwedWork): void {
-		this.#window.note(work.at);
+		this.#window.note(work.at, work.module);
 		this.owe(work, 'window');
 	}
 

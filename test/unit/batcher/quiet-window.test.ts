@@ -103,3 +103,27 @@ test('maxWait below debounce', invalidOptions, {debounceMs: 500, maxWaitMs: 100}
 test('rejects a change time that is no finite number', t => {
 	t.throws(() => new QuietWindow(defaults).note(Number.NaN), {instanceOf: TypeError, message: /`NaN` \(number\)/});
 });
+
+test('an install still bringing new modules runs past maxWaitMs; one file rewritten forever does not', t => {
+	// `make install` on a loaded host: one beam every 15 ms for 4.5 s, each a module not written before.
+	const install = new QuietWindow(defaults);
+	for (const [index, time] of burst(0, 300, 15).entries()) {
+		install.note(time, `mod_${index}`);
+		t.true(time < (install.closesAt() ?? 0), `the beam at ${time} ms is still in the window`);
+	}
+	t.true((install.closesAt() ?? 0) > 4485, 'it closes after the last beam');
+
+	const rewritten = new QuietWindow(defaults);
+	for (const time of burst(0, 300, 15)) {
+		rewritten.note(time, 'mod_same');
+	}
+	t.is(rewritten.closesAt(), 3000, 'the same module over and over closes at maxWaitMs');
+});
+
+test('an install that never stops bringing new modules closes at four maxWaitMs', t => {
+	const window = new QuietWindow(defaults);
+	for (const [index, time] of burst(0, 2000, 10).entries()) {
+		window.note(time, `mod_${index}`);
+	}
+	t.is(window.closesAt(), 12_000);
+});
