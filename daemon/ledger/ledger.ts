@@ -190,7 +190,7 @@ function batchKeyOf(entry: OwedWork): string {
 	return `${entry.trigger}\u0000${nodesKeyOf(entry.nodes)}`;
 }
 
-export function nodesKeyOf(nodes: readonly string[] | undefined): string {
+function nodesKeyOf(nodes: readonly string[] | undefined): string {
 	return nodes === undefined ? '' : [...nodes].sort().join(',');
 }
 
