@@ -10,6 +10,8 @@ import type {ScanHazard} from './reloader/settle-directory.ts';
 import type {Transport} from './transports/transport.ts';
 import type {BeamWatcherOptions} from './watcher/beam-watcher.ts';
 import type {BeamLister} from './watcher/directory-sweep.ts';
+import type {ModuleCompiler, SourceDirectory} from './sources/source-compiler.ts';
+import type {SourceWatch, SourceWatcherOptions, SourceWatchMode} from './sources/source-watcher.ts';
 
 /** What a Daemon is built from; everything optional is injectable for tests and the simulation. */
 export interface DaemonOptions {
@@ -46,6 +48,27 @@ export interface DaemonOptions {
 	readonly listBeams?: BeamLister;
 	/** How often the directories are looked at for a change the watcher missed (see DirectorySweep). Default: 5000. */
 	readonly sweepMs?: number;
+	/** Save to live: the source directories, each with its ebin (a watched one), and the compiler. Absent: no sources are watched. */
+	readonly sources?: DaemonSources;
+}
+
+/** The compile stage a daemon runs before its watcher: sources saved are compiled into watched ebins. */
+export interface DaemonSources {
+	readonly directories: readonly SourceDirectory[];
+	/** The compiler, given what only the running daemon knows: where ejabberd's code is, and which release the node runs. */
+	readonly createCompiler: (context: CompilerContext) => ModuleCompiler;
+	readonly watchMode: SourceWatchMode;
+	readonly pollMs: number;
+	/** What reports source changes. Default: a SourceWatcher (chokidar). */
+	readonly createWatcher?: (options: SourceWatcherOptions) => SourceWatch;
+}
+
+/** What a compiler asks the daemon at each compile. */
+export interface CompilerContext {
+	/** The watched directory holding ejabberd.beam. */
+	readonly ejabberdEbin: () => string | undefined;
+	/** The node's ejabberd release as the last init step read it. */
+	readonly ejabberdVersion: () => string | undefined;
 }
 
 /** What the daemon needs of a watcher: report writes once ready, and stop. */

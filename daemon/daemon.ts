@@ -24,6 +24,8 @@ import {scanHazardError} from './reloader/directory-race.ts';
 import {ScanHazardGuard} from './reloader/scan-hazard-guard.ts';
 import {findScanHazards} from './reloader/settle-directory.ts';
 import {settleWatched} from './settle-watched.ts';
+import {SourceCompiler} from './sources/source-compiler.ts';
+import type {WrittenBeam} from './sources/write-beam.ts';
 import type {PurgeMode, UpdateInfo} from './transports/transport.ts';
 import {BeamSettler} from './watcher/beam-settler.ts';
 import {BeamWatcher} from './watcher/beam-watcher.ts';
@@ -32,6 +34,15 @@ import {unsettledStatus} from './watcher/unsettled-status.ts';
 import type {BatchReloaderContext, DaemonOptions, WatchSource} from './daemon-options.ts';
 
 export type {BatchReloaderContext, DaemonOptions, WatchSource} from './daemon-options.ts';
+
+/**
+ * How long after the compile stage wrote a beam the watcher's reports of it
+ * are taken for that write: its event and its trailing re-check (200 ms
+ * later), with room for a loaded host. An outside write within it is still
+ * read and loaded (the settle step tells it by its bytes); it only does not
+ * defer the running batch's verdict.
+ */
+const OWN_WRITE_ECHO_MS = 1000;
 
 /**
  * The pipeline's centre: one ledger of owed work, and one loop over it.
@@ -64,6 +75,10 @@ export class Daemon {
 	readonly #readBeam: BeamReader;
 	#watcher: WatchSource | undefined;
 	#sweep: DirectorySweep | undefined;
+	/** Save to live: compiles saved sources into watched ebins (absent without `sources`). */
+	readonly #sources: SourceCompiler | undefined;
+	/** Beams the compile stage wrote, by path: their settle is owed at once, and the watcher's report of them is no outside write. */
+	readonly #compiled = new Map<string, {readonly digest: string; readonly at: number}>();
 	/** A batch of owed work is queued and has not started: it takes whatever is due when it does. */
 	#batchQueued = false;
 	#waitingForNode = false;
@@ -98,7 +113,14 @@ export class Daemon {
 			incompleteTimeoutMs: config.incompleteTimeoutMs,
 			read: this.#readBeam,
 			clock: this.#clock,
-			onSettled: beam => this.#work.oweWrite({...beam, reason: 'watch', trigger: 'watch'}),
+			onSettled: beam => {
+				if (this.#compiled.get(beam.path)?.digest === beam.snapshot?.digest) {
+					// Written whole by the compile stage (renamed into place): no burst to wait out.
+					this.#work.owe({...beam, reason: 'compile', trigger: 'compile'}, this.#clock.now());
+				} else {
+					this.#work.oweWrite({...beam, reason: 'watch', trigger: 'watch'});
+				}
+			},
 			onProblem: problem => {
 				// A file a batch wanted read again cannot be read as a beam: reported here, and no longer owed (a transient failure is read again).
 				if (!problem.error.retryable) {
@@ -119,6 +141,22 @@ export class Daemon {
 		};
 		const context: BatchReloaderContext = {transport, index, options: reloaderOptions, report, owe: work => this.#work.owe(work, this.#clock.now()), signal: this.#abort.signal};
 		this.#reloader = options.createReloader?.(context) ?? new Reloader(transport, index, reloaderOptions);
+		const {sources} = options;
+		const nextRound = counter();
+		this.#sources = sources === undefined || sources.directories.length === 0 ? undefined : new SourceCompiler({
+			directories: sources.directories,
+			watchMode: sources.watchMode,
+			pollMs: sources.pollMs,
+			...(sources.createWatcher === undefined ? {} : {createWatcher: sources.createWatcher}),
+			compiler: sources.createCompiler({ejabberdEbin: () => index.ejabberdDirectory(), ejabberdVersion: () => this.#reloader.versions?.ejabberd}),
+			debounceMs: config.debounceMs,
+			maxWaitMs: config.maxWaitMs,
+			clock: this.#clock,
+			nextRound,
+			onRecord: report,
+			onProblem: (error, severity) => report(problemRecord(error, severity)),
+			onBeamWritten: beam => this.#compiledBeam(beam),
+		});
 	}
 
 	/** Init the node (or start waiting for it), then watch, then run the loop. Resolves once writes are being seen. */
@@ -147,7 +185,9 @@ export class Daemon {
 		this.#watcher = createWatcher({
 			directories,
 			onBeamWritten: path => {
-				this.#writes.noteWrite(path);
+				if (!this.#isOwnWrite(path)) {
+					this.#writes.noteWrite(path);
+				}
 				this.#sweep?.noteWritten(path);
 				this.#settler.check(path);
 			},
@@ -162,7 +202,8 @@ export class Daemon {
 		if (this.#closing === undefined && (this.#options.createWatcher === undefined || this.#options.listBeams !== undefined)) {
 			this.#sweep = new DirectorySweep({directories, onChanged: path => this.#settler.check(path), onError: error => report(problemRecord(error, 'warn')), intervalMs: this.#options.sweepMs, list: this.#options.listBeams, clock: this.#clock});
 		}
-		report({event: 'watch', directories, beams: index.size});
+		await this.#sources?.start();
+		report({event: 'watch', directories, beams: index.size, ...(this.#sources === undefined ? {} : {sources: this.#sources.status().directories})});
 		this.#reloader.start();
 		this.#work.start();
 	}
@@ -262,6 +303,7 @@ export class Daemon {
 			})),
 			queuedBatches: this.#queue.size,
 			runningBatches: this.#queue.pending,
+			...(this.#sources === undefined ? {} : {compile: this.#sources.status()}),
 		};
 	}
 
@@ -273,6 +315,8 @@ export class Daemon {
 
 	async #close(reason: string): Promise<void> {
 		this.#options.report({event: 'stop', reason});
+		// Sources first: a round cut short writes nothing more, so the watcher has nothing left to see.
+		await this.#sources?.close();
 		await this.#watcher?.close();
 		await this.#sweep?.close();
 		this.#settler.close();
@@ -300,6 +344,32 @@ export class Daemon {
 		}
 		await this.#reloader.close();
 		await this.#options.transport.close();
+	}
+
+	/**
+	 * The compile stage put a beam into a watched ebin (renamed into place,
+	 * whole): it is read now rather than when the watcher reports it, and owed
+	 * at once (see onSettled). The watcher's reports of it, now and its
+	 * trailing re-check, are the daemon's own write, not one made while a
+	 * batch ran: counted as such, they would defer the module on a transport
+	 * that verifies by the list.
+	 */
+	#compiledBeam(beam: WrittenBeam): void {
+		const now = this.#clock.now();
+		for (const [path, {at}] of this.#compiled) {
+			if (now - at > OWN_WRITE_ECHO_MS) {
+				this.#compiled.delete(path);
+			}
+		}
+		this.#compiled.set(beam.path, {digest: beam.digest, at: now});
+		this.#sweep?.noteWritten(beam.path);
+		this.#settler.check(beam.path);
+	}
+
+	/** The watcher reports a beam the compile stage wrote a moment ago. */
+	#isOwnWrite(path: string): boolean {
+		const own = this.#compiled.get(path);
+		return own !== undefined && this.#clock.now() - own.at <= OWN_WRITE_ECHO_MS;
 	}
 
 	/** Follow-ups and hand-backs into the ledger (not once the daemon stops: what is owed then ends with it). */

@@ -1,4 +1,5 @@
 import type {MemberStatus} from './reloader/batch-reloader.ts';
+import type {CompileStatus} from './sources/source-compiler.ts';
 import type {NodeVersions} from './transports/transport.ts';
 
 /** The pipeline's state as the daemon's `status()` gives it (the service adds the last reconfiguration): what /status and /healthz show. */
@@ -26,6 +27,8 @@ export interface PipelineStatus {
 	readonly owed?: readonly OwedStatus[] | undefined;
 	readonly queuedBatches: number;
 	readonly runningBatches: number;
+	/** Save to live (with `sources`): the source directories, saves not compiled yet, and the last round with its diagnostics. */
+	readonly compile?: CompileStatus | undefined;
 	/** The last reconfiguration (SIGHUP), if there was one. */
 	readonly lastReconfigure?: ReconfigureState | undefined;
 }

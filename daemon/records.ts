@@ -1,12 +1,13 @@
 import {ReloaderError, errorMessage} from './errors.ts';
 import type {BatchRecord, KilledRecord} from './reloader/batch-record.ts';
+import type {CompileRecord} from './sources/compile-record.ts';
 import type {NodeVersions, TransportKind} from './transports/transport.ts';
 
 /**
  * Every event the daemon reports, as one flat record: the same object becomes a
  * log line and (later) an SSE event or an HTTP answer.
  */
-export type DaemonRecord = StartRecord | InitRecord | WatchRecord | ApiRecord | BatchRecord | KilledRecord | NodeRecord | ProblemRecord | StopRecord | DirectoryRecord | SiblingRecord | ReconfigureRecord | SyncRecord;
+export type DaemonRecord = StartRecord | InitRecord | WatchRecord | ApiRecord | BatchRecord | KilledRecord | NodeRecord | ProblemRecord | StopRecord | DirectoryRecord | SiblingRecord | ReconfigureRecord | SyncRecord | CompileRecord;
 
 export interface StartRecord {
 	readonly event: 'start';
@@ -39,6 +40,8 @@ export interface WatchRecord {
 	readonly event: 'watch';
 	readonly directories: readonly string[];
 	readonly beams: number;
+	/** Source directories whose saves are compiled into them (save to live); absent without `sources`. */
+	readonly sources?: readonly string[];
 }
 
 /** The daemon's HTTP API is listening. */

@@ -9,6 +9,7 @@ export function addConfigFlags(command: Command): Command {
 		.addOption(new Option('--transport <kind>', 'how to reach the node (default auto: dist when a cookie is readable, else ctl)').choices(['auto', 'dist', 'ctl', 'http']))
 		.option('--cookie-file <file>', 'the node\'s Erlang cookie file, for dist (default ~/.erlang.cookie, else /var/lib/ejabberd/.erlang.cookie)')
 		.option('--watch <dir...>', 'directories `make install` writes beams into (default: ejabberd\'s ebin)')
+		.option('--sources <dir=ebin...>', 'compile the modules saved in dir into ebin, then load them (save to live)')
 		.option('--debounce-ms <ms>', 'quiet window that closes a batch (default 300)')
 		.option('--max-wait-ms <ms>', 'longest a batch waits from its first change (default 3000)')
 		.option('--api-listen <host:port>', 'where the HTTP API listens (default 127.0.0.1:5290)')
@@ -23,6 +24,7 @@ export interface ConfigFlags {
 	readonly transport?: string;
 	readonly cookieFile?: string;
 	readonly watch?: string[];
+	readonly sources?: string[];
 	readonly debounceMs?: string;
 	readonly maxWaitMs?: string;
 	readonly apiListen?: string;
@@ -40,6 +42,7 @@ export function flagsToConfig(flags: ConfigFlags): UserConfig {
 		transport: flags.transport,
 		cookieFile: flags.cookieFile,
 		watch: flags.watch,
+		sources: flags.sources?.map(sourceOfFlag),
 		debounceMs: toNumber(flags.debounceMs),
 		maxWaitMs: toNumber(flags.maxWaitMs),
 		log: log.level === undefined && log.format === undefined ? undefined : log,
@@ -48,6 +51,12 @@ export function flagsToConfig(flags: ConfigFlags): UserConfig {
 			...(flags.api === false ? {enabled: false} : {}),
 		},
 	} as UserConfig;
+}
+
+/** `dir=ebin`; without `=` the ebin is missing, which validation names. */
+function sourceOfFlag(value: string): {dir: string; ebin?: string} {
+	const at = value.lastIndexOf('=');
+	return at === -1 ? {dir: value} : {dir: value.slice(0, at), ebin: value.slice(at + 1)};
 }
 
 function toNumber(value: string | undefined): number | string | undefined {

@@ -99,6 +99,35 @@ const distSchema = z.strictObject({
 	}).optional(),
 });
 
+/** A directory of sources and the ebin its modules' beams go to. */
+const sourceDirectorySchema = z.strictObject({
+	/** `.erl` and `.hrl` files, a few levels deep (`src/`, `include/`), e.g. `~/src/mod_foo/src`. */
+	dir: z.string().min(1),
+	/** Where the compiled beams are written: an ebin the daemon watches (added to `watch` if it is not there), e.g. ejabberd's or a contrib module's. */
+	ebin: z.string().min(1),
+	/** Include directories of these modules, besides `include/` in and beside `dir` (ejabberd's own and its libraries' are always there). */
+	include: z.array(z.string().min(1)).default([]),
+});
+
+/** How saved sources are compiled (save to live, with `sources`). */
+const compileSchema = z.strictObject({
+	/** The Erlang compiler: a path, or a name looked up on PATH; ejabberd's include directories, libraries and parse transforms are passed as ejabberd's own module_install does. */
+	erlc: z.string().min(1).default('erlc'),
+	/** `show`: warnings are reported and the module is loaded; `fail`: a warning stops the load like an error. */
+	warnings: z.enum(['show', 'fail']).default('show'),
+	/** Limit for compiling one module. */
+	timeoutMs: durationMs(600_000).min(1000).default(60_000),
+	/**
+	 * How saves are noticed. `auto`: inotify events, and polling where a
+	 * directory is on a file system that sends none for changes made
+	 * elsewhere (NFS, FUSE, 9p: a mount from another machine or a VM's
+	 * host); `events`: never poll; `poll`: always poll.
+	 */
+	watch: z.enum(['auto', 'events', 'poll']).default('auto'),
+	/** How often a polled source directory is looked at. */
+	pollMs: durationMs(60_000).min(50).default(1000),
+});
+
 const nodeNameSchema = z.string().regex(/^[A-Za-z0-9_-]+@[A-Za-z0-9_.-]+$/, 'expected name@host, e.g. ejabberd@host2 or ejabberd@host2.example.net');
 
 /**
@@ -174,6 +203,13 @@ export const configSchema = z
 		 * `paths`; over `ctl`/`http`, only when certain: the installed ejabberd's ebin.
 		 */
 		watch: z.union([z.literal('auto'), z.array(z.string().min(1)).min(1)]).default('auto'),
+		/**
+		 * Save to live: directories of Erlang sources whose saved modules are
+		 * compiled (as ejabberd compiles them) into the given ebin, and loaded
+		 * from there like any installed beam. Unset: no sources.
+		 */
+		sources: z.array(sourceDirectorySchema).default([]),
+		compile: compileSchema.prefault({}),
 		ctl: ctlSchema.prefault({}),
 		/** Trailing quiet window: a batch closes when no beam changed for this long. */
 		debounceMs: durationMs(60_000).default(300),

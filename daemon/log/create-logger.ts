@@ -2,7 +2,7 @@ import type {Writable} from 'node:stream';
 import winston from 'winston';
 import {errorMessage} from '../errors.ts';
 import type {DaemonRecord} from '../records.ts';
-import {levelOf, nodeLines, summarize, type LogLevel} from './format-record.ts';
+import {levelOf, detailLines, summarize, type LogLevel} from './format-record.ts';
 import {stderrIsJournal} from './journald-priority.ts';
 import {jsonLineFormat, prettyLineFormat, withJournaldPriority} from './line-formats.ts';
 import {openLogFile} from './log-file.ts';
@@ -75,8 +75,8 @@ export function createRecordLogger(options: LoggerOptions): RecordLogger {
 			}
 			logger.log(entry);
 			if (options.format === 'pretty') {
-				// A cluster batch: each member's outcome on a line of its own, as `tail` shows it; JSON keeps one record per event.
-				for (const line of nodeLines(record)) {
+				// A cluster batch's members, a compile round's diagnostics: each on a line of its own, as `tail` shows them; JSON keeps one record per event.
+				for (const line of detailLines(record)) {
 					logger.log({level: line.level, message: line.text});
 				}
 			}

@@ -2,7 +2,13 @@ import type {LineField} from '../batch-fields.ts';
 import type {DaemonRecord} from '../records.ts';
 import type {BatchRecord, FailedModule, ModuleHolders, NodeOutcome} from '../reloader/batch-record.ts';
 import {describeProcess} from '../reloader/purge-report.ts';
+import {formatDiagnostic} from '../sources/compile-diagnostics.ts';
+import type {CompileRecord} from '../sources/compile-record.ts';
 import type {NodeVersions} from '../transports/transport.ts';
+import {escapeUntrusted} from '../lib/untrusted-text/index.ts';
+
+/** A compiler message longer than this is cut on its line (the record keeps what the compiler stage kept). */
+const MAX_DIAGNOSTIC_LENGTH = 1000;
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -29,6 +35,9 @@ export function levelOf(record: DaemonRecord): LogLevel {
 		case 'reconfigure': {
 			return record.outcome === 'refused' ? 'error' : 'info';
 		}
+		case 'compile': {
+			return record.ok ? (record.diagnostics.length === 0 ? 'info' : 'warn') : 'error';
+		}
 		default: {
 			return 'info';
 		}
@@ -47,7 +56,8 @@ export function summarize(record: DaemonRecord): string {
 			return `ejabberd_update ${state} on ${record.node}${versionsText(record.versions)} via ${record.method}${pending}`;
 		}
 		case 'watch': {
-			return `watching ${record.beams} beams in ${record.directories.join(', ')}`;
+			const sources = record.sources === undefined ? '' : `; compiling the sources saved in ${record.sources.join(', ')}`;
+			return `watching ${record.beams} beams in ${record.directories.join(', ')}${sources}`;
 		}
 		case 'api': {
 			return `HTTP API listening on ${record.url}${record.tokenRequired ? ' (bearer token required)' : ''}`;
@@ -83,6 +93,9 @@ export function summarize(record: DaemonRecord): string {
 			return record.state === 'gone'
 				? `watched directory ${record.directory} is gone; waiting for it to come back (a reinstall?)`
 				: `watched directory ${record.directory} is back and watched again; its beams are checked`;
+		}
+		case 'compile': {
+			return compileLine(record);
 		}
 		case 'sibling': {
 			return `a newer install directory appeared beside ${record.directory}: ${record.sibling}; if ejabberd now runs from there, point \`watch\` at it (or use watch: auto) and restart the daemon`;
@@ -137,11 +150,16 @@ function batchLine(record: BatchRecord): string {
 }
 
 /**
- * A cluster batch's outcome on each member, one line each, which `tail` and
- * the pretty log print after the batch's own line (the JSON log keeps one
- * record per event, `nodes` in it). None for a single node's batch.
+ * What `tail` and the pretty log print after a record's own line, one line
+ * each (the JSON log keeps one record per event): a cluster batch's outcome
+ * on each member; a compile round's errors and warnings, as
+ * `file:line:col: message`, where editors and terminals jump to them.
  */
-export function nodeLines(record: DaemonRecord): {readonly level: LogLevel; readonly text: string}[] {
+export function detailLines(record: DaemonRecord): {readonly level: LogLevel; readonly text: string}[] {
+	if (record.event === 'compile') {
+		// Compiler output quotes the source: whatever bytes it holds, each stays one printable line.
+		return record.diagnostics.map(diagnostic => ({level: diagnostic.severity === 'error' ? 'error' : 'warn', text: escapeUntrusted(formatDiagnostic(diagnostic), MAX_DIAGNOSTIC_LENGTH)}));
+	}
 	if (record.event !== 'batch' || record.nodes === undefined) {
 		return [];
 	}
@@ -202,6 +220,24 @@ function nodeText(node: string, state: 'down' | 'up' | 'joined' | 'left', retry:
 			return `node ${node} left the cluster${reason === undefined ? '' : `: ${reason}`}; no longer reloaded`;
 		}
 	}
+}
+
+/**
+ * `compile 4 ok: compiled=[mod_a] (mod_a.erl) 412ms`, or `compile 5 FAILED:
+ * mod_a did not compile (1 error): the node keeps its last good beam`; the
+ * diagnostics follow on lines of their own (detailLines).
+ */
+function compileLine(record: CompileRecord): string {
+	const errors = record.diagnostics.filter(({severity}) => severity === 'error').length;
+	const warnings = record.diagnostics.length - errors;
+	const counts = [errors === 0 ? '' : `${errors} error(s)`, warnings === 0 ? '' : `${warnings} warning(s)`].filter(part => part !== '').join(', ');
+	const why = record.modules.map(({module, source, headers}) => `${module} (${headers === undefined ? basename(source) : `includes ${headers.map(basename).join(', ')}`})`).join(' ');
+	const failed = record.failed.length === 0 ? '' : ` ${list('failed', record.failed)}: the node keeps the last good beam; the next good save goes through`;
+	return `compile ${record.round} ${record.ok ? 'ok' : 'FAILED'}: ${list('compiled', record.compiled)}${failed} ${why}${counts === '' ? '' : `; ${counts}`} ${record.compiler} ${record.durationMs}ms`.replaceAll(/ {2,}/g, ' ');
+}
+
+function basename(file: string): string {
+	return file.slice(file.lastIndexOf('/') + 1);
 }
 
 /** A failed module with its reason (and hint): every output says why. */

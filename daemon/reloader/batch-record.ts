@@ -4,9 +4,10 @@ import type {HeldProcess, NodeVersions, PurgeMode, TransportKind} from '../trans
  * What started a batch; `init`: modules the init step found stale beyond
  * update_info's directory (see findStaleModules); `reconnect` and `join`: a
  * cluster member that came back or joined, reconciled with the cluster;
- * `caughtUp`: modules a lagging member's disk now holds, on every member.
+ * `caughtUp`: modules a lagging member's disk now holds, on every member;
+ * `compile`: beams the compile stage wrote from saved sources.
  */
-export type Trigger = 'watch' | 'once' | 'api' | 'init' | 'reconnect' | 'join' | 'caughtUp';
+export type Trigger = 'watch' | 'compile' | 'once' | 'api' | 'init' | 'reconnect' | 'join' | 'caughtUp';
 
 export interface FailedModule {
 	readonly module: string;

@@ -13,6 +13,7 @@ import {findFreePorts} from './free-port.ts';
 import {killGroup, settlesWithin, waitForGroupGone} from './process-group.ts';
 import {loadSandboxTemplates, renderSandboxConfigs, sandboxOptionProblems, type NodeHost} from './sandbox-config.ts';
 import {CHROOT, findSandboxInstall, hostPath, nodePath, type SandboxInstall} from './sandbox-install.ts';
+import {prepareLibraryAliases} from '../sources/library-aliases.ts';
 
 export interface SandboxNodeOptions {
 	/** Node name before the `@`, matching `[a-z][a-z0-9_]*`. Default: a unique `reloader_<8 hex digits>`. */
@@ -73,6 +74,14 @@ export interface SandboxNode {
 	readonly logDir: string;
 	/** The node's private CONTRIB_MODULES_PATH: `ejabberdctl module_install` writes here, nowhere else. */
 	readonly contribDir: string;
+	/** An empty directory for module sources: the sandbox's daemon compiles what is saved here into ebinDir (save to live). */
+	readonly sourcesDir: string;
+	/**
+	 * ejabberd's libraries under the names sources use (`xmpp` for Debian's
+	 * `p1_xmpp-1.6.1`, ...): `ERL_LIBS` for an erlc by hand, so that
+	 * `-include_lib("xmpp/include/xmpp.hrl")` resolves.
+	 */
+	readonly depsDir: string;
 	/** ejabberdctl and the options that aim it at this node, to run as root or the ejabberd user; append a command. */
 	readonly ctlCommand: readonly string[];
 	/** Pid (and process group id) of the `ejabberdctl foreground` we spawned; changes on restart. Signal the group, never anything else. */
@@ -93,6 +102,8 @@ export interface SandboxNode {
 }
 
 const POLL_INTERVAL_MS = 200;
+/** Where Debian's Erlang (and ejabberd's libraries) live, as the node sees it. */
+const ERLANG_LIB_ROOT = '/usr/lib/erlang/lib';
 const STOP_GRACE_MS = 30_000;
 const TAIL_LINES = 20;
 
@@ -104,7 +115,7 @@ interface Running {
 }
 
 /** The node's files, as this process sees them. */
-type Layout = Readonly<Record<'dir' | 'ebinDir' | 'configDir' | 'spoolDir' | 'logDir' | 'contribDir', string>>;
+type Layout = Readonly<Record<'dir' | 'ebinDir' | 'configDir' | 'spoolDir' | 'logDir' | 'contribDir' | 'sourcesDir' | 'depsDir', string>>;
 
 /** Start a throwaway ejabberd node of our own, beside (never instead of) the system's. */
 export async function startSandboxNode(options: SandboxNodeOptions = {}): Promise<SandboxNode> {
@@ -131,12 +142,13 @@ export async function startSandboxNode(options: SandboxNodeOptions = {}): Promis
 	});
 	// ejabberdctl takes the copy's path unquoted: keep the package revision's `+` out of it.
 	const libCopy = join(dir, 'lib', `ejabberd-${install.version.replace(/[^\w.-]/g, '_')}`);
-	const layout: Layout = {dir, ebinDir: join(libCopy, 'ebin'), configDir: join(dir, 'etc'), spoolDir: join(dir, 'spool'), logDir: join(dir, 'logs'), contribDir: join(dir, 'contrib')};
+	const layout: Layout = {dir, ebinDir: join(libCopy, 'ebin'), configDir: join(dir, 'etc'), spoolDir: join(dir, 'spool'), logDir: join(dir, 'logs'), contribDir: join(dir, 'contrib'), sourcesDir: join(dir, 'src'), depsDir: join(dir, 'deps')};
 	const host: NodeHost = options.longName === true ? '127.0.0.1' : 'localhost';
 	const sandbox = new Sandbox({name, host, install, layout, ports: {c2s, http}, cookieFile: hostPath(install, join(user.home, '.erlang.cookie')), startTimeoutMs});
 	try {
 		await cp(install.libDir, libCopy, {recursive: true});
-		await Promise.all([mkdir(layout.configDir), mkdir(layout.spoolDir), mkdir(layout.logDir), mkdir(layout.contribDir)]);
+		await Promise.all([mkdir(layout.configDir), mkdir(layout.spoolDir), mkdir(layout.logDir), mkdir(layout.contribDir), mkdir(layout.sourcesDir), mkdir(layout.depsDir)]);
+		await prepareLibraryAliases(hostPath(install, ERLANG_LIB_ROOT), layout.depsDir);
 		const files = renderSandboxConfigs(templates, {
 			c2sPort: c2s, httpPort: http, nodeName: name, nodeHost: host, modules: options.modules, erlOptions: options.erlOptions,
 			configDir: nodePath(install, layout.configDir), ebinDir: nodePath(install, layout.ebinDir), contribDir: nodePath(install, layout.contribDir),
@@ -196,6 +208,8 @@ class Sandbox implements SandboxNode {
 	readonly configFile: string;
 	readonly logDir: string;
 	readonly contribDir: string;
+	readonly sourcesDir: string;
+	readonly depsDir: string;
 	readonly ctlCommand: readonly string[];
 	readonly ports: {readonly c2s: number; readonly http: number};
 	readonly cookieFile: string;
@@ -220,6 +234,8 @@ class Sandbox implements SandboxNode {
 		this.configFile = join(layout.configDir, 'ejabberd.yml');
 		this.logDir = layout.logDir;
 		this.contribDir = layout.contribDir;
+		this.sourcesDir = layout.sourcesDir;
+		this.depsDir = layout.depsDir;
 		const options = ['--config-dir', layout.configDir, '--spool', layout.spoolDir, '--logs', layout.logDir].map(arg => arg.startsWith('/') ? nodePath(install, arg) : arg);
 		// In a root, ejabberdctl (run as root) switches to the root's ejabberd user itself, with su.
 		this.ctlCommand = Object.freeze(install.root === undefined ? [install.ejabberdctl, ...options] : [CHROOT, install.root, install.ejabberdctl, ...options, '--node', this.node]);

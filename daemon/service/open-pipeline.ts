@@ -1,3 +1,4 @@
+import {resolve} from 'node:path';
 import type {ResolvedConfig} from '../config/schema.ts';
 import {openCluster} from '../cluster/open-cluster.ts';
 import {Daemon, type DaemonOptions} from '../daemon.ts';
@@ -11,6 +12,8 @@ import {planReload} from '../reloader/reload-plan.ts';
 import {transportFit} from '../transports/check-capabilities.ts';
 import {createTransport, type TransportWarning} from '../transports/create-transport.ts';
 import type {Transport} from '../transports/transport.ts';
+import {ErlcModuleCompiler} from '../sources/erlc-module-compiler.ts';
+import {resolveSources} from '../sources/resolve-sources.ts';
 import {checkNodeHost, nodeHostOf} from './node-host.ts';
 import {PipelineCheckError, asProblem} from './pipeline-error.ts';
 
@@ -66,19 +69,31 @@ export async function openPipeline(config: ResolvedConfig, context: PipelineCont
 	} catch (error) {
 		problems.push(asProblem(error, config.cluster === undefined ? 'transport' : 'cluster'));
 	}
-	const [watched] = await Promise.all([
+	const [watched, sources] = await Promise.all([
 		watchDirectories(config, transport, context.report, problems),
+		resolveSources(config),
 		transport === undefined ? undefined : checkNode(config, transport, context, problems),
 	]);
+	problems.push(...sources.problems);
 	if (transport === undefined || watched === undefined || problems.length > 0) {
 		await transport?.close();
 		throw new PipelineCheckError(problems);
 	}
-	const {directories} = watched;
+	// A source directory's ebin is watched like any install directory: the compiled beams take the same road.
+	const compiledInto = sources.directories.map(({ebin}) => ebin).filter(ebin => !watched.directories.some(directory => resolve(directory) === ebin));
+	const directories = [...watched.directories, ...new Set(compiledInto)];
 	try {
 		// Only what exists now is scanned; a directory that appears later is read whole by the watcher.
-		const index = await scanBeams(watched.present, boundedBeamReader(config.maxBeamBytes));
-		const daemon = new Daemon({config, transport, directories, index, report: context.report, graceMs: config.shutdownGraceMs, nextId: context.nextId, createReloader});
+		const index = await scanBeams([...watched.present, ...new Set(compiledInto)], boundedBeamReader(config.maxBeamBytes));
+		const daemon = new Daemon({
+			config, transport, directories, index, report: context.report, graceMs: config.shutdownGraceMs, nextId: context.nextId, createReloader,
+			...(sources.directories.length === 0 ? {} : {sources: {
+				directories: sources.directories,
+				watchMode: config.compile.watch,
+				pollMs: config.compile.pollMs,
+				createCompiler: ({ejabberdEbin, ejabberdVersion}) => new ErlcModuleCompiler({erlc: config.compile.erlc, warningsAsErrors: config.compile.warnings === 'fail', timeoutMs: config.compile.timeoutMs, ejabberdEbin, ejabberdVersion}),
+			}}),
+		});
 		return {config, transport, directories, daemon};
 	} catch (error) {
 		await transport.close();

@@ -1,3 +1,4 @@
+import {dirname, join} from 'node:path';
 import type {Command} from 'commander';
 import {resolveConfig} from '../../config/resolve-config.ts';
 import type {ResolvedConfig} from '../../config/schema.ts';
@@ -50,14 +51,18 @@ export async function sandboxCommand(config: ResolvedConfig, flags: SandboxFlags
 			ctl: {...config.ctl, command: [...node.ctlCommand]},
 			http: {...config.http, url: `http://127.0.0.1:${node.ports.http}/api`},
 			watch: [node.ebinDir],
+			// Save to live: what is saved in the sandbox's src is compiled into its ebin, besides the sources configured.
+			sources: [...config.sources, {dir: node.sourcesDir, ebin: node.ebinDir}],
 		}, 'sandbox');
 		const service = await startService(sandboxConfig);
 		const ctl = node.ctlCommand.join(' ');
 		console.log([
 			'',
 			`Node ${node.node} is running; the daemon is watching it.`,
-			`Install beams into: ${node.ebinDir}`,
-			`  e.g. erlc -o ${node.ebinDir} mod_hello.erl`,
+			`Save module sources into: ${node.sourcesDir}`,
+			'  each save is compiled as ejabberd compiles modules, then loaded; compiler errors show here as file:line:col',
+			`Or install beams into: ${node.ebinDir}`,
+			`  e.g. ERL_LIBS=${node.depsDir} erlc -pa ${node.ebinDir} -I ${join(dirname(node.ebinDir), 'include')} -o ${node.ebinDir} mod_hello.erl`,
 			`  ejabberdctl: ${ctl} <command>`,
 			`Its ejabberd.yml: ${node.configFile}`,
 			`  modules enabled: ${modules.length > 0 ? [...new Set(modules)].join(', ') : 'none'}; add more under modules: (or --module NAME), then \`${ctl} reload_config\``,

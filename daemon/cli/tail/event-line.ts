@@ -1,4 +1,4 @@
-import {levelOf, nodeLines, summarize, type LogLevel} from '../../log/format-record.ts';
+import {levelOf, detailLines, summarize, type LogLevel} from '../../log/format-record.ts';
 import type {DaemonRecord} from '../../records.ts';
 import type {SseEvent} from '../sse-reader.ts';
 
@@ -20,7 +20,7 @@ export function formatEventLine(event: SseEvent, options: {readonly colors: bool
 		const record = JSON.parse(event.data) as DaemonRecord;
 		// undefined for an event this version does not know.
 		const summary = summarize(record) as string | undefined;
-		lines = summary === undefined ? raw : [{level: levelOf(record) ?? 'info', text: summary}, ...nodeLines(record)];
+		lines = summary === undefined ? raw : [{level: levelOf(record) ?? 'info', text: summary}, ...detailLines(record)];
 	} catch {
 		lines = raw;
 	}

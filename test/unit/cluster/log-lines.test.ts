@@ -2,7 +2,7 @@ import {PassThrough} from 'node:stream';
 import test from 'ava';
 import {formatEventLine} from '../../../daemon/cli/tail/event-line.ts';
 import {createRecordLogger} from '../../../daemon/log/create-logger.ts';
-import {levelOf, nodeLines, summarize} from '../../../daemon/log/format-record.ts';
+import {levelOf, detailLines, summarize} from '../../../daemon/log/format-record.ts';
 import type {DaemonRecord} from '../../../daemon/records.ts';
 import {entry, memberRecord, NEW, OLD, record, updatedOn} from './_records.ts';
 
@@ -26,7 +26,7 @@ test('a cluster batch\'s summary names the failing members and each member\'s st
 });
 
 test('one line per member: its state, what it runs now, and why not when it does not', t => {
-	t.deepEqual(nodeLines(batch), [
+	t.deepEqual(detailLines(batch), [
 		{level: 'info', text: 'batch 12 a@h1 (done, ok): updated=[mod_x] md5 mod_x=b2b2b2b2…'},
 		{level: 'warn', text: 'batch 12 b@h2 (done, NOT ok): failed=[mod_x (on_load returned error; see ejabberd.log)] md5 mod_x=a1a1a1a1…'},
 		{level: 'warn', text: `batch 12 c@h3 (lagging): its disk did not hold the daemon's beams after 30000 ms; failed=[mod_x (its disk has md5 ${OLD}, the daemon's beam ${NEW} (after 30000 ms): nothing loaded there)] still runs md5 mod_x=a1a1a1a1…`},
@@ -37,7 +37,7 @@ test('one line per member: its state, what it runs now, and why not when it does
 
 test('a member whose update killed processes is a warn line; a never-loaded module reads as such', t => {
 	const killed = [{module: 'mod_x', processes: [{pid: '<1.2.3>'}]}];
-	const lines = nodeLines(record([
+	const lines = detailLines(record([
 		entry('a@h1', {state: 'done', record: memberRecord('a@h1', {updated: ['mod_x'], killed, running: {mod_x: NEW}})}),
 		entry('b@h2', {state: 'done', record: memberRecord('b@h2', {notLoaded: ['mod_x'], running: {mod_x: null}})}),
 	]));
@@ -49,9 +49,9 @@ test('a member whose update killed processes is a warn line; a never-loaded modu
 
 test('a single node\'s batch has no member lines and reads as before', t => {
 	const single = memberRecord('n@h', {updated: ['mod_x']});
-	t.deepEqual(nodeLines(single), []);
+	t.deepEqual(detailLines(single), []);
 	t.is(summarize(single), 'batch 12 (watch) updated=[mod_x] wait=0ms update_info=2ms update=3ms verify=1ms total=6ms');
-	t.deepEqual(nodeLines({event: 'node', node: 'n@h', state: 'up'}), []);
+	t.deepEqual(detailLines({event: 'node', node: 'n@h', state: 'up'}), []);
 });
 
 test('tail prints the batch line, then one line per member at its own level', t => {
