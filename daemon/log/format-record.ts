@@ -223,17 +223,23 @@ function nodeText(node: string, state: 'down' | 'up' | 'joined' | 'left', retry:
 }
 
 /**
- * `compile 4 ok: compiled=[mod_a] (mod_a.erl) 412ms`, or `compile 5 FAILED:
- * mod_a did not compile (1 error): the node keeps its last good beam`; the
- * diagnostics follow on lines of their own (detailLines).
+ * `compile 4 ok: compiled mod_a (mod_a.erl saved); 412ms by erlc`, or
+ * `compile 5 FAILED: did not compile mod_a (mod_a.erl saved): the node keeps
+ * its last good beam, ... (1 error)`; the diagnostics follow on lines of
+ * their own (detailLines).
  */
 function compileLine(record: CompileRecord): string {
+	const why = ({module, source, headers}: CompileRecord['modules'][number]) => `${module} (${headers === undefined ? `${basename(source)} saved` : `includes ${headers.map(basename).join(', ')}`})`;
+	const compiled = record.modules.filter(({ok}) => ok);
+	const failed = record.modules.filter(({ok}) => !ok);
 	const errors = record.diagnostics.filter(({severity}) => severity === 'error').length;
 	const warnings = record.diagnostics.length - errors;
-	const counts = [errors === 0 ? '' : `${errors} error(s)`, warnings === 0 ? '' : `${warnings} warning(s)`].filter(part => part !== '').join(', ');
-	const why = record.modules.map(({module, source, headers}) => `${module} (${headers === undefined ? basename(source) : `includes ${headers.map(basename).join(', ')}`})`).join(' ');
-	const failed = record.failed.length === 0 ? '' : ` ${list('failed', record.failed)}: the node keeps the last good beam; the next good save goes through`;
-	return `compile ${record.round} ${record.ok ? 'ok' : 'FAILED'}: ${list('compiled', record.compiled)}${failed} ${why}${counts === '' ? '' : `; ${counts}`} ${record.compiler} ${record.durationMs}ms`.replaceAll(/ {2,}/g, ' ');
+	const parts = [
+		compiled.length === 0 ? '' : `compiled ${compiled.map(why).join(', ')}`,
+		failed.length === 0 ? '' : `did not compile ${failed.map(why).join(', ')}: the node keeps its last good beam, the next good save goes through`,
+	].filter(part => part !== '');
+	const counts = [errors === 0 ? '' : `${errors} error(s)`, warnings === 0 ? '' : `${warnings} warning(s)`].filter(part => part !== '');
+	return `compile ${record.round} ${record.ok ? 'ok' : 'FAILED'}: ${parts.join('; ')}${counts.length === 0 ? '' : ` (${counts.join(', ')})`}; ${record.durationMs}ms by ${record.compiler}`;
 }
 
 function basename(file: string): string {

@@ -34,7 +34,7 @@ export class ErlcModuleCompiler implements ModuleCompiler {
 
 	constructor(options: ErlcModuleCompilerOptions) {
 		this.#options = options;
-		this.name = `erlc (${options.erlc})`;
+		this.name = options.erlc === 'erlc' ? 'erlc' : `erlc (${options.erlc})`;
 	}
 
 	async compile(request: CompileRequest): Promise<CompileOutcome> {

@@ -1,5 +1,6 @@
 import test from 'ava';
-import {levelOf, summarize} from '../../../daemon/log/format-record.ts';
+import {detailLines, levelOf, summarize} from '../../../daemon/log/format-record.ts';
+import type {CompileRecord} from '../../../daemon/sources/compile-record.ts';
 import type {BatchRecord} from '../../../daemon/reloader/batch-record.ts';
 
 const batch: BatchRecord = {
@@ -82,4 +83,42 @@ test('a batch line gives each failure\'s reason and hint, holders, unpurged, ret
 test('out of reach is a warning even with nothing failed; so is a batch that killed processes', t => {
 	t.is(levelOf({...batch, ok: false, failed: [], outOfReach: ['mod_c']}), 'warn');
 	t.is(levelOf({...batch, ok: true, failed: [], killed: [{module: 'mod_a', processes: [{pid: '<0.1.0>'}]}]}), 'warn');
+});
+
+const round: CompileRecord = {
+	event: 'compile',
+	round: 4,
+	changed: ['/src/mod_a.erl', '/include/live.hrl'],
+	modules: [
+		{module: 'mod_a', source: '/src/mod_a.erl', ok: true, compileMs: 400},
+		{module: 'mod_b', source: '/src/mod_b.erl', headers: ['/include/live.hrl'], ok: false, compileMs: 380},
+	],
+	compiled: ['mod_a'],
+	failed: ['mod_b'],
+	diagnostics: [
+		{file: '/src/mod_b.erl', line: 12, column: 5, severity: 'error', message: 'syntax error before: \'}\''},
+		{file: '/src/mod_a.erl', line: 3, column: 1, severity: 'warning', message: 'variable \'X\' is unused'},
+	],
+	ok: false,
+	compiler: 'erlc (erlc)',
+	durationMs: 812,
+};
+
+test('a compile line says what compiled and why, what did not and that the node keeps its last good beam', t => {
+	t.is(summarize(round), 'compile 4 FAILED: compiled mod_a (mod_a.erl saved); did not compile mod_b (includes live.hrl): the node keeps its last good beam, the next good save goes through (1 error(s), 1 warning(s)); 812ms by erlc (erlc)');
+	t.is(summarize({...round, ok: true, modules: round.modules.slice(0, 1), failed: [], diagnostics: []}), 'compile 4 ok: compiled mod_a (mod_a.erl saved); 812ms by erlc (erlc)');
+});
+
+test('a failed compile is an error, one with warnings a warning, a clean one info', t => {
+	t.is(levelOf(round), 'error');
+	t.is(levelOf({...round, ok: true, diagnostics: round.diagnostics.slice(1)}), 'warn');
+	t.is(levelOf({...round, ok: true, diagnostics: []}), 'info');
+});
+
+test('each diagnostic follows on a line of its own as file:line:col, at its level, with the source\'s control bytes escaped', t => {
+	t.deepEqual(detailLines({...round, diagnostics: [...round.diagnostics, {file: '/src/mod_c.erl', line: 1, column: 1, severity: 'error', message: 'illegal character \u001B[2J here'}]}), [
+		{level: 'error', text: '/src/mod_b.erl:12:5: syntax error before: \'}\''},
+		{level: 'warn', text: '/src/mod_a.erl:3:1: warning: variable \'X\' is unused'},
+		{level: 'error', text: '/src/mod_c.erl:1:1: illegal character \\x1b[2J here'},
+	]);
 });
