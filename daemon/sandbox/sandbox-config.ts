@@ -24,6 +24,12 @@ export interface EjabberdctlCfgValues {
 	readonly ebinDir: string;
 	/** Absolute path of the private contrib modules dir (`CONTRIB_MODULES_PATH`), where `module_install` writes. */
 	readonly contribDir: string;
+	/**
+	 * Absolute paths of the library aliases (`<deps>/xmpp`, linked to Debian's
+	 * `p1_xmpp-1.6.1`): each one's ebin goes last on the code path (`-pz`), so
+	 * that `code:lib_dir(xmpp)` names it. Default: none.
+	 */
+	readonly libraryAliasDirs?: readonly string[];
 	/** Extra `erl` arguments appended to ERL_OPTIONS (the node's and ejabberdctl's control node's), each matching ERL_OPTION_PATTERN. Default: none. */
 	readonly erlOptions?: readonly string[];
 }
@@ -72,10 +78,23 @@ export function renderEjabberdctlCfg(template: string, values: EjabberdctlCfgVal
 		checkPath('configPath', values.configPath),
 		checkPath('ebinDir', values.ebinDir),
 		checkPath('contribDir', values.contribDir),
+		...(values.libraryAliasDirs ?? []).map((dir, index) => checkPath(`libraryAliasDirs[${index}]`, dir)),
 		...erlOptionProblems(values.erlOptions ?? []),
 	]);
 	const erlOptions = (values.erlOptions ?? []).map(option => ` ${option}`).join('');
-	return renderTemplate(template, {nodeName: values.nodeName, nodeHost: values.nodeHost ?? 'localhost', configPath: values.configPath, ebinDir: values.ebinDir, contribDir: values.contribDir, erlOptions});
+	return renderTemplate(template, {
+		nodeName: values.nodeName, nodeHost: values.nodeHost ?? 'localhost', configPath: values.configPath, ebinDir: values.ebinDir, contribDir: values.contribDir,
+		libraryPaths: renderLibraryPaths(values.libraryAliasDirs ?? []), erlOptions,
+	});
+}
+
+// Last on the code path, behind every directory Erlang found by itself: a
+// module is still loaded from the file it was loaded from before, while a
+// name the node lacked (`xmpp` on Debian 12) now has a lib dir. Where the
+// node has the name already (Debian 13's own `xmpp-1.9.4`), the first entry
+// on the path keeps it.
+function renderLibraryPaths(dirs: readonly string[]): string {
+	return dirs.map(dir => ` -pz ${dir}/ebin`).join('');
 }
 
 /** One problem per word that ejabberdctl could not pass to erl unharmed. */

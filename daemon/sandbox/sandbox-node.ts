@@ -3,7 +3,7 @@ import {randomBytes} from 'node:crypto';
 import {rmSync} from 'node:fs';
 import {access, chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
-import {join, resolve} from 'node:path';
+import {join, relative, resolve} from 'node:path';
 import {createInterface} from 'node:readline';
 import {setTimeout as delay} from 'node:timers/promises';
 import {promisify} from 'node:util';
@@ -78,8 +78,10 @@ export interface SandboxNode {
 	readonly sourcesDir: string;
 	/**
 	 * ejabberd's libraries under the names sources use (`xmpp` for Debian's
-	 * `p1_xmpp-1.6.1`, ...): `ERL_LIBS` for an erlc by hand, so that
-	 * `-include_lib("xmpp/include/xmpp.hrl")` resolves.
+	 * `p1_xmpp-1.6.1`, ...), linked relatively, so valid from both sides of a
+	 * root: `ERL_LIBS` for an erlc by hand, so that
+	 * `-include_lib("xmpp/include/xmpp.hrl")` resolves; and last on the node's
+	 * code path, so that `module_install` compiles inside the node.
 	 */
 	readonly depsDir: string;
 	/** ejabberdctl and the options that aim it at this node, to run as root or the ejabberd user; append a command. */
@@ -148,10 +150,14 @@ export async function startSandboxNode(options: SandboxNodeOptions = {}): Promis
 	try {
 		await cp(install.libDir, libCopy, {recursive: true});
 		await Promise.all([mkdir(layout.configDir), mkdir(layout.spoolDir), mkdir(layout.logDir), mkdir(layout.contribDir), mkdir(layout.sourcesDir), mkdir(layout.depsDir)]);
-		await prepareLibraryAliases(hostPath(install, ERLANG_LIB_ROOT), layout.depsDir);
+		// Relative links (as Debian 13 links its own `xmpp-1.9.4 -> p1_xmpp-1.9.4`):
+		// the same link reaches the same library from this process and from a
+		// node chrooted into a root, which sees the lib root without the prefix.
+		const aliases = await prepareLibraryAliases(hostPath(install, ERLANG_LIB_ROOT), layout.depsDir, relative(nodePath(install, layout.depsDir), ERLANG_LIB_ROOT));
 		const files = renderSandboxConfigs(templates, {
 			c2sPort: c2s, httpPort: http, nodeName: name, nodeHost: host, modules: options.modules, erlOptions: options.erlOptions,
 			configDir: nodePath(install, layout.configDir), ebinDir: nodePath(install, layout.ebinDir), contribDir: nodePath(install, layout.contribDir),
+			libraryAliasDirs: aliases.map(alias => nodePath(install, join(layout.depsDir, alias.name))),
 		});
 		await Promise.all(Object.entries(files).map(([file, text]) => writeFile(join(layout.configDir, file), text)));
 		// mkdtemp gives 0700; the node runs as the ejabberd user and must enter it.

@@ -104,9 +104,14 @@ export async function writeLibraryAliases(aliasDir: string, links: readonly Alia
 	}
 }
 
-/** List, plan, write: `aliasDir` made ready for ERL_LIBS; the links written returned. */
-export async function prepareLibraryAliases(libRoot: string, aliasDir: string): Promise<readonly AliasLink[]> {
-	const links = planLibraryAliases(libRoot, await listLibraries(libRoot));
+/**
+ * List, plan, write: `aliasDir` made ready for ERL_LIBS; the links written
+ * returned. `linkRoot` is the lib root as the links name it, when the one
+ * who follows them sees it elsewhere than this process lists it: e.g. a
+ * path relative to `aliasDir` for a node chrooted into a root. Default: `libRoot`.
+ */
+export async function prepareLibraryAliases(libRoot: string, aliasDir: string, linkRoot = libRoot): Promise<readonly AliasLink[]> {
+	const links = planLibraryAliases(linkRoot, await listLibraries(libRoot));
 	await writeLibraryAliases(aliasDir, links);
 	return links;
 }

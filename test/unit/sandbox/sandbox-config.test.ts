@@ -65,6 +65,15 @@ test('erlOptions are appended to ERL_OPTIONS, one word each (TLS distribution re
 	t.regex(renderSandboxConfigs(await loadSandboxTemplates(), values)['ejabberdctl.cfg'] ?? '', /^ERL_OPTIONS="[^"]*\{127,0,0,1\}"$/m);
 });
 
+test('each library alias dir\'s ebin goes last on the code path (-pz), before the extra erlOptions; a bad path is refused', async t => {
+	const templates = await loadSandboxTemplates();
+	const libraryAliasDirs = ['/compat/n/deps/fast_xml', '/compat/n/deps/xmpp'];
+	const files = renderSandboxConfigs(templates, {...values, libraryAliasDirs, erlOptions: ['-proto_dist', 'inet_tls']});
+	t.regex(files['ejabberdctl.cfg'] ?? '', /^ERL_OPTIONS="-pa \/compat\/n\/lib\/ejabberd-24.12\/ebin -kernel inet_dist_use_interface \{127,0,0,1\} -pz \/compat\/n\/deps\/fast_xml\/ebin -pz \/compat\/n\/deps\/xmpp\/ebin -proto_dist inet_tls"$/m);
+	const error = t.throws(() => renderSandboxConfigs(templates, {...values, libraryAliasDirs: ['/compat/n/deps/xmpp', 'deps/$(id)']}), {instanceOf: ReloaderError});
+	t.regex(error?.message ?? '', /libraryAliasDirs\[1\] must be an absolute path .* got `"deps\/\$\(id\)"` \(string\)/);
+});
+
 test('an erlOptions word that ejabberdctl would split, expand or unquote is refused, each one named', t => {
 	const problems = sandboxOptionProblems({name: 'n', baseDir: '/tmp', startTimeoutMs: 1, erlOptions: ['-proto_dist inet_tls', '$(id)', 'a"b', '`x`', 'ok_word', 7]});
 	t.is(problems.length, 5);

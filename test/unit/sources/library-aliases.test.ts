@@ -122,6 +122,17 @@ test('prepareLibraryAliases writes the links, only in the alias directory, and a
 	t.is((await lstat(aliasDir)).mode & 0o777, 0o700);
 });
 
+test('with a linkRoot the links name the libraries by it (relative for a root), while the listing reads libRoot', async t => {
+	const root = await scratch(t);
+	const libRoot = await fakeLibRoot(root, BOOKWORM);
+	const aliasDir = path.join(root, 'compat', 'node', 'deps');
+	await mkdir(path.dirname(aliasDir), {recursive: true});
+	await prepareLibraryAliases(libRoot, aliasDir, '../../../lib');
+	t.is(await readlink(path.join(aliasDir, 'xmpp')), '../../../lib/p1_xmpp-1.6.1');
+	// Followed from this side too: the same directory the listing read.
+	t.deepEqual(await readdir(path.join(aliasDir, 'xmpp', 'ebin')), ['xmpp.app']);
+});
+
 test('a link to an old version is replaced, one no longer planned removed', async t => {
 	const aliasDir = path.join(await scratch(t), 'aliases');
 	await writeLibraryAliases(aliasDir, [{name: 'xmpp', target: '/lib/p1_xmpp-1.6.1'}, {name: 'gone', target: '/lib/p1_gone-1.0'}]);
