@@ -10,6 +10,7 @@ import {measureIdle} from './idle.ts';
 import {measureClusterLatency, type ClusterLatency} from './cluster-latency.ts';
 import {measureInstallLatency, type InstallLatency} from './install-latency.ts';
 import {measureRpcRoundTrip} from './rpc-roundtrip.ts';
+import {measureSaveByHand, measureSaveLatency, type SaveLatency} from './save-latency.ts';
 import type {Summary} from './stats.ts';
 
 /**
@@ -42,7 +43,7 @@ const transports = {
 	http: (node: SandboxNode): UserConfig => ({transport: 'http', node: node.node, http: {url: `http://127.0.0.1:${node.ports.http}/api`}}),
 };
 
-const PARTS = ['rpc', 'dist', 'ctl', 'http', 'by-hand', 'burst', 'idle', 'cluster'] as const;
+const PARTS = ['rpc', 'dist', 'ctl', 'http', 'by-hand', 'save', 'burst', 'idle', 'cluster'] as const;
 type Part = (typeof PARTS)[number];
 const parts = selectParts(process.argv.slice(2));
 const full = parts.size === PARTS.length;
@@ -88,6 +89,13 @@ async function measureOnSandboxNode(): Promise<void> {
 		results.installLatency = latency;
 		if (parts.has('by-hand')) {
 			results.byHand = await measureByHandFlow(node);
+		}
+		if (parts.has('save')) {
+			// Save to live against the same change made by hand, in the same run.
+			results.save = await underLoad('save', async () => ({
+				daemon: await measureSaveLatency(node, transports.dist(node), RUNS, DEBOUNCE_MS),
+				byHand: await measureSaveByHand(node, RUNS),
+			}));
 		}
 		if (parts.has('burst')) {
 			results.burst = await underLoad('burst', async () => measureBurst(node, transports.dist(node), {
@@ -147,6 +155,7 @@ function printReport(all: Record<string, unknown>, perTransport: Record<string, 
 	const byHand = all.byHand as Summary | undefined;
 	const burst = all.burst as Awaited<ReturnType<typeof measureBurst>> | undefined;
 	const idle = all.idle as Awaited<ReturnType<typeof measureIdle>> | undefined;
+	const save = all.save as {daemon: SaveLatency; byHand: Summary} | undefined;
 	const cluster = all.cluster as ClusterLatency | undefined;
 	const row = (name: string, s: Summary) => `| ${name} | ${s.p50} | ${s.p95} | ${s.min} | ${s.max} |`;
 	const lines = [
@@ -165,6 +174,20 @@ function printReport(all: Record<string, unknown>, perTransport: Record<string, 
 		]),
 		...(byHand === undefined ? [] : [row('by hand: ejabberdctl update_list + update MOD', byHand)]),
 	];
+	if (save !== undefined) {
+		const {daemon, byHand: hand} = save;
+		lines.push(
+			'',
+			`| save → new code verified (ms; ${RUNS} saves of a loaded module, dist, compiled by ${daemon.compiler}, debounce ${daemon.debounceMs} ms) | p50 | p95 | min | max |`,
+			'| --- | ---: | ---: | ---: | ---: |',
+			row('save → new code verified', daemon.total),
+			row('of it, the compile itself', daemon.compile),
+			row('of it, the batch on the node (update_info + update + verify)', daemon.batch),
+			row('overhead: the rest, less the quiet window (detect, read, write the beam, hand it on)', daemon.overhead),
+			row('by hand: erlc (the sandbox\'s flags) + ejabberdctl update_list + update M', hand),
+			`- p50 ratio daemon / by hand: ${Math.round((daemon.total.p50 / hand.p50) * 100) / 100} (target ≤ 0.5); overhead p50 ${daemon.overhead.p50} ms (target ≤ 150)`,
+		);
+	}
 	if (burst !== undefined) {
 		lines.push(
 			'',
