@@ -1,4 +1,5 @@
 import {DIST_CAPABILITIES} from '../transports/capabilities.ts';
+import type {NodeCompileRequest, NodeCompileResult} from '../transports/node-compile.ts';
 import type {CodeLocations, HeldProcess, InitReport, ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo, UpdateOutcome} from '../transports/transport.ts';
 import type {ClusterMember} from './cluster-member.ts';
 import type {ClusterMembers} from './cluster-members.ts';
@@ -68,6 +69,11 @@ export class ClusterTransport implements Transport {
 
 	async oldCodeHolders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly HeldProcess[]>> {
 		return this.#first().transport.oldCodeHolders(modules, signal);
+	}
+
+	/** Members run one ejabberd (their disks agree before a rollout), so one member's compiler serves all. */
+	async compileModule(request: NodeCompileRequest, signal?: AbortSignal): Promise<NodeCompileResult> {
+		return this.#first().transport.compileModule(request, signal);
 	}
 
 	async close(): Promise<void> {

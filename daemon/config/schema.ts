@@ -111,7 +111,25 @@ const sourceDirectorySchema = z.strictObject({
 
 /** How saved sources are compiled (save to live, with `sources`). */
 const compileSchema = z.strictObject({
-	/** The Erlang compiler: a path, or a name looked up on PATH; ejabberd's include directories, libraries and parse transforms are passed as ejabberd's own module_install does. */
+	/**
+	 * Which compiler turns a saved source into a beam; either passes the
+	 * options ejabberd's own module_install passes (ejabberd's and its
+	 * libraries' include directories, debug_info, the release's features).
+	 * `node`: the node's own `compile:file`, over the dist transport, in
+	 * memory: no VM to boot per module, and the node's OTP, code path (gen_mod,
+	 * the `?SQL` parse transform) and include directories, so it serves a node
+	 * in a container or a chroot whose OTP is newer than this host's; the
+	 * sources must be readable by the node (at the path `paths` gives them).
+	 * `-include_lib("xmpp/...")` resolves only where the node names the
+	 * library `xmpp` (Debian 13, processone's images; Debian 12 installs
+	 * `p1_xmpp-1.6.1`, which needs an `xmpp` on the node's code path, or
+	 * `erlc`). `erlc`: this host's erlc, which boots a VM per module and must
+	 * be able to load the node's parse transforms (the same OTP release or an
+	 * older one); Debian 12's library names are aliased for it. `auto`:
+	 * `node` over the dist transport, `erlc` over ctl and http.
+	 */
+	compiler: z.enum(['auto', 'erlc', 'node']).default('auto'),
+	/** The Erlang compiler for `compiler: erlc`: a path, or a name looked up on PATH. */
 	erlc: z.string().min(1).default('erlc'),
 	/** `show`: warnings are reported and the module is loaded; `fail`: a warning stops the load like an error. */
 	warnings: z.enum(['show', 'fail']).default('show'),

@@ -12,8 +12,8 @@ import {planReload} from '../reloader/reload-plan.ts';
 import {transportFit} from '../transports/check-capabilities.ts';
 import {createTransport, type TransportWarning} from '../transports/create-transport.ts';
 import type {Transport} from '../transports/transport.ts';
-import {ErlcModuleCompiler} from '../sources/erlc-module-compiler.ts';
 import {resolveSources} from '../sources/resolve-sources.ts';
+import {createModuleCompiler} from './create-compiler.ts';
 import {checkNodeHost, nodeHostOf} from './node-host.ts';
 import {PipelineCheckError, asProblem} from './pipeline-error.ts';
 
@@ -91,7 +91,7 @@ export async function openPipeline(config: ResolvedConfig, context: PipelineCont
 				directories: sources.directories,
 				watchMode: config.compile.watch,
 				pollMs: config.compile.pollMs,
-				createCompiler: ({ejabberdEbin, ejabberdVersion}) => new ErlcModuleCompiler({erlc: config.compile.erlc, warningsAsErrors: config.compile.warnings === 'fail', timeoutMs: config.compile.timeoutMs, ejabberdEbin, ejabberdVersion}),
+				createCompiler: compilerContext => createModuleCompiler(config, transport, compilerContext),
 			}}),
 		});
 		return {config, transport, directories, daemon};

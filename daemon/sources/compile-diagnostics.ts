@@ -180,7 +180,8 @@ function finish(open: OpenDiagnostic, limits: DiagnosticLimits): CompileDiagnost
 // are shown as escapes. Tabs stay, so an excerpt's caret still lines up.
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 
-function printable(text: string, maxLength: number): string {
+/** `text` cut to `maxLength` characters (saying how long it was), control and format characters shown as escapes. */
+export function printable(text: string, maxLength: number): string {
 	const shown = text.length > maxLength ? `${cutAtCodePoint(text, maxLength)}…(${text.length} characters)` : text;
 	return shown.replace(UNPRINTABLE, character => character === '\t' ? character : `\\u{${(character.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}}`);
 }

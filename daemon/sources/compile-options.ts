@@ -1,5 +1,6 @@
 import {dirname, join} from 'node:path';
 import {ReloaderError, describeValue} from '../errors.ts';
+import type {CompileFlag, ModuleCompileOptions} from '../transports/node-compile.ts';
 
 /** Where ejabberd and its libraries are, and how strict to be: the same for every module compiled. */
 export interface CompileEnvironment {
@@ -46,26 +47,41 @@ export interface ExtModOptions {
 }
 
 /**
- * The applications whose include directories every ext_mod passes
- * (`[{i, filename:join(app_dir(App), "include")} || App <- [fast_xml, xmpp, p1_utils, ejabberd]]`),
- * ejabberd's own excepted: it is `ejabberdInclude`.
+ * The applications whose include directories every ext_mod passes, in its
+ * order: `[{i, filename:join(app_dir(App), "include")} || App <- [fast_xml, xmpp, p1_utils, ejabberd]]`.
  */
-const LIBRARY_INCLUDES = ['fast_xml', 'xmpp', 'p1_utils'] as const;
+export const EXT_MOD_APPLICATIONS = Object.freeze(['fast_xml', 'xmpp', 'p1_utils', 'ejabberd'] as const);
+
+/** What one module's options depend on: the release, and the module's own directories. */
+export interface ExtModCompileSettings {
+	/** `23.01`, `24.12`, or Debian's `23.01-1`: picks the options that release's ext_mod passes. */
+	readonly ejabberdVersion: string;
+	/** The module's own include directories (its `include/`, configured ones), searched first as ext_mod searches `<module>/include`. */
+	readonly includeDirs?: readonly string[];
+	/** ext_mod's LibDir, the module's folder holding `src/`: from 24.06 on its parent is searched first too. Unset: not searched. */
+	readonly moduleDir?: string;
+	/** The include directories of contrib modules already installed, which ext_mod searches last (its `installed()`). */
+	readonly installedIncludeDirs?: readonly string[];
+	/** Warnings fail the compile (`warnings_as_errors`). ext_mod never does this; a project may. */
+	readonly warningsAsErrors?: boolean;
+}
 
 /**
- * erlc's command for one module, with the options ejabberd's own
- * `ejabberdctl module_install` uses, so a module that compiles here compiles
- * there and the other way round. From `src/ext_mod.erl` (read at tags 23.01
- * and 24.12 of processone/ejabberd):
+ * The options ejabberd's own `ejabberdctl module_install` compiles a module
+ * with, described once: erlc's command (buildErlcCommand) and the node's
+ * compile:file (node-module-compiler.ts) are both spelled from this, so a
+ * module that compiles with one compiles with the other, and there. From
+ * `src/ext_mod.erl` (read at tags 23.01 and 24.12 of processone/ejabberd):
  *
  * - compile_options/0 (23.01 lines 598-604, 24.12 lines 637-643):
  *   `[verbose, report_errors, report_warnings, debug_info, ?ALL_DEFS]`
  *   `++ maybe_define_lager_macro()` `++ [{i, app_dir(App)/include} || App <- [fast_xml, xmpp, p1_utils, ejabberd]]`
- *   `++ [{i, mod_dir(Mod)/include} || Mod <- installed()]`:
- *   `-v`, erlc's default reporting, `+debug_info`, the four include
- *   directories (through the aliases: on Debian app_dir falls back to the
- *   directory of `code:which(xmpp)`, `p1_xmpp-1.6.1`, the alias's target),
- *   then `installedIncludeDirs`.
+ *   `++ [{i, mod_dir(Mod)/include} || Mod <- installed()]`: `verbose`,
+ *   `debug_info`, the four applications (where the compiler runs: on
+ *   Debian 12 app_dir falls back to the directory of `code:which(xmpp)`,
+ *   `p1_xmpp-1.6.1`), then `installedIncludeDirs`. How errors and warnings
+ *   come back (`report_*` printed, `return_*` returned) is the compiler's own
+ *   business.
  * - `?ALL_DEFS` adds nothing: rebar.config.script (23.01 line 319) defines it
  *   as the list of the build's `{d, M}` (Debian's: DEPRECATED_GET_STACKTRACE,
  *   HAVE_ERL_ERROR, HAVE_URI_STRING, SIP, STUN, read from ext_mod.beam), and
@@ -73,10 +89,10 @@ const LIBRARY_INCLUDES = ['fast_xml', 'xmpp', 'p1_utils'] as const;
  *   looks for `{d, M}` only at the top level: nothing is defined. Checked with
  *   `compile:file(F, [[{d, 'SIP'}]])` and `-ifdef('SIP')` on OTP 25 and 27.
  * - maybe_define_lager_macro/0 (23.01 lines 592-596) defines LAGER only on
- *   OTP before 22, older than any erlc this runs.
+ *   OTP before 22, older than any compiler this runs.
  * - compile/1 (23.01 lines 560-573): `[{outdir, Bin}, {i, LibDir/include} | compile_options()]`,
  *   then compile_erlang_file/3 (lines 626-628) prepends `{outdir, Dest}`:
- *   `-o`, the module's include directories first.
+ *   the module's include directories first.
  * - compile/1 from 24.06 (commit 394ba26d1; 24.12 lines 600-605):
  *   `[{outdir, Bin}, {i, LibDir++"/.."} | Includes ++ compile_options()]` with
  *   `Includes` every `include` directory its wildcard finds (24.06-25.02:
@@ -84,37 +100,58 @@ const LIBRARY_INCLUDES = ['fast_xml', 'xmpp', 'p1_utils'] as const;
  *   under `LibDir/deps`); the caller passes those it wants as `includeDirs`.
  * - 25.07 adds the include directories of `p1_xml` and `p1_xmpp`: on Debian
  *   the same directories as fast_xml's and xmpp's, already searched.
- * - 25.10 adds `{feature, maybe_expr, enable}`, passed as that term.
- *
- * ext_mod compiles inside the node, whose code path holds ejabberd's ebin
- * (gen_mod for `-behaviour(gen_mod)`, ejabberd_sql_pt for `?SQL`) and every
- * library: here `-pa` the ebin and ERL_LIBS the aliases.
+ * - 25.10 adds `{feature, maybe_expr, enable}`.
+ */
+export function extModCompileOptions(settings: ExtModCompileSettings): ModuleCompileOptions {
+	const release = extModOptionsOf(settings.ejabberdVersion);
+	const moduleParent = release.searchesModuleParent && settings.moduleDir !== undefined ? [dirname(settings.moduleDir)] : [];
+	const flags: CompileFlag[] = ['verbose', 'debug_info', ...(settings.warningsAsErrors === true ? ['warnings_as_errors' as const] : [])];
+	return Object.freeze({
+		includeDirs: Object.freeze([...moduleParent, ...(settings.includeDirs ?? [])]),
+		applications: EXT_MOD_APPLICATIONS,
+		lastIncludeDirs: Object.freeze([...(settings.installedIncludeDirs ?? [])]),
+		flags: Object.freeze(flags),
+		features: Object.freeze(release.enablesMaybeExpr ? ['maybe_expr' as const] : []),
+	});
+}
+
+/** erlc's spelling of each compile:file flag. */
+const ERLC_FLAGS: Readonly<Record<CompileFlag, string>> = Object.freeze({verbose: '-v', debug_info: '+debug_info', warnings_as_errors: '-Werror'});
+
+/**
+ * erlc's command for one module, spelled from extModCompileOptions. ext_mod
+ * compiles inside the node, whose code path holds ejabberd's ebin (gen_mod
+ * for `-behaviour(gen_mod)`, ejabberd_sql_pt for `?SQL`) and every library:
+ * here `-pa` the ebin and ERL_LIBS the aliases, whose `<app>/include` stand
+ * for the applications' include directories (ejabberd's own is
+ * `ejabberdInclude`).
  */
 export function buildErlcCommand(environment: CompileEnvironment, target: CompileTarget): ErlcCommand {
-	const release = extModOptionsOf(environment.ejabberdVersion);
-	const moduleParent = release.searchesModuleParent && target.moduleDir !== undefined ? [dirname(target.moduleDir)] : [];
+	const options = extModCompileOptions({
+		ejabberdVersion: environment.ejabberdVersion,
+		...(target.includeDirs === undefined ? {} : {includeDirs: target.includeDirs}),
+		...(target.moduleDir === undefined ? {} : {moduleDir: target.moduleDir}),
+		...(environment.installedIncludeDirs === undefined ? {} : {installedIncludeDirs: environment.installedIncludeDirs}),
+		warningsAsErrors: environment.warningsAsErrors === true,
+	});
 	const includeDirs = [
-		...moduleParent,
-		...(target.includeDirs ?? []),
-		...LIBRARY_INCLUDES.map(app => join(environment.aliasDir, app, 'include')),
-		environment.ejabberdInclude,
-		...(environment.installedIncludeDirs ?? []),
+		...options.includeDirs,
+		...options.applications.map(app => (app === 'ejabberd' ? environment.ejabberdInclude : join(environment.aliasDir, app, 'include'))),
+		...options.lastIncludeDirs,
 	];
 	const args = [
 		'-o', target.outDir,
-		'-v',
-		'+debug_info',
-		...(release.enablesMaybeExpr ? ['+{feature,maybe_expr,enable}'] : []),
+		...options.flags.map(flag => ERLC_FLAGS[flag]),
+		...options.features.map(feature => `+{feature,${feature},enable}`),
 		...includeDirs.flatMap(dir => ['-I', dir]),
 		'-pa', environment.ejabberdEbin,
-		...(environment.warningsAsErrors === true ? ['-Werror'] : []),
 		// Everything after `--` is a file to erlc, so a source named `-foo.erl` is not taken for an option.
 		'--', target.sourceFile,
 	];
 	return Object.freeze({command: environment.erlc ?? 'erlc', args: Object.freeze(args), env: Object.freeze({ERL_LIBS: environment.aliasDir})});
 }
 
-/** The ext_mod options that differ by ejabberd release (see buildErlcCommand for the sources). */
+/** The ext_mod options that differ by ejabberd release (see extModCompileOptions for the sources). */
 export function extModOptionsOf(ejabberdVersion: string): ExtModOptions {
 	const release = releaseNumber(ejabberdVersion);
 	return Object.freeze({searchesModuleParent: release >= 2406, enablesMaybeExpr: release >= 2510});

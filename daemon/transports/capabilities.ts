@@ -33,6 +33,8 @@ export interface TransportCapabilities {
 	readonly updateResult: boolean;
 	/** `codeDirectory()` asks the node which directory update_info scans, for `watch: auto`. */
 	readonly codeDirectory: boolean;
+	/** `compileModule()` compiles a module with the node's own compiler, OTP and include paths: `compile.compiler: node`. */
+	readonly compileModule: boolean;
 }
 
 /** Erlang distribution: the node's own answers, so everything. */
@@ -43,6 +45,7 @@ export const DIST_CAPABILITIES: TransportCapabilities = Object.freeze({
 	incarnation: true,
 	updateResult: true,
 	codeDirectory: true,
+	compileModule: true,
 });
 
 /** ejabberdctl: update_list and update only, and update prints nothing useful on 23.01. */
@@ -53,6 +56,7 @@ export const CTL_CAPABILITIES: TransportCapabilities = Object.freeze({
 	incarnation: false,
 	updateResult: false,
 	codeDirectory: false,
+	compileModule: false,
 });
 
 /** mod_http_api: the same two commands as ejabberdctl. */
@@ -63,6 +67,7 @@ export const HTTP_CAPABILITIES: TransportCapabilities = Object.freeze({
 	incarnation: false,
 	updateResult: false,
 	codeDirectory: false,
+	compileModule: false,
 });
 
 const BY_KIND: Readonly<Record<TransportKind, TransportCapabilities>> = Object.freeze({

@@ -20,6 +20,8 @@ export interface CapabilityOptions {
 	readonly ctlCommand?: readonly string[] | undefined;
 	/** Whether `cluster` is set: every member is asked for MD5s and the membership. */
 	readonly clustered?: boolean;
+	/** `compile.compiler`: `node` compiles with the node's compile:file. */
+	readonly compiler?: 'auto' | 'erlc' | 'node';
 }
 
 export interface CapabilityProblem {
@@ -51,6 +53,7 @@ export function capabilityOptionsOf(config: ResolvedConfig, transport: Transport
 		paths: config.paths,
 		ctlCommand: config.ctl.command,
 		clustered: config.cluster !== undefined,
+		compiler: config.compile.compiler,
 	};
 }
 
@@ -111,6 +114,9 @@ export function capabilityProblems(options: CapabilityOptions, capabilities: Tra
 	}
 	if (options.clustered === true && !(capabilities.verifyByContent && capabilities.codeDirectory)) {
 		add('cluster', 'set', `cluster needs the dist transport (transport: ${transport} cannot ask each member for the MD5 of its disk and its loaded code, nor for the cluster's members)`, `${TO_DIST}, or remove cluster to reload the one node`);
+	}
+	if (options.compiler === 'node' && !capabilities.compileModule) {
+		add('compile.compiler', 'node', `compile.compiler: node needs the dist transport (transport: ${transport} cannot call the node's compile:file)`, `${TO_DIST}, or set compile.compiler: erlc (or auto) to compile with this host's erlc`);
 	}
 	if (options.watch === 'auto' && !capabilities.codeDirectory) {
 		const uncertain = uncertainEbin(options);

@@ -18,7 +18,7 @@ export function notCapable(kind: TransportKind, capability: keyof TransportCapab
  * for the abilities only `dist` declares: each refuses, naming the capability,
  * so a plan that asked anyway fails loudly instead of silently doing less.
  */
-export abstract class WithoutCodeAccess implements Pick<Transport, 'moduleStates' | 'codeDirectory' | 'codeLocations' | 'incarnation' | 'onDisconnect' | 'loadBeam' | 'oldCodeHolders'> {
+export abstract class WithoutCodeAccess implements Pick<Transport, 'moduleStates' | 'codeDirectory' | 'codeLocations' | 'incarnation' | 'onDisconnect' | 'loadBeam' | 'oldCodeHolders' | 'compileModule'> {
 	abstract readonly kind: TransportKind;
 
 	moduleStates(): Promise<never> {
@@ -49,5 +49,9 @@ export abstract class WithoutCodeAccess implements Pick<Transport, 'moduleStates
 
 	oldCodeHolders(): Promise<never> {
 		return notCapable(this.kind, 'oldCodeHolders', 'see which processes run old code');
+	}
+
+	compileModule(): Promise<never> {
+		return notCapable(this.kind, 'compileModule', 'compile with the node\'s own compiler');
 	}
 }

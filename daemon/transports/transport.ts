@@ -1,4 +1,5 @@
 import type {TransportCapabilities} from './capabilities.ts';
+import type {NodeCompileRequest, NodeCompileResult} from './node-compile.ts';
 
 /**
  * What the reloader needs from a node, whatever the wire: `ctl` runs
@@ -43,6 +44,13 @@ export interface Transport {
 	loadBeam(location: ModuleLocation, purge: PurgeMode, signal?: AbortSignal): Promise<string | undefined>;
 	/** `capabilities.oldCodeHolders`: the processes still running old code of each module, which a brutal purge would kill, each described while it still exists. */
 	oldCodeHolders(modules: readonly string[], signal?: AbortSignal): Promise<ReadonlyMap<string, readonly HeldProcess[]>>;
+	/**
+	 * `capabilities.compileModule`: compile one module with the node's own
+	 * compiler (`compile:file`, in memory), its include directories and
+	 * libraries found where the node has them. A module that does not compile
+	 * is a result without a beam, not an error.
+	 */
+	compileModule(request: NodeCompileRequest, signal?: AbortSignal): Promise<NodeCompileResult>;
 	close(): Promise<void>;
 }
 

@@ -13,9 +13,9 @@ import {RecordCollector, batchWith} from '../support/record-collector.ts';
 
 /**
  * Save to live against a real ejabberd 23.01 node: sources saved in a
- * directory are compiled as ejabberd compiles modules, written into the
- * node's ebin, loaded, and the new code answers. One daemon (dist) per file,
- * one module (or set of them) per case.
+ * directory are compiled by this host's erlc as ejabberd compiles modules,
+ * written into the node's ebin, loaded, and the new code answers. One daemon
+ * (dist) per file, one module (or set of them) per case.
  */
 const getNode = useSandboxNode(test);
 const records = new RecordCollector();
@@ -59,7 +59,8 @@ test.serial.before(async () => {
 	const node = getNode();
 	root = await mkdtemp(join(tmpdir(), 'save-to-live-'));
 	await Promise.all([mkdir(join(root, 'src')), mkdir(join(root, 'include'))]);
-	const config = resolveConfig({transport: 'dist', node: node.node, cookieFile: node.cookieFile, watch: [node.ebinDir], sources: [{dir: src(), ebin: node.ebinDir}], debounceMs: 300, maxWaitMs: 3000});
+	// This host's erlc, which ctl and http use: save-to-live-2412 goes through the node's compiler (auto over dist).
+	const config = resolveConfig({transport: 'dist', node: node.node, cookieFile: node.cookieFile, watch: [node.ebinDir], sources: [{dir: src(), ebin: node.ebinDir}], compile: {compiler: 'erlc'}, debounceMs: 300, maxWaitMs: 3000});
 	daemon = await openDaemon(config, records.report);
 	await daemon.start();
 });

@@ -31,6 +31,7 @@ export function fakeTransport(members: Partial<Transport> & Pick<Transport, 'kin
 		},
 		loadBeam: async () => (capabilities.loadBeam ? undefined : notCapable(kind, 'loadBeam', 'load a beam directly')),
 		oldCodeHolders: async () => (capabilities.oldCodeHolders ? new Map() : notCapable(kind, 'oldCodeHolders', 'see which processes run old code')),
+		compileModule: async request => (capabilities.compileModule ? {beam: undefined, module: undefined, diagnostics: [], omitted: {errors: 0, warnings: 0}, nodeSource: request.source, applications: []} : notCapable(kind, 'compileModule', 'compile with the node\'s own compiler')),
 		async close() {},
 		...members,
 	};

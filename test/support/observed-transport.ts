@@ -24,6 +24,7 @@ export function observeTransport(inner: Transport, hooks: {beforeUpdate?: (modul
 		onDisconnect: listener => inner.onDisconnect(listener),
 		loadBeam: (location, purge, signal) => inner.loadBeam(location, purge, signal),
 		oldCodeHolders: (modules, signal) => inner.oldCodeHolders(modules, signal),
+		compileModule: (request, signal) => inner.compileModule(request, signal),
 		close: () => inner.close(),
 	};
 }

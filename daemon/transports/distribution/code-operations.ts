@@ -3,8 +3,8 @@ import {Atom, atom, formatTerm, isAtom, isTuple, type Term} from '../../lib/erla
 import type {HeldProcess, ModuleLocation, NodeVersions, PurgeMode} from '../transport.ts';
 import {readApplicationVsn, readCharlist} from './read-results.ts';
 
-/** One allow-listed remote call; the transport supplies it. */
-export type RemoteCall = (module: string, fn: string, args: readonly Term[], signal?: AbortSignal) => Promise<Term>;
+/** One allow-listed remote call; the transport supplies it. `timeoutMs` replaces the transport's call timeout, for a call known to take long (a compile). */
+export type RemoteCall = (module: string, fn: string, args: readonly Term[], signal?: AbortSignal, timeoutMs?: number) => Promise<Term>;
 
 /** Processes asked at once when looking for holders of old code. */
 const PROCESS_CHUNK = 64;

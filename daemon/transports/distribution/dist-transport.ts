@@ -2,11 +2,13 @@ import {dirname} from 'node:path';
 import {ReloaderError} from '../../errors.ts';
 import {atom, formatTerm, isAtom, isTuple, type Term} from '../../lib/erlang-term/index.ts';
 import type {CodeLocations, HeldProcess, InitReport, ModuleLocation, ModuleState, PurgeMode, Transport, UpdateInfo, UpdateOutcome} from '../transport.ts';
+import type {NodeCompileRequest, NodeCompileResult} from '../node-compile.ts';
 import {DistClient, type DistEvent, type DistTlsOptions} from '../../lib/erlang-dist/index.ts';
 import {CallGate, type SlowCall} from '../call-gate.ts';
 import {DIST_CAPABILITIES} from '../capabilities.ts';
 import {IDENTITY_PATH_MAP, normalizeDirectory, type PathMap} from '../path-map.ts';
 import {toReloaderError} from './adapt-error.ts';
+import {compileOnNode} from './compile-on-node.ts';
 import {findOldCodeHolders, loadBeamFile, readNodeVersions, type RemoteCall} from './code-operations.ts';
 import {readCookie} from './cookie.ts';
 import {readTlsFiles, type DistTlsFiles} from './tls-files.ts';
@@ -143,7 +145,12 @@ export class DistTransport implements Transport {
 		return findOldCodeHolders(this.#remote, modules, signal);
 	}
 
-	readonly #remote: RemoteCall = (module, fn, args, signal) => this.#call(module, fn, args, signal);
+	/** Paths go to the node through `paths`, and the diagnostics' files come back through it. */
+	compileModule(request: NodeCompileRequest, signal?: AbortSignal): Promise<NodeCompileResult> {
+		return compileOnNode(this.#remote, this.#paths, request, signal);
+	}
+
+	readonly #remote: RemoteCall = (module, fn, args, signal, timeoutMs) => this.#call(module, fn, args, signal, timeoutMs);
 
 	async update(modules: readonly string[], signal?: AbortSignal): Promise<UpdateOutcome> {
 		const term = await this.#scan('update', [modules.map(module => atom(module))], signal);

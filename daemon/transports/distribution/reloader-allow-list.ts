@@ -1,4 +1,5 @@
 import {remoteFunction as fn, type RemoteFunction} from '../../lib/erlang-dist/index.ts';
+import {MESSAGE_FORMATTERS} from './compile-on-node.ts';
 
 /**
  * Exactly what the daemon calls on the node. The cookie would allow anything;
@@ -36,4 +37,12 @@ export const RELOADER_ALLOW_LIST: readonly RemoteFunction[] = Object.freeze([
 	fn('ext_mod', 'modules_dir', 0),
 	// cluster.nodes: auto: the members of the node's ejabberd cluster.
 	fn('ejabberd_cluster', 'get_nodes', 0),
+	// compile.compiler: node. The module compiled in memory (`binary` is always among the
+	// options, which the daemon builds from fixed names: nothing is written on the node),
+	// with the include directories of ejabberd's libraries where the node has them (ext_mod's
+	// app_dir: code:lib_dir, else code:which above); each diagnostic's message is its
+	// reporter's format_error/1, for the compiler's own modules only (the daemon cannot send a fun).
+	fn('compile', 'file', 2),
+	fn('code', 'lib_dir', 1),
+	...MESSAGE_FORMATTERS.map(module => fn(module, 'format_error', 1)),
 ]);

@@ -55,6 +55,7 @@ class FakeCluster {
 			codeLocations: never,
 			loadBeam: never,
 			oldCodeHolders: never,
+			compileModule: never,
 		};
 	}
 }

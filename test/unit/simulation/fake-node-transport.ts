@@ -41,7 +41,7 @@ export class FakeNodeTransport implements Transport {
 		this.#options = options;
 		const content = options.flavor === 'content';
 		this.kind = content ? 'dist' as const : 'ctl' as const;
-		this.capabilities = Object.freeze({verifyByContent: content, loadBeam: false, oldCodeHolders: content, incarnation: content, updateResult: content, codeDirectory: content});
+		this.capabilities = Object.freeze({verifyByContent: content, loadBeam: false, oldCodeHolders: content, incarnation: content, updateResult: content, codeDirectory: content, compileModule: false});
 	}
 
 	async ensureUpdaterLoaded(signal?: AbortSignal): Promise<InitReport> {
@@ -109,6 +109,11 @@ export class FakeNodeTransport implements Transport {
 		this.#require('oldCodeHolders');
 		const holders = await this.#call(() => this.#fake.oldCodeHolders(modules), signal);
 		return new Map([...holders].map(([module, pids]) => [module, pids.map(pid => ({pid}))]));
+	}
+
+	/** The simulation compiles nothing: its beams are written as they are. */
+	async compileModule(): Promise<never> {
+		throw new ReloaderError('ERR_CONFIG_INVALID', `the simulated ${this.kind} transport cannot compileModule`);
 	}
 
 	async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import {ReloaderError} from '../../../daemon/errors.ts';
-import {buildErlcCommand, erlcEnvironment, extModOptionsOf, type CompileEnvironment} from '../../../daemon/sources/compile-options.ts';
+import {EXT_MOD_APPLICATIONS, buildErlcCommand, erlcEnvironment, extModCompileOptions, extModOptionsOf, type CompileEnvironment} from '../../../daemon/sources/compile-options.ts';
 
 const E23 = '/usr/lib/x86_64-linux-gnu/ejabberd-23.01-1';
 const E24 = '/usr/lib/x86_64-linux-gnu/ejabberd-24.12';
@@ -69,9 +69,10 @@ test('no -D: ?ALL_DEFS nests its defines in a list compile:file does not read, a
 	}
 });
 
-test('warningsAsErrors adds -Werror, before the file', t => {
+test('warningsAsErrors adds -Werror after ext_mod\'s own flags, before the file', t => {
 	const args = buildErlcCommand({...env23, warningsAsErrors: true}, target).args;
-	t.deepEqual(args.slice(-3), ['-Werror', '--', target.sourceFile]);
+	t.deepEqual(args.slice(0, 5), ['-o', target.outDir, '-v', '+debug_info', '-Werror']);
+	t.deepEqual(args.slice(-2), ['--', target.sourceFile]);
 	t.false(buildErlcCommand({...env23, warningsAsErrors: false}, target).args.includes('-Werror'));
 });
 
@@ -124,4 +125,30 @@ test('the command is frozen', t => {
 	t.true(Object.isFrozen(command));
 	t.true(Object.isFrozen(command.args));
 	t.true(Object.isFrozen(command.env));
+});
+
+test('extModCompileOptions: one description per release, in compile:file\'s names, that erlc\'s command is spelled from', t => {
+	t.deepEqual(extModCompileOptions({ejabberdVersion: '23.01-1', includeDirs: ['/m/include'], moduleDir: '/c/mod_foo'}), {
+		includeDirs: ['/m/include'],
+		applications: ['fast_xml', 'xmpp', 'p1_utils', 'ejabberd'],
+		lastIncludeDirs: [],
+		flags: ['verbose', 'debug_info'],
+		features: [],
+	});
+	t.deepEqual(extModCompileOptions({ejabberdVersion: '25.10', includeDirs: ['/m/include'], moduleDir: '/c/mod_foo', installedIncludeDirs: ['/i/include'], warningsAsErrors: true}), {
+		includeDirs: ['/c', '/m/include'],
+		applications: ['fast_xml', 'xmpp', 'p1_utils', 'ejabberd'],
+		lastIncludeDirs: ['/i/include'],
+		flags: ['verbose', 'debug_info', 'warnings_as_errors'],
+		features: ['maybe_expr'],
+	});
+	t.deepEqual(EXT_MOD_APPLICATIONS, ['fast_xml', 'xmpp', 'p1_utils', 'ejabberd']);
+});
+
+test('extModCompileOptions is frozen through, and refuses a version that is none as erlc\'s command does', t => {
+	const options = extModCompileOptions({ejabberdVersion: '24.12'});
+	for (const part of [options, options.includeDirs, options.applications, options.lastIncludeDirs, options.flags, options.features]) {
+		t.true(Object.isFrozen(part));
+	}
+	t.throws(() => extModCompileOptions({ejabberdVersion: 'latest'}), {code: 'ERR_CONFIG_INVALID'});
 });

@@ -81,6 +81,14 @@ const cases: ReadonlyArray<{title: string; options: Partial<CapabilityOptions>; 
 	{title: 'mapped paths over dist: the node says where its code is', options: {transport: 'dist', watch: 'auto', paths: [{local: '/a', node: '/b'}]}, capabilities: DIST_CAPABILITIES, expected: []},
 	{title: 'listed watch directories need nothing', options: {node: 'other@host', transport: 'http', httpUrl: 'http://xmpp.example.org/api'}, capabilities: HTTP_CAPABILITIES, expected: []},
 	{
+		title: 'compile.compiler: node over ctl',
+		options: {compiler: 'node'},
+		capabilities: CTL_CAPABILITIES,
+		expected: [{path: 'compile.compiler', message: 'compile.compiler: node needs the dist transport (transport: ctl cannot call the node\'s compile:file): set transport: dist with a readable cookieFile, or set compile.compiler: erlc (or auto) to compile with this host\'s erlc'}],
+	},
+	{title: 'compile.compiler: node over dist', options: {transport: 'dist', compiler: 'node'}, capabilities: DIST_CAPABILITIES, expected: []},
+	{title: 'compile.compiler: auto over http: erlc, nothing to refuse', options: {transport: 'http', compiler: 'auto'}, capabilities: HTTP_CAPABILITIES, expected: []},
+	{
 		title: 'every problem at once, in a stable order',
 		options: {purge: 'soft', loadNew: true, watch: 'auto', node: 'other@host'},
 		capabilities: CTL_CAPABILITIES,
@@ -122,4 +130,13 @@ test('a configuration\'s fit to a transport is worked out once and shared: every
 	t.deepEqual(transportFit(config, 'dist').problems, []);
 	// Another configuration (even an equal one) has its own.
 	t.not(transportFit(resolveConfig({purge: 'soft', loadNew: true, cluster: {}}), 'ctl'), fit);
+});
+
+test('compile.compiler: node is refused with the configuration over ctl and http, naming the option', t => {
+	for (const transport of ['ctl', 'http'] as const) {
+		const error = t.throws(() => resolveConfig({transport, compile: {compiler: 'node'}}));
+		t.true(error?.message.includes('compile.compiler: node needs the dist transport'), error?.message);
+	}
+	t.notThrows(() => resolveConfig({transport: 'dist', compile: {compiler: 'node'}}));
+	t.is(resolveConfig({}).compile.compiler, 'auto');
 });

@@ -24,7 +24,7 @@ test('auto with a readable cookie is dist, without a warning', async t => {
 	const transport = await createTransport(resolveConfig({purge: 'soft'}), message => warnings.push(message), {findCookieFile: async () => '/nonexistent/cookie'});
 	t.teardown(() => transport.close());
 	t.is(transport.kind, 'dist');
-	t.deepEqual(transport.capabilities, {verifyByContent: true, loadBeam: true, oldCodeHolders: true, incarnation: true, updateResult: true, codeDirectory: true});
+	t.deepEqual(transport.capabilities, {verifyByContent: true, loadBeam: true, oldCodeHolders: true, incarnation: true, updateResult: true, codeDirectory: true, compileModule: true});
 	t.deepEqual(warnings, []);
 });
 
@@ -38,6 +38,7 @@ test('an explicit ctl or http transport declares what it cannot do, and says so 
 		await t.throwsAsync(built.oldCodeHolders(['m']), {code: 'ERR_CONFIG_INVALID'});
 		await t.throwsAsync(built.moduleStates([]), {code: 'ERR_CONFIG_INVALID'});
 		await t.throwsAsync(built.codeDirectory(), {code: 'ERR_CONFIG_INVALID'});
+		await t.throwsAsync(built.compileModule({source: '/src/m.erl', includeDirs: [], applications: [], lastIncludeDirs: [], flags: [], features: [], timeoutMs: 1000, maxDiagnostics: 50, maxBeamBytes: 1024}), {code: 'ERR_CONFIG_INVALID', message: `transport ${transport} cannot compile with the node's own compiler (capabilities.compileModule is false)`});
 		await built.close();
 	}
 });
