@@ -50,6 +50,18 @@ export interface DaemonOptions {
 	readonly sweepMs?: number;
 	/** Save to live: the source directories, each with its ebin (a watched one), and the compiler. Absent: no sources are watched. */
 	readonly sources?: DaemonSources;
+	/** ejabberd's contrib modules directory, followed while the daemon runs (`watch: auto`, `sources: auto`). Absent: not followed. */
+	readonly contrib?: FollowedContrib;
+}
+
+/** What the daemon does with the contrib modules directory as modules are installed into it. */
+export interface FollowedContrib {
+	/** CONTRIB_MODULES_PATH as this host sees it. */
+	readonly root: string;
+	/** Watch each module's ebin (`watch: auto`). */
+	readonly watchEbins: boolean;
+	/** Compile each module's sources into its ebin (`sources: auto`). */
+	readonly compileSources: boolean;
 }
 
 /** The compile stage a daemon runs before its watcher: sources saved are compiled into watched ebins. */
@@ -71,9 +83,10 @@ export interface CompilerContext {
 	readonly ejabberdVersion: () => string | undefined;
 }
 
-/** What the daemon needs of a watcher: report writes once ready, and stop. */
+/** What the daemon needs of a watcher: report writes once ready, watch one more directory, and stop. */
 export interface WatchSource {
 	ready(): Promise<void>;
+	add(directory: string): Promise<void>;
 	close(): Promise<void>;
 }
 

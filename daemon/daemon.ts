@@ -1,4 +1,5 @@
 import {setMaxListeners} from 'node:events';
+import {resolve} from 'node:path';
 import PQueue from 'p-queue';
 import type {PipelineStatus} from './pipeline-status.ts';
 import type {BeamChange} from './batcher/batch.ts';
@@ -11,6 +12,7 @@ import {ALL_MODULES, type LedgerEntry, type LedgerView} from './ledger/ledger.ts
 import {WorkSchedule} from './ledger/work-schedule.ts';
 import type {BeamIndex} from './modules/beam-index.ts';
 import {resolveRequestedModules} from './modules/requested-modules.ts';
+import {scanBeams} from './modules/scan-beams.ts';
 import {findStaleModules} from './modules/stale-modules.ts';
 import {straysWarning} from './modules/strays-warning.ts';
 import {NodeSession} from './node/node-session.ts';
@@ -29,6 +31,7 @@ import type {WrittenBeam} from './sources/write-beam.ts';
 import type {PurgeMode, UpdateInfo} from './transports/transport.ts';
 import {BeamSettler} from './watcher/beam-settler.ts';
 import {BeamWatcher} from './watcher/beam-watcher.ts';
+import {ContribFollower} from './watcher/contrib-follower.ts';
 import {DirectorySweep} from './watcher/directory-sweep.ts';
 import {unsettledStatus} from './watcher/unsettled-status.ts';
 import type {BatchReloaderContext, DaemonOptions, WatchSource} from './daemon-options.ts';
@@ -73,8 +76,11 @@ export class Daemon {
 	/** Tells a write made while a batch ran. */
 	readonly #writes = new WritesDuringBatch();
 	readonly #readBeam: BeamReader;
+	/** The watched directories; a contrib module's ebin installed while the daemon runs joins them (watchDirectory). Read live by the parts that use them. */
+	readonly #directories: string[];
 	#watcher: WatchSource | undefined;
 	#sweep: DirectorySweep | undefined;
+	#contrib: ContribFollower | undefined;
 	/** Save to live: compiles saved sources into watched ebins (absent without `sources`). */
 	readonly #sources: SourceCompiler | undefined;
 	/** Beams the compile stage wrote, by path: their settle is owed at once, and the watcher's report of them is no outside write. */
@@ -89,12 +95,13 @@ export class Daemon {
 		// Every call in flight listens to this signal; a batch keeps a few dozen in flight (dist's STATE_CONCURRENCY).
 		setMaxListeners(100, this.#abort.signal);
 		const {config, transport, index, report} = options;
+		this.#directories = [...options.directories];
 		this.#nextId = options.nextId ?? counter();
 		this.#clock = options.clock ?? systemClock;
 		this.#work = new WorkSchedule({debounceMs: config.debounceMs, maxWaitMs: config.maxWaitMs, clock: this.#clock, onDue: () => this.#queueDue()});
 		this.#readBeam = options.readBeam ?? boundedBeamReader(config.maxBeamBytes);
 		this.#hazards = new ScanHazardGuard({
-			directories: options.directories,
+			directories: this.#directories,
 			maxBeamBytes: config.maxBeamBytes,
 			find: options.findScanHazards ?? findScanHazards,
 			canLoadBeam: transport.capabilities.loadBeam,
@@ -133,7 +140,7 @@ export class Daemon {
 			purge: config.purge,
 			loadNew: config.loadNew,
 			readBeam: this.#readBeam,
-			settleDirectory: settleWatched(options.directories, this.#settler, {deadlineMs: config.incompleteTimeoutMs, clock: this.#clock, report}),
+			settleDirectory: settleWatched(this.#directories, this.#settler, {deadlineMs: config.incompleteTimeoutMs, clock: this.#clock, report}),
 			scanHazards: async directory => this.#hazards.check(directory),
 			purgeSoftTimeoutMs: config.purgeSoftTimeoutMs,
 			now: () => this.#clock.now(),
@@ -143,7 +150,8 @@ export class Daemon {
 		this.#reloader = options.createReloader?.(context) ?? new Reloader(transport, index, reloaderOptions);
 		const {sources} = options;
 		const nextRound = counter();
-		this.#sources = sources === undefined || sources.directories.length === 0 ? undefined : new SourceCompiler({
+		// With `sources: auto` the stage runs from the start, though the contrib modules' sources come later.
+		this.#sources = sources === undefined || (sources.directories.length === 0 && options.contrib?.compileSources !== true) ? undefined : new SourceCompiler({
 			directories: sources.directories,
 			watchMode: sources.watchMode,
 			pollMs: sources.pollMs,
@@ -161,7 +169,8 @@ export class Daemon {
 
 	/** Init the node (or start waiting for it), then watch, then run the loop. Resolves once writes are being seen. */
 	async start(): Promise<void> {
-		const {transport, directories, index, report} = this.#options;
+		const {transport, index, report} = this.#options;
+		const directories = this.#directories;
 		// A held connection that drops is noticed at once, not at the next batch.
 		transport.onDisconnect(reason => {
 			if (this.#closing === undefined) {
@@ -203,7 +212,8 @@ export class Daemon {
 			this.#sweep = new DirectorySweep({directories, onChanged: path => this.#settler.check(path), onError: error => report(problemRecord(error, 'warn')), intervalMs: this.#options.sweepMs, list: this.#options.listBeams, clock: this.#clock});
 		}
 		await this.#sources?.start();
-		report({event: 'watch', directories, beams: index.size, ...(this.#sources === undefined ? {} : {sources: this.#sources.status().directories})});
+		await this.#followContrib();
+		report({event: 'watch', directories: [...directories], beams: index.size, ...(this.#sources === undefined ? {} : {sources: this.#sources.status().directories})});
 		this.#reloader.start();
 		this.#work.start();
 	}
@@ -258,9 +268,9 @@ export class Daemon {
 	 * beam's (contrib modules). Reads only: no queue, no load, no purge.
 	 */
 	async updateInfo(): Promise<UpdateInfo> {
-		const {transport, index, directories} = this.#options;
+		const {transport, index} = this.#options;
 		await this.#session.ready(this.#abort.signal);
-		for (const directory of directories) {
+		for (const directory of this.#directories) {
 			const hazards = await this.#hazards.check(directory);
 			if (hazards.length > 0) {
 				throw scanHazardError(directory, hazards);
@@ -269,6 +279,52 @@ export class Daemon {
 		const info = await transport.updateInfo(this.#abort.signal);
 		const stale = await findStaleModules({transport, index, reach: info.dir ?? index.ejabberdDirectory(), listed: info.modules, read: this.#readBeam, signal: this.#abort.signal});
 		return stale.length === 0 ? info : {...info, modules: [...info.modules, ...stale.map(({module}) => module)]};
+	}
+
+	/**
+	 * Watch one more directory from now on (a contrib module's ebin that
+	 * `module_install` created while the daemon ran): its beams are indexed
+	 * as they are now (the baseline a later change is told by), then its
+	 * writes are seen like any watched directory's. Resolves once they are.
+	 */
+	async watchDirectory(directory: string): Promise<void> {
+		if (this.#closing !== undefined || this.#directories.some(watched => resolve(watched) === resolve(directory))) {
+			return;
+		}
+		this.#directories.push(directory);
+		const before = this.#options.index.size;
+		await scanBeams([directory], this.#readBeam, this.#options.index);
+		await this.#watcher?.add(directory);
+		this.#options.report({event: 'watch', directories: [directory], beams: this.#options.index.size - before});
+	}
+
+	/**
+	 * `watch: auto`, `sources: auto`: what ejabberd's contrib modules
+	 * directory holds, now and as `module_install` adds to it, is watched
+	 * (each module's ebin) and compiled (its sources, into that ebin).
+	 */
+	async #followContrib(): Promise<void> {
+		const {contrib, report} = this.#options;
+		if (contrib === undefined || this.#closing !== undefined) {
+			return;
+		}
+		const added = (what: string) => (error: unknown) => report(problemRecord(error, 'error', `Following ${what} in ${contrib.root}`));
+		this.#contrib = new ContribFollower({
+			root: contrib.root,
+			onEbin: (module, ebin) => {
+				if (contrib.watchEbins) {
+					void this.watchDirectory(ebin).catch(added(`${module}'s ebin`));
+				}
+			},
+			onSources: (module, dir, ebin) => {
+				if (contrib.compileSources) {
+					// Its ebin is watched first: the beams compiled into it take the road of any installed beam.
+					void this.watchDirectory(ebin).then(async () => this.#sources?.add({dir, ebin, include: []})).catch(added(`${module}'s sources`));
+				}
+			},
+			onError: error => report(problemRecord(error, 'warn')),
+		});
+		await this.#contrib.ready();
 	}
 
 	/** What the daemon owes the node, and what the running batch holds (read only). */
@@ -284,7 +340,8 @@ export class Daemon {
 	/** A snapshot of where work is in the pipeline, and of what the ledger owes. */
 	status(): PipelineStatus {
 		const now = this.#clock.now();
-		const {transport, directories, config} = this.#options;
+		const {transport, config} = this.#options;
+		const directories = [...this.#directories];
 		return {
 			node: transport.node,
 			transport: transport.kind,
@@ -316,6 +373,7 @@ export class Daemon {
 	async #close(reason: string): Promise<void> {
 		this.#options.report({event: 'stop', reason});
 		// Sources first: a round cut short writes nothing more, so the watcher has nothing left to see.
+		await this.#contrib?.close();
 		await this.#sources?.close();
 		await this.#watcher?.close();
 		await this.#sweep?.close();

@@ -10,9 +10,9 @@ import {settleDirectory, type SettleDirectoryOptions, type UnsettledSource} from
  * another one nothing is waited on.
  */
 export function settleWatched(directories: readonly string[], source: UnsettledSource, options: Omit<SettleDirectoryOptions, 'signal'> & {readonly report: (record: DaemonRecord) => void}): (directory: string, signal?: AbortSignal) => Promise<void> {
-	const watched = new Set(directories.map(directory => resolve(directory)));
 	return async (directory, signal) => {
-		if (!watched.has(resolve(directory))) {
+		// Read at each batch: a directory added while the daemon runs counts from then on.
+		if (!directories.some(watched => resolve(watched) === resolve(directory))) {
 			return;
 		}
 		const outcome = await settleDirectory(directory, source, {...options, signal});

@@ -224,9 +224,12 @@ export const configSchema = z
 		/**
 		 * Save to live: directories of Erlang sources whose saved modules are
 		 * compiled (as ejabberd compiles them) into the given ebin, and loaded
-		 * from there like any installed beam. Unset: no sources.
+		 * from there like any installed beam. `auto` (alone, or as an item
+		 * beside directories; dist only): every contrib module's sources
+		 * (`CONTRIB_MODULES_PATH/sources/<repo>/<module>/src`) into that
+		 * module's ebin, followed as modules are installed. Unset: no sources.
 		 */
-		sources: z.array(sourceDirectorySchema).default([]),
+		sources: z.union([z.literal('auto'), z.array(z.union([z.literal('auto'), sourceDirectorySchema]))]).default([]),
 		compile: compileSchema.prefault({}),
 		ctl: ctlSchema.prefault({}),
 		/** Trailing quiet window: a batch closes when no beam changed for this long. */

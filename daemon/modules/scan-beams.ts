@@ -17,10 +17,11 @@ const FIRST_TRANSIENT_PAUSE_MS = 25;
  * regular, complete beam whose module matches its file name is indexed; every
  * other entry named `*.beam` (a directory, a FIFO, junk, a dangling link, a
  * half-written or misnamed beam) is noted as a stray, for the one warning the
- * daemon gives at start. After this, only batch records update the index.
+ * daemon gives at start. After this, only batch records update the index,
+ * and the scan of a directory added at run time (into `index`: what it
+ * holds already wins, as the earlier directory on the code path does).
  */
-export async function scanBeams(directories: readonly string[], read: BeamReader = boundedBeamReader(DEFAULT_MAX_BEAM_BYTES)): Promise<BeamIndex> {
-	const index = new BeamIndex();
+export async function scanBeams(directories: readonly string[], read: BeamReader = boundedBeamReader(DEFAULT_MAX_BEAM_BYTES), index = new BeamIndex()): Promise<BeamIndex> {
 	const entries = await listBeamEntries(directories);
 	const outcomes = new Map<string, Outcome>();
 	let next = 0;

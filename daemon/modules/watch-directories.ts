@@ -13,6 +13,8 @@ export interface WatchDirectories {
 	readonly directories: readonly string[];
 	/** The ones that exist now (the initial scan reads these). */
 	readonly present: readonly string[];
+	/** `auto` over a transport that can ask: ejabberd's contrib modules directory as this host sees it, to follow while the daemon runs (absent when the node has none, or this host does not see it). */
+	readonly contrib?: string;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface WatchDirectories {
  * (a container, a chroot), and the error shows the `paths` entry to add.
  */
 export async function resolveWatchDirectories(config: ResolvedConfig, transport: Transport, onWarning: (message: string, code: WatchWarningCode) => void): Promise<WatchDirectories> {
-	const resolved = config.watch === 'auto' ? await autoDirectories(config, transport, onWarning).then(directories => ({directories, present: directories})) : await checkListedDirectories(config.watch, onWarning);
+	const resolved: WatchDirectories = config.watch === 'auto' ? await autoDirectories(config, transport, onWarning) : await checkListedDirectories(config.watch, onWarning);
 	if (!transport.capabilities.loadBeam) {
 		await warnBeyondReach(resolved.present, transport, onWarning);
 	}
@@ -108,13 +110,13 @@ export function missingDirectoryHint(directory: string): string {
 	return 'Create it, or fix `watch` if it is a typo.';
 }
 
-async function autoDirectories(config: ResolvedConfig, transport: Transport, onWarning: (message: string, code: WatchWarningCode) => void): Promise<string[]> {
+async function autoDirectories(config: ResolvedConfig, transport: Transport, onWarning: (message: string, code: WatchWarningCode) => void): Promise<WatchDirectories> {
 	if (!transport.capabilities.codeDirectory) {
 		const uncertain = transportFit(config, transport.kind).problems.find(problem => problem.path === 'watch');
 		if (uncertain !== undefined) {
 			throw new ReloaderError('ERR_CONFIG_INVALID', uncertain.message, {hint: 'Set `watch` to the node\'s ebin as this host sees it, or use transport: dist.'});
 		}
-		return [(await findEjabberdInstall()).ebinDir];
+		return present([(await findEjabberdInstall()).ebinDir]);
 	}
 	const paths = createPathMap(config.paths);
 	let locations: CodeLocations;
@@ -127,7 +129,7 @@ async function autoDirectories(config: ResolvedConfig, transport: Transport, onW
 			});
 		}
 		onWarning(`Could not ask ${transport.node} where ejabberd's code is (${errorMessage(error)}); watching the installed ejabberd's ebin instead`, 'WARN_WATCH_AUTO');
-		return [(await findEjabberdInstall()).ebinDir];
+		return present([(await findEjabberdInstall()).ebinDir]);
 	}
 	if (!(await isDirectory(locations.ejabberd))) {
 		throw new ReloaderError('ERR_CONFIG_INVALID', describeUnreachable(transport.node, locations.ejabberd, paths), {
@@ -143,7 +145,13 @@ async function autoDirectories(config: ResolvedConfig, transport: Transport, onW
 			onWarning(`watch: auto: ${transport.node} loads modules from ${paths.toNode(directory)}, which this host does not see${paths.mapToLocal(paths.toNode(directory)).mapping === undefined ? '' : ` at ${directory}`}; its modules are not watched. To watch them add ${describePathsEntry(paths.toNode(directory))}`, 'WARN_WATCH_AUTO');
 		}
 	}
-	return directories;
+	const contrib = locations.contrib !== undefined && await isDirectory(locations.contrib) ? locations.contrib : undefined;
+	return {...present(directories), ...(contrib === undefined ? {} : {contrib})};
+}
+
+/** Directories found by asking: they exist now. */
+function present(directories: readonly string[]): WatchDirectories {
+	return {directories, present: directories};
 }
 
 /**

@@ -6,6 +6,7 @@ import {ReloaderError} from '../errors.ts';
 import {boundedBeamReader} from '../beam/beam-snapshot.ts';
 import {scanBeams} from '../modules/scan-beams.ts';
 import {WatchDirectoryError, resolveWatchDirectories, type WatchDirectories} from '../modules/watch-directories.ts';
+import type {FollowedContrib} from '../daemon-options.ts';
 import type {DaemonRecord} from '../records.ts';
 import {Reloader} from '../reloader/reloader.ts';
 import {planReload} from '../reloader/reload-plan.ts';
@@ -75,6 +76,7 @@ export async function openPipeline(config: ResolvedConfig, context: PipelineCont
 		transport === undefined ? undefined : checkNode(config, transport, context, problems),
 	]);
 	problems.push(...sources.problems);
+	const contrib = transport === undefined || watched === undefined ? undefined : await followedContrib(config, transport, watched, sources.auto, problems, warn('WARN_CONTRIB_UNKNOWN'));
 	if (transport === undefined || watched === undefined || problems.length > 0) {
 		await transport?.close();
 		throw new PipelineCheckError(problems);
@@ -87,7 +89,8 @@ export async function openPipeline(config: ResolvedConfig, context: PipelineCont
 		const index = await scanBeams([...watched.present, ...new Set(compiledInto)], boundedBeamReader(config.maxBeamBytes));
 		const daemon = new Daemon({
 			config, transport, directories, index, report: context.report, graceMs: config.shutdownGraceMs, nextId: context.nextId, createReloader,
-			...(sources.directories.length === 0 ? {} : {sources: {
+			...(contrib === undefined ? {} : {contrib}),
+			...(sources.directories.length === 0 && !sources.auto ? {} : {sources: {
 				directories: sources.directories,
 				watchMode: config.compile.watch,
 				pollMs: config.compile.pollMs,
@@ -121,6 +124,37 @@ async function watchDirectories(config: ResolvedConfig, transport: Transport | u
 		}
 		return undefined;
 	}
+}
+
+/**
+ * What to follow in ejabberd's contrib modules directory while the daemon
+ * runs: with `watch: auto`, each module's ebin; with `sources: auto`, each
+ * module's sources, compiled into it. Where that directory is comes from
+ * the node (ext_mod:modules_dir(), through `paths`): `sources: auto` over a
+ * transport that cannot ask is a problem; a node that has none is not.
+ */
+async function followedContrib(config: ResolvedConfig, transport: Transport, watched: WatchDirectories, sourcesAuto: boolean, problems: ReloaderError[], warn: (message: string) => void): Promise<FollowedContrib | undefined> {
+	const watchEbins = config.watch === 'auto';
+	if (!watchEbins && !sourcesAuto) {
+		return undefined;
+	}
+	let root = watched.contrib;
+	if (root === undefined && sourcesAuto && config.watch !== 'auto') {
+		if (!transport.capabilities.codeDirectory) {
+			problems.push(new ReloaderError('ERR_CONFIG_INVALID', `sources: auto: transport ${transport.kind} cannot ask the node where its contrib modules are (ext_mod:modules_dir())`, {
+				hint: 'Use transport: dist, or list the contrib modules\' source directories in `sources` as {dir, ebin}.',
+			}));
+			return undefined;
+		}
+		root = await transport.codeLocations().then(locations => locations.contrib, () => undefined);
+	}
+	if (root === undefined) {
+		if (sourcesAuto && transport.capabilities.codeDirectory) {
+			warn(`sources: auto: ${transport.node} did not say where its contrib modules are (down, or no module installed yet, so no CONTRIB_MODULES_PATH directory); contrib modules' sources are not compiled until the daemon is restarted or reconfigured`);
+		}
+		return undefined;
+	}
+	return {root, watchEbins, compileSources: sourcesAuto};
 }
 
 /** The node's host must resolve; with `probe`, the node must not refuse us (being down is fine). */

@@ -244,7 +244,7 @@ function decodeQuoted(text: string, start: number, end: number, quote: number): 
  * inverted graph is built once per change to what the graph knows.
  */
 export class IncludeGraph {
-	readonly #includeDirectories: readonly string[];
+	readonly #includeDirectories: string[] = [];
 	readonly #includes = new Map<string, readonly Include[]>();
 	/** Known files by base name: the candidates for an `-include_lib`. */
 	readonly #byName = new Map<string, Set<string>>();
@@ -257,13 +257,20 @@ export class IncludeGraph {
 	 * like erlc's `-I` options (ejabberd's `include/` beside `src/`).
 	 */
 	constructor(includeDirectories: readonly string[] = []) {
+		this.addIncludeDirectories(includeDirectories);
+	}
+
+	/** More include directories, searched after those given before (a source tree found while the daemon runs). */
+	addIncludeDirectories(includeDirectories: readonly string[]): void {
 		const problems = includeDirectories.flatMap((directory, position) => typeof directory === 'string' && isAbsolute(directory) ? [] : [`includeDirectories[${position}]: expected an absolute directory, got ${describeValue(directory)}`]);
 		if (problems.length > 0) {
 			throw new ReloaderError('ERR_CONFIG_INVALID', problems.join('; '), {
 				hint: 'Give include directories as absolute paths; a relative one would depend on the daemon\'s working directory.',
 			});
 		}
-		this.#includeDirectories = Object.freeze(includeDirectories.map(directory => normalize(directory)));
+		const known = new Set(this.#includeDirectories);
+		this.#includeDirectories.push(...includeDirectories.map(directory => normalize(directory)).filter(directory => !known.has(directory)));
+		this.#includers = undefined;
 	}
 
 	/** What `file` includes now (parseIncludes of its text); replaces what it included before. */

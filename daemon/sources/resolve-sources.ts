@@ -4,9 +4,10 @@ import type {ResolvedConfig} from '../config/schema.ts';
 import {ReloaderError} from '../errors.ts';
 import type {SourceDirectory} from './source-compiler.ts';
 
-/** What `sources` resolves to: the directories with absolute paths, and every problem found (all at once). */
+/** What `sources` resolves to: the directories with absolute paths, whether contrib modules' sources are followed (`auto`), and every problem found (all at once). */
 export interface ResolvedSources {
 	readonly directories: readonly SourceDirectory[];
+	readonly auto: boolean;
 	readonly problems: readonly ReloaderError[];
 }
 
@@ -18,7 +19,9 @@ export interface ResolvedSources {
  */
 export async function resolveSources(config: ResolvedConfig): Promise<ResolvedSources> {
 	const problems: ReloaderError[] = [];
-	const directories = await Promise.all(config.sources.map(async (entry, position): Promise<SourceDirectory> => {
+	const listed = config.sources === 'auto' ? [] : config.sources;
+	const entries = listed.flatMap((entry, position) => entry === 'auto' ? [] : [{entry, position}]);
+	const directories = await Promise.all(entries.map(async ({entry, position}): Promise<SourceDirectory> => {
 		const dir = path.resolve(entry.dir);
 		const ebin = path.resolve(entry.ebin);
 		const include = entry.include.map(directory => path.resolve(directory));
@@ -29,7 +32,7 @@ export async function resolveSources(config: ResolvedConfig): Promise<ResolvedSo
 		}
 		return {dir, ebin, include};
 	}));
-	return {directories, problems};
+	return {directories, auto: config.sources === 'auto' || listed.includes('auto'), problems};
 }
 
 async function directoryProblems(key: string, directory: string, hint: string): Promise<ReloaderError[]> {

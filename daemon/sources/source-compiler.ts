@@ -90,6 +90,10 @@ const COMPILE_CONCURRENCY = 2;
  */
 export class SourceCompiler {
 	readonly #options: SourceCompilerOptions;
+	/** The source directories: those configured, and contrib modules' found while the daemon runs (add). */
+	readonly #directories: SourceDirectory[];
+	/** Every directory watched (sources and their include directories). */
+	readonly #roots: string[] = [];
 	readonly #window: QuietWindow;
 	readonly #graph: IncludeGraph;
 	/** Each source's bytes as last read (MD5). */
@@ -105,6 +109,7 @@ export class SourceCompiler {
 
 	constructor(options: SourceCompilerOptions) {
 		this.#options = options;
+		this.#directories = [...options.directories];
 		this.#window = new QuietWindow({debounceMs: options.debounceMs, maxWaitMs: options.maxWaitMs});
 		this.#graph = new IncludeGraph(options.directories.flatMap(ownIncludeDirs));
 	}
@@ -115,8 +120,9 @@ export class SourceCompiler {
 	 * one too). Resolves once saves from now on are seen.
 	 */
 	async start(): Promise<void> {
-		const {directories, createWatcher, watchMode, pollMs, onProblem} = this.#options;
-		const roots = await watchedRoots(directories);
+		const {createWatcher, watchMode, pollMs, onProblem} = this.#options;
+		const roots = await watchedRoots(this.#directories, []);
+		this.#roots.push(...roots);
 		await Promise.all(roots.map(async root => this.#scan(root)));
 		if (this.#closing !== undefined) {
 			return;
@@ -132,9 +138,28 @@ export class SourceCompiler {
 		await this.#watcher.ready();
 	}
 
+	/**
+	 * Compile what is saved in one more directory from now on (a contrib
+	 * module's sources, found while the daemon runs): read as at start, then
+	 * watched. Its include directories count for the whole graph.
+	 */
+	async add(directory: SourceDirectory): Promise<void> {
+		if (this.#closing !== undefined || this.#directories.some(({dir}) => dir === directory.dir)) {
+			return;
+		}
+		this.#directories.push(directory);
+		const roots = await watchedRoots([directory], this.#roots);
+		this.#roots.push(...roots);
+		this.#graph.addIncludeDirectories(ownIncludeDirs(directory));
+		for (const root of roots) {
+			await this.#scan(root);
+			await this.#watcher?.add(root);
+		}
+	}
+
 	status(): CompileStatus {
 		return {
-			directories: this.#options.directories.map(({dir}) => dir),
+			directories: this.#directories.map(({dir}) => dir),
 			pending: this.#pending.size,
 			compiling: this.#round !== undefined,
 			...(this.#last === undefined ? {} : {last: this.#last}),
@@ -342,7 +367,7 @@ export class SourceCompiler {
 
 	/** The entry whose directory holds the source (the innermost, when they nest). */
 	#directoryOf(source: string): SourceDirectory | undefined {
-		const holding = this.#options.directories.filter(({dir}) => isWithin(source, dir));
+		const holding = this.#directories.filter(({dir}) => isWithin(source, dir));
 		return holding.sort((a, b) => b.dir.length - a.dir.length)[0];
 	}
 
@@ -365,12 +390,12 @@ function ownIncludeDirs(directory: SourceDirectory): string[] {
 	return [path.join(directory.dir, 'include'), path.join(path.dirname(directory.dir), 'include'), ...directory.include];
 }
 
-/** The source directories and their existing include directories, none inside another (watched once). */
-async function watchedRoots(directories: readonly SourceDirectory[]): Promise<string[]> {
+/** The source directories and their existing include directories not watched yet, none inside another (each watched once). */
+async function watchedRoots(directories: readonly SourceDirectory[], watched: readonly string[]): Promise<string[]> {
 	const candidates = [...new Set([...directories.map(({dir}) => dir), ...directories.flatMap(ownIncludeDirs)])];
 	const present = await Promise.all(candidates.map(async directory => stat(directory).then(stats => stats.isDirectory(), () => false)));
 	const existing = candidates.filter((_, position) => present[position]);
-	return existing.filter(directory => !existing.some(other => isWithin(directory, other)));
+	return existing.filter(directory => !existing.some(other => isWithin(directory, other)) && !watched.some(other => directory === other || isWithin(directory, other)));
 }
 
 function isWithin(file: string, directory: string): boolean {

@@ -27,6 +27,8 @@ export interface SourceWatcherOptions {
 /** What the compile stage needs of a source watcher. */
 export interface SourceWatch {
 	ready(): Promise<void>;
+	/** Watch one more directory; resolves once its saves are seen. */
+	add(directory: string): Promise<void>;
 	close(): Promise<void>;
 }
 
@@ -78,6 +80,12 @@ export class SourceWatcher implements SourceWatch {
 
 	ready(): Promise<void> {
 		return this.#ready;
+	}
+
+	async add(directory: string): Promise<void> {
+		if (this.#closing === undefined) {
+			await this.#watch(directory);
+		}
 	}
 
 	close(): Promise<void> {

@@ -41,15 +41,17 @@ const DEFAULT_POLL_INTERVAL_MS = 500;
  * are watched for a new version beside them (see SiblingWatch).
  */
 export class BeamWatcher {
-	readonly #directories: readonly DirectoryWatch[];
+	readonly #options: ResolvedBeamWatcherOptions;
+	readonly #directories: DirectoryWatch[];
 	readonly #siblings: readonly SiblingWatch[];
 	readonly #ready: Promise<void>;
 	#closing: Promise<void> | undefined;
 
 	constructor(options: BeamWatcherOptions) {
 		const resolved = resolveBeamWatcherOptions(options);
-		const {directories, pollIntervalMs, onBeamWritten, onError, onDirectory, onSiblingVersion} = resolved;
-		this.#directories = directories.map(directory => new DirectoryWatch({directory, pollIntervalMs, onBeamWritten, onError, onDirectory}));
+		this.#options = resolved;
+		const {directories, onSiblingVersion, onError} = resolved;
+		this.#directories = directories.map(directory => this.#watchOne(directory));
 		this.#siblings = [...groupByRoot(directories)].map(([root, watched]) => new SiblingWatch({root, watched, onSiblingVersion, onError}));
 		this.#ready = Promise.all([...this.#directories, ...this.#siblings].map(async watch => watch.ready())).then(() => undefined);
 	}
@@ -59,9 +61,24 @@ export class BeamWatcher {
 		return this.#ready;
 	}
 
+	/** Watch one more directory (a contrib module installed while the daemon runs); resolves once its writes are seen. */
+	async add(directory: string): Promise<void> {
+		if (this.#closing !== undefined) {
+			return;
+		}
+		const watch = this.#watchOne(directory);
+		this.#directories.push(watch);
+		await watch.ready();
+	}
+
 	close(): Promise<void> {
 		this.#closing ??= Promise.all([...this.#directories, ...this.#siblings].map(async watch => watch.close())).then(() => undefined);
 		return this.#closing;
+	}
+
+	#watchOne(directory: string): DirectoryWatch {
+		const {pollIntervalMs, onBeamWritten, onError, onDirectory} = this.#options;
+		return new DirectoryWatch({directory, pollIntervalMs, onBeamWritten, onError, onDirectory});
 	}
 }
 

@@ -128,7 +128,8 @@ export class DirectorySweep {
 			}
 			const last = this.#looks.get(directory);
 			this.#looks.set(directory, new Map(look));
-			if (report) {
+			// A directory's first look is its baseline (one added while the daemon runs, too: it was indexed as it was).
+			if (report && last !== undefined) {
 				for (const [beam, fingerprint] of look) {
 					if (last?.get(beam) !== fingerprint) {
 						this.#options.onChanged(beam);

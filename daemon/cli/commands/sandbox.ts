@@ -42,6 +42,7 @@ export async function sandboxCommand(config: ResolvedConfig, flags: SandboxFlags
 	const stopRequested = waitForStopSignal();
 	const node = await startSandboxNode({modules});
 	try {
+		const reachesContrib = config.transport === 'auto' || config.transport === 'dist';
 		// Whatever the transport, it is aimed at the sandbox node: ejabberdctl
 		// with its config dir, the node's own cookie, its HTTP API port.
 		const sandboxConfig = resolveConfig({
@@ -50,9 +51,11 @@ export async function sandboxCommand(config: ResolvedConfig, flags: SandboxFlags
 			cookieFile: config.cookieFile ?? node.cookieFile,
 			ctl: {...config.ctl, command: [...node.ctlCommand]},
 			http: {...config.http, url: `http://127.0.0.1:${node.ports.http}/api`},
-			watch: [node.ebinDir],
+			// Over dist, `auto` finds the private ebin (update_info's) and follows the contrib modules dir, so a
+			// module_install'ed module is watched and its sources compiled; ctl and http cannot load those anyway.
+			watch: reachesContrib ? 'auto' : [node.ebinDir],
 			// Save to live: what is saved in the sandbox's src is compiled into its ebin, besides the sources configured.
-			sources: [...config.sources, {dir: node.sourcesDir, ebin: node.ebinDir}],
+			sources: [...(reachesContrib ? ['auto'] : []), ...(config.sources === 'auto' ? [] : config.sources.filter(entry => entry !== 'auto')), {dir: node.sourcesDir, ebin: node.ebinDir}],
 		}, 'sandbox');
 		const service = await startService(sandboxConfig);
 		const ctl = node.ctlCommand.join(' ');

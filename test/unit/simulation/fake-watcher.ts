@@ -57,6 +57,8 @@ export function fakeWatcher(disk: FakeDisk, clock: SimClock, random: () => numbe
 		});
 		return {
 			ready: async () => undefined,
+			// It reports every write of the fake disk already.
+			add: async () => undefined,
 			async close() {
 				closed = true;
 			},

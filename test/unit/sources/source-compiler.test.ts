@@ -81,7 +81,7 @@ async function harness(t: {teardown(fn: () => Promise<void>): void}, files: Reco
 		},
 		createWatcher: options => {
 			watcher = options;
-			return {ready: async () => undefined, close: async () => undefined};
+			return {ready: async () => undefined, add: async () => undefined, close: async () => undefined};
 		},
 	});
 	await stage.start();
