@@ -1,4 +1,4 @@
-import {mkdtemp, readFile, rm, stat} from 'node:fs/promises';
+import {mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import test from 'ava';
@@ -15,7 +15,8 @@ test('sandbox starts a node with the daemon attached, reloads into it, and clean
 	const cli = new CliProcess(['sandbox', '--log-format', 'json', '--api-listen', `127.0.0.1:${await findFreePort()}`, '--module', 'mod_version', '--module', 'mod_time']);
 	t.teardown(() => cli.kill());
 	await cli.waitForLine('stdout', text => text.startsWith('Press Ctrl-C'), 120_000);
-	const ebin = printed(cli, 'Install beams into: ');
+	const ebin = printed(cli, 'Or install beams into: ');
+	const sources = printed(cli, 'Save module sources into: ');
 	t.true((await stat(ebin)).isDirectory());
 	// Where to enable modules, with the --module ones already there, and its own contrib dir.
 	const yml = printed(cli, 'Its ejabberd.yml: ');
@@ -30,6 +31,12 @@ test('sandbox starts a node with the daemon attached, reloads into it, and clean
 	await cli.waitForLine('stderr', text => text.includes('"event":"batch"') && text.includes('sandbox_hello'));
 	const batch = cli.records().find(record => record.event === 'batch');
 	t.deepEqual(batch?.notLoaded, ['sandbox_hello']);
+
+	// Save to live: a module saved in the sandbox's src is compiled into its ebin and goes through a batch.
+	await writeFile(join(sources, 'sandbox_live.erl'), '-module(sandbox_live).\n-export([version/0]).\nversion() -> 1.\n');
+	await cli.waitForLine('stderr', text => text.includes('"event":"batch"') && text.includes('sandbox_live'));
+	t.like(cli.records().find(record => record.event === 'compile'), {ok: true, compiled: ['sandbox_live']});
+	t.true((await stat(join(ebin, 'sandbox_live.beam'))).isFile());
 
 	cli.child.kill('SIGINT');
 	t.is(await cli.exited, 0);
