@@ -81,6 +81,8 @@ export interface CompilerContext {
 	readonly ejabberdEbin: () => string | undefined;
 	/** The node's ejabberd release as the last init step read it. */
 	readonly ejabberdVersion: () => string | undefined;
+	/** Something about the compiler the user should know (logged as a warning). */
+	readonly warn: (message: string) => void;
 }
 
 /** What the daemon needs of a watcher: report writes once ready, watch one more directory, and stop. */

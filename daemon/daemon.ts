@@ -156,7 +156,11 @@ export class Daemon {
 			watchMode: sources.watchMode,
 			pollMs: sources.pollMs,
 			...(sources.createWatcher === undefined ? {} : {createWatcher: sources.createWatcher}),
-			compiler: sources.createCompiler({ejabberdEbin: () => index.ejabberdDirectory(), ejabberdVersion: () => this.#reloader.versions?.ejabberd}),
+			compiler: sources.createCompiler({
+				ejabberdEbin: () => index.ejabberdDirectory(),
+				ejabberdVersion: () => this.#reloader.versions?.ejabberd,
+				warn: message => report({event: 'error', severity: 'warn', code: 'WARN_COMPILER_FALLBACK', message}),
+			}),
 			debounceMs: config.debounceMs,
 			maxWaitMs: config.maxWaitMs,
 			clock: this.#clock,

@@ -1,5 +1,6 @@
 import type {ResolvedConfig} from '../config/schema.ts';
 import type {CompilerContext} from '../daemon-options.ts';
+import {AutoModuleCompiler} from '../sources/auto-module-compiler.ts';
 import {ErlcModuleCompiler} from '../sources/erlc-module-compiler.ts';
 import {NodeModuleCompiler} from '../sources/node-module-compiler.ts';
 import type {ModuleCompiler} from '../sources/source-compiler.ts';
@@ -16,12 +17,18 @@ export function compilerKindOf(setting: ResolvedConfig['compile']['compiler'], c
 	return setting === 'erlc' || !capabilities.compileModule ? 'erlc' : 'node';
 }
 
-/** The save-to-live compiler the configuration asks for, over the pipeline's transport. */
-export function createModuleCompiler(config: ResolvedConfig, transport: Transport, {ejabberdEbin, ejabberdVersion}: CompilerContext): ModuleCompiler {
+/**
+ * The save-to-live compiler the configuration asks for, over the pipeline's
+ * transport; `auto` on a node that lacks ejabberd's libraries by name falls
+ * back to erlc (AutoModuleCompiler).
+ */
+export function createModuleCompiler(config: ResolvedConfig, transport: Transport, {ejabberdEbin, ejabberdVersion, warn}: CompilerContext): ModuleCompiler {
 	const {compile} = config;
 	const warningsAsErrors = compile.warnings === 'fail';
-	if (compilerKindOf(compile.compiler, transport.capabilities) === 'node') {
-		return new NodeModuleCompiler({transport, warningsAsErrors, timeoutMs: compile.timeoutMs, maxBeamBytes: config.maxBeamBytes, ejabberdVersion});
+	const erlc = new ErlcModuleCompiler({erlc: compile.erlc, warningsAsErrors, timeoutMs: compile.timeoutMs, ejabberdEbin, ejabberdVersion});
+	if (compilerKindOf(compile.compiler, transport.capabilities) === 'erlc') {
+		return erlc;
 	}
-	return new ErlcModuleCompiler({erlc: compile.erlc, warningsAsErrors, timeoutMs: compile.timeoutMs, ejabberdEbin, ejabberdVersion});
+	const node = new NodeModuleCompiler({transport, warningsAsErrors, timeoutMs: compile.timeoutMs, maxBeamBytes: config.maxBeamBytes, ejabberdVersion});
+	return compile.compiler === 'auto' ? new AutoModuleCompiler(node, erlc, warn) : node;
 }

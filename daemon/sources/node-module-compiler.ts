@@ -33,6 +33,7 @@ export class NodeModuleCompiler implements ModuleCompiler {
 	readonly name: string;
 	readonly #options: NodeModuleCompilerOptions;
 	readonly #limits: DiagnosticLimits;
+	#unnamedLibrary: string | undefined;
 
 	constructor(options: NodeModuleCompilerOptions) {
 		this.#options = options;
@@ -56,6 +57,7 @@ export class NodeModuleCompiler implements ModuleCompiler {
 		} catch (error) {
 			throw explainFailure(error, request.source, transport.node, timeoutMs);
 		}
+		this.#unnamedLibrary ??= unnamedLibraryOf(result);
 		const diagnostics = [
 			...result.diagnostics.map(diagnostic => this.#diagnosticOf(diagnostic, request.source, result)),
 			...this.#omittedOf(request.source, result),
@@ -65,6 +67,15 @@ export class NodeModuleCompiler implements ModuleCompiler {
 		}
 		const problem = beamProblem(request, result.module, result.beam);
 		return problem === undefined ? {ok: true, beam: result.beam, diagnostics} : {ok: false, diagnostics: [...diagnostics, {file: request.source, severity: 'error', message: problem}]};
+	}
+
+	/**
+	 * An ext_mod library (`xmpp`, ...) a compile needed that the node has
+	 * only under another name (Debian 12's `p1_xmpp-1.6.1`), so that
+	 * `-include_lib` cannot resolve it there; undefined until one did.
+	 */
+	get unnamedLibrary(): string | undefined {
+		return this.#unnamedLibrary;
 	}
 
 	async close(): Promise<void> {
@@ -112,6 +123,16 @@ function hintOf(diagnostic: NodeDiagnostic, source: string, result: NodeCompileR
 		}
 		if (library === undefined && !(EXT_MOD_APPLICATIONS as readonly string[]).includes(cause.application)) {
 			return `-include_lib resolves ${cause.application} on the node's code path (code:lib_dir(${cause.application})) or below an include directory`;
+		}
+	}
+	return undefined;
+}
+
+/** The library an `-include_lib` could not resolve although the node has it, under another name. */
+function unnamedLibraryOf(result: NodeCompileResult): string | undefined {
+	for (const {cause} of result.diagnostics) {
+		if (cause?.kind === 'includeLib' && result.applications.some(({name, named, includeDir}) => name === cause.application && !named && includeDir !== undefined)) {
+			return cause.application;
 		}
 	}
 	return undefined;

@@ -26,14 +26,15 @@ export function defineNodeCompilerSuite(test: TestFn, nodeOptions: TestNodeOptio
 
 	test.serial.before(async () => {
 		const node = getNode();
-		const dist = {transport: 'dist' as const, node: node.node, cookieFile: node.cookieFile, paths: node.root === undefined ? [] : [{local: node.dir, node: node.toNodePath(node.dir)}]};
+		// The node's compiler itself, never auto's fallback to erlc.
+		const dist = {transport: 'dist' as const, compile: {compiler: 'node' as const}, node: node.node, cookieFile: node.cookieFile, paths: node.root === undefined ? [] : [{local: node.dir, node: node.toNodePath(node.dir)}]};
 		const config = resolveConfig(dist);
 		transport = await createTransport(config, () => undefined);
 		const init = await transport.ensureUpdaterLoaded();
-		const context = {ejabberdEbin: () => node.ebinDir, ejabberdVersion: () => init.versions?.ejabberd};
+		const context = {ejabberdEbin: () => node.ebinDir, ejabberdVersion: () => init.versions?.ejabberd, warn: () => undefined};
 		compilers = {
 			show: createModuleCompiler(config, transport, context),
-			fail: createModuleCompiler(resolveConfig({...dist, compile: {warnings: 'fail'}}), transport, context),
+			fail: createModuleCompiler(resolveConfig({...dist, compile: {compiler: 'node', warnings: 'fail'}}), transport, context),
 		};
 		// Inside the node's own directory, which its user can read (and, in the root, which `paths` maps).
 		srcDir = join(node.sourcesDir, 'node-compiler');

@@ -18,9 +18,10 @@ test(kinds, 'erlc', DIST_CAPABILITIES, 'erlc');
 test(kinds, 'node', DIST_CAPABILITIES, 'node');
 
 test('the compiler built says which it is in its name (the compile records carry it)', async t => {
-	const context = {ejabberdEbin: () => '/ebin', ejabberdVersion: () => '23.01'};
+	const context = {ejabberdEbin: () => '/ebin', ejabberdVersion: () => '23.01', warn: () => undefined};
 	const dist = fakeTransport({kind: 'dist', node: 'ejabberd@box'});
 	t.is(createModuleCompiler(resolveConfig({transport: 'dist'}), dist, context).name, 'node\'s compiler (ejabberd@box)');
+	t.is(createModuleCompiler(resolveConfig({transport: 'dist', compile: {compiler: 'node'}}), dist, context).name, 'node\'s compiler (ejabberd@box)');
 	t.is(createModuleCompiler(resolveConfig({transport: 'dist', compile: {compiler: 'erlc', erlc: '/opt/otp/bin/erlc'}}), dist, context).name, 'erlc (/opt/otp/bin/erlc)');
 	t.is(createModuleCompiler(resolveConfig({transport: 'ctl'}), fakeTransport({kind: 'ctl'}), context).name, 'erlc');
 });
