@@ -3,11 +3,10 @@ import {join} from 'node:path';
 import test from 'ava';
 import {resolveConfig} from '../../daemon/config/resolve-config.ts';
 import type {Daemon} from '../../daemon/daemon.ts';
-import type {DaemonRecord} from '../../daemon/records.ts';
-import type {CompileRecord} from '../../daemon/sources/compile-record.ts';
 import {nodeCall, useSandboxNode} from '../support/ejabberd.ts';
 import {openDaemon} from '../support/open-daemon.ts';
 import {RecordCollector, batchWith} from '../support/record-collector.ts';
+import {SaveToLive, compileOf, probeSource} from '../support/save-to-live.ts';
 
 /**
  * Save to live against ejabberd 24.12 on OTP 27, chrooted in the Debian 13
@@ -23,24 +22,7 @@ let daemon: Daemon | undefined;
 let root = '';
 const src = () => join(root, 'src');
 
-const isCompile = (record: DaemonRecord): record is CompileRecord => record.event === 'compile';
-const compileOf = (module: string) => (record: DaemonRecord): record is CompileRecord => isCompile(record) && record.modules.some(entry => entry.module === module);
-
-/** A module whose `version()` says which save it is. */
-function probeSource(module: string, version: number, extra = ''): string {
-	return `-module(${module}).\n-export([version/0]).\n${extra}version() -> ${version}.\n`;
-}
-
-const versionIn = async (module: string) => nodeCall(getNode(), `${module}:version()`);
-
-/** Save, then wait for the round that compiles the module and the batch that loads it. */
-async function saveAndLoad(module: string, save: () => Promise<void>) {
-	const since = records.mark();
-	await save();
-	const compiled = await records.waitFor(compileOf(module), {since, what: `the compile round of ${module}`});
-	const batch = await records.waitFor(batchWith(module, {settled: true}), {since, what: `the batch that loads ${module}`});
-	return {compiled, batch, since};
-}
+const live = new SaveToLive(records, getNode, src);
 
 test.serial.before(async () => {
 	const node = getNode();
@@ -61,19 +43,19 @@ test.after.always(async () => {
 });
 
 test.serial('a saved module is compiled by the node and loaded, and its new code answers', async t => {
-	const first = await saveAndLoad('live_probe', async () => writeFile(join(src(), 'live_probe.erl'), probeSource('live_probe', 1)));
+	const first = await live.saveAndLoad('live_probe', async () => writeFile(join(src(), 'live_probe.erl'), probeSource('live_probe', 1)));
 	t.like(first.compiled, {ok: true, compiled: ['live_probe'], failed: [], diagnostics: [], compiler: `node's compiler (${getNode().node})`});
 	t.is(first.batch.trigger, 'compile');
-	t.is(await versionIn('live_probe'), '1');
-	const second = await saveAndLoad('live_probe', async () => writeFile(join(src(), 'live_probe.erl'), probeSource('live_probe', 2)));
+	t.is(await live.versionIn('live_probe'), '1');
+	const second = await live.saveAndLoad('live_probe', async () => writeFile(join(src(), 'live_probe.erl'), probeSource('live_probe', 2)));
 	t.deepEqual(second.batch.updated, ['live_probe']);
-	t.is(await versionIn('live_probe'), '2');
+	t.is(await live.versionIn('live_probe'), '2');
 	t.log(`compiled in ${second.compiled.modules[0]?.compileMs} ms, round ${second.compiled.durationMs} ms`);
 });
 
 test.serial('a syntax error is one failed round with file:line:col as the daemon sees the file; the old code keeps answering; the fix goes through', async t => {
 	const path = join(src(), 'live_broken.erl');
-	await saveAndLoad('live_broken', async () => writeFile(path, probeSource('live_broken', 1)));
+	await live.saveAndLoad('live_broken', async () => writeFile(path, probeSource('live_broken', 1)));
 	const since = records.mark();
 	await writeFile(path, '-module(live_broken).\n-export([version/0]).\nversion() -> {2.\n');
 	const failed = await records.waitFor(compileOf('live_broken'), {since, what: 'the failed round'});
@@ -83,24 +65,24 @@ test.serial('a syntax error is one failed round with file:line:col as the daemon
 	t.is(typeof failed.diagnostics[0]?.column, 'number');
 	t.deepEqual(failed.diagnostics.map(({file}) => file), failed.diagnostics.map(() => path));
 	t.false(records.after(since).some(batchWith('live_broken')), 'nothing was loaded');
-	t.is(await versionIn('live_broken'), '1');
-	const fixed = await saveAndLoad('live_broken', async () => writeFile(path, probeSource('live_broken', 3)));
+	t.is(await live.versionIn('live_broken'), '1');
+	const fixed = await live.saveAndLoad('live_broken', async () => writeFile(path, probeSource('live_broken', 3)));
 	t.deepEqual(fixed.batch.updated, ['live_broken']);
-	t.is(await versionIn('live_broken'), '3');
+	t.is(await live.versionIn('live_broken'), '3');
 });
 
 test.serial('a changed header beside src/ recompiles its includer: the include directory reaches the node through paths', async t => {
 	await writeFile(join(root, 'include', 'live.hrl'), '-define(LIVE, 1).\n');
 	const includer = (value: string) => `-module(live_header).\n-export([version/0]).\n-include("live.hrl").\nversion() -> ${value}.\n`;
-	await saveAndLoad('live_header', async () => writeFile(join(src(), 'live_header.erl'), includer('?LIVE')));
-	t.is(await versionIn('live_header'), '1');
-	const {compiled} = await saveAndLoad('live_header', async () => writeFile(join(root, 'include', 'live.hrl'), '-define(LIVE, 2).\n'));
+	await live.saveAndLoad('live_header', async () => writeFile(join(src(), 'live_header.erl'), includer('?LIVE')));
+	t.is(await live.versionIn('live_header'), '1');
+	const {compiled} = await live.saveAndLoad('live_header', async () => writeFile(join(root, 'include', 'live.hrl'), '-define(LIVE, 2).\n'));
 	t.deepEqual(compiled.compiled, ['live_header']);
-	t.is(await versionIn('live_header'), '2');
+	t.is(await live.versionIn('live_header'), '2');
 });
 
 test.serial('a gen_mod module with xmpp.hrl, logger.hrl, ?INFO_MSG and the SQL parse transform compiles without a warning and loads', async t => {
-	const {compiled, batch} = await saveAndLoad('mod_reloader_sql', async () => copyFile(join('fixtures', 'sources', 'gen_mod_sql', 'mod_reloader_sql.erl'), join(src(), 'mod_reloader_sql.erl')));
+	const {compiled, batch} = await live.saveAndLoad('mod_reloader_sql', async () => copyFile(join('fixtures', 'sources', 'gen_mod_sql', 'mod_reloader_sql.erl'), join(src(), 'mod_reloader_sql.erl')));
 	t.like(compiled, {ok: true, compiled: ['mod_reloader_sql'], diagnostics: []});
 	t.true(batch.ok);
 	t.regex(await nodeCall(getNode(), 'code:ensure_loaded(mod_reloader_sql)'), /\{module, ?mod_reloader_sql\}/);
