@@ -27,6 +27,7 @@ import {ScanHazardGuard} from './reloader/scan-hazard-guard.ts';
 import {findScanHazards} from './reloader/settle-directory.ts';
 import {settleWatched} from './settle-watched.ts';
 import {SourceCompiler} from './sources/source-compiler.ts';
+import {CompiledBeams} from './sources/compiled-beams.ts';
 import type {WrittenBeam} from './sources/write-beam.ts';
 import type {PurgeMode, UpdateInfo} from './transports/transport.ts';
 import {BeamSettler} from './watcher/beam-settler.ts';
@@ -38,14 +39,6 @@ import type {BatchReloaderContext, DaemonOptions, WatchSource} from './daemon-op
 
 export type {BatchReloaderContext, DaemonOptions, WatchSource} from './daemon-options.ts';
 
-/**
- * How long after the compile stage wrote a beam the watcher's reports of it
- * are taken for that write: its event and its trailing re-check (200 ms
- * later), with room for a loaded host. An outside write within it is still
- * read and loaded (the settle step tells it by its bytes); it only does not
- * defer the running batch's verdict.
- */
-const OWN_WRITE_ECHO_MS = 1000;
 
 /**
  * The pipeline's centre: one ledger of owed work, and one loop over it.
@@ -83,8 +76,8 @@ export class Daemon {
 	#contrib: ContribFollower | undefined;
 	/** Save to live: compiles saved sources into watched ebins (absent without `sources`). */
 	readonly #sources: SourceCompiler | undefined;
-	/** Beams the compile stage wrote, by path: their settle is owed at once, and the watcher's report of them is no outside write. */
-	readonly #compiled = new Map<string, {readonly digest: string; readonly at: number}>();
+	/** Beams the compile stage wrote: their settle is owed at once, and the watcher's report of them is no outside write. */
+	readonly #compiled = new CompiledBeams();
 	/** A batch of owed work is queued and has not started: it takes whatever is due when it does. */
 	#batchQueued = false;
 	#waitingForNode = false;
@@ -121,7 +114,7 @@ export class Daemon {
 			read: this.#readBeam,
 			clock: this.#clock,
 			onSettled: beam => {
-				if (this.#compiled.get(beam.path)?.digest === beam.snapshot?.digest) {
+				if (this.#compiled.isCompiled(beam.path, beam.snapshot?.digest)) {
 					// Written whole by the compile stage (renamed into place): no burst to wait out.
 					this.#work.owe({...beam, reason: 'compile', trigger: 'compile'}, this.#clock.now());
 				} else {
@@ -198,7 +191,7 @@ export class Daemon {
 		this.#watcher = createWatcher({
 			directories,
 			onBeamWritten: path => {
-				if (!this.#isOwnWrite(path)) {
+				if (!this.#compiled.isEcho(path, this.#clock.now())) {
 					this.#writes.noteWrite(path);
 				}
 				this.#sweep?.noteWritten(path);
@@ -408,30 +401,11 @@ export class Daemon {
 		await this.#options.transport.close();
 	}
 
-	/**
-	 * The compile stage put a beam into a watched ebin (renamed into place,
-	 * whole): it is read now rather than when the watcher reports it, and owed
-	 * at once (see onSettled). The watcher's reports of it, now and its
-	 * trailing re-check, are the daemon's own write, not one made while a
-	 * batch ran: counted as such, they would defer the module on a transport
-	 * that verifies by the list.
-	 */
+	/** The compile stage put a beam into a watched ebin (whole): read now rather than when the watcher reports it, and owed at once (onSettled). */
 	#compiledBeam(beam: WrittenBeam): void {
-		const now = this.#clock.now();
-		for (const [path, {at}] of this.#compiled) {
-			if (now - at > OWN_WRITE_ECHO_MS) {
-				this.#compiled.delete(path);
-			}
-		}
-		this.#compiled.set(beam.path, {digest: beam.digest, at: now});
+		this.#compiled.note(beam, this.#clock.now());
 		this.#sweep?.noteWritten(beam.path);
 		this.#settler.check(beam.path);
-	}
-
-	/** The watcher reports a beam the compile stage wrote a moment ago. */
-	#isOwnWrite(path: string): boolean {
-		const own = this.#compiled.get(path);
-		return own !== undefined && this.#clock.now() - own.at <= OWN_WRITE_ECHO_MS;
 	}
 
 	/** Follow-ups and hand-backs into the ledger (not once the daemon stops: what is owed then ends with it). */
