@@ -131,7 +131,7 @@ export class SourceCompiler {
 			directories: roots,
 			mode: watchMode,
 			pollMs,
-			onSourceChanged: source => this.#changed(source),
+			onSourceChanged: (source, recheck) => this.#changed(source, recheck),
 			onError: error => onProblem(error, 'error'),
 			onPolling: (directory, reason) => onProblem(new ReloaderError('ERR_WATCH', `sources: polling ${JSON.stringify(directory)}: ${reason}`), 'warn'),
 		});
@@ -194,13 +194,23 @@ export class SourceCompiler {
 		}
 	}
 
-	#changed(source: string): void {
+	/**
+	 * A save (or the watcher's second look at one). The look goes into the
+	 * open round without moving its window: it is no save, and counted as one
+	 * it would stretch a lone save's quiet (a second change 200 ms later
+	 * makes a burst). With no window open it opens one: the look may have
+	 * found a change whose event chokidar swallowed; a round that reads the
+	 * same bytes compiles nothing.
+	 */
+	#changed(source: string, recheck = false): void {
 		if (this.#closing !== undefined) {
 			return;
 		}
-		const now = this.#options.clock.now();
 		this.#pending.add(source);
-		this.#window.note(now, source);
+		if (recheck && this.#window.closesAt() !== undefined) {
+			return;
+		}
+		this.#window.note(this.#options.clock.now(), source);
 		this.#schedule();
 	}
 

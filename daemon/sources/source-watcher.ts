@@ -17,8 +17,12 @@ export interface SourceWatcherOptions {
 	readonly mode: SourceWatchMode;
 	/** How often a polled directory is looked at. */
 	readonly pollMs: number;
-	/** A source was written, renamed into place or removed; read it to know which. */
-	readonly onSourceChanged: (path: string) => void;
+	/**
+	 * A source was written, renamed into place or removed; read it to know
+	 * which. `recheck`: the watcher's own second look a moment after a
+	 * reported change, no new event.
+	 */
+	readonly onSourceChanged: (path: string, recheck: boolean) => void;
 	readonly onError: (error: ReloaderError) => void;
 	/** A directory is polled, and why (said in the log: polling costs what events do not). */
 	readonly onPolling: (directory: string, reason: string) => void;
@@ -74,7 +78,7 @@ export class SourceWatcher implements SourceWatch {
 
 	constructor(options: SourceWatcherOptions) {
 		this.#options = options;
-		this.#trailing = new TrailingRecheck(TRAILING_RECHECK_MS, options.onSourceChanged);
+		this.#trailing = new TrailingRecheck(TRAILING_RECHECK_MS, path => options.onSourceChanged(path, true));
 		this.#ready = Promise.all(options.directories.map(async directory => this.#watch(directory))).then(() => undefined);
 	}
 
@@ -118,7 +122,7 @@ export class SourceWatcher implements SourceWatch {
 		// chokidar may ask `ignored` without stats and let a temp name through; only real source names go on.
 		const changed = (entry: string) => {
 			if (sourceFileOf(entry) !== undefined) {
-				onSourceChanged(entry);
+				onSourceChanged(entry, false);
 				this.#trailing.note(entry);
 			}
 		};

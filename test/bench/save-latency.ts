@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {mkdtemp, rm, writeFile} from 'node:fs/promises';
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {promisify} from 'node:util';
@@ -41,7 +41,9 @@ function source(module: string, version: number): string {
  */
 export async function measureSaveLatency(node: SandboxNode, transport: UserConfig, runs: number, debounceMs: number): Promise<SaveLatency> {
 	const module = 'bench_save';
-	const dir = await mkdtemp(join(tmpdir(), 'reloader-bench-src-'));
+	// Inside the node's own directory: the node's compiler reads the source there (a 0700 temp dir it could not).
+	const dir = join(node.sourcesDir, 'bench-save');
+	await mkdir(dir);
 	const path = join(dir, `${module}.erl`);
 	const config = resolveConfig({...transport, watch: [node.ebinDir], sources: [{dir, ebin: node.ebinDir}], debounceMs, maxWaitMs: Math.max(3000, debounceMs)});
 	const records = new RecordCollector();

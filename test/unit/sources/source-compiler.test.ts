@@ -42,6 +42,8 @@ interface Harness {
 	readonly stage: SourceCompiler;
 	/** The watcher reports these sources changed. */
 	save(file: string, content: string): Promise<void>;
+	/** The watcher's second look at a file, a moment after it reported it. */
+	recheck(file: string): void;
 	/** Let the quiet window close and the round run; resolves with its record (undefined: the round compiled nothing). */
 	settle(): Promise<CompileRecord | undefined>;
 }
@@ -99,7 +101,10 @@ async function harness(t: {teardown(fn: () => Promise<void>): void}, files: Reco
 		root, src, ebin, clock, compiler, records, written, problems, stage,
 		async save(file, content) {
 			await writeFile(join(root, file), content);
-			watcher?.onSourceChanged(join(root, file));
+			watcher?.onSourceChanged(join(root, file), false);
+		},
+		recheck(file) {
+			watcher?.onSourceChanged(join(root, file), true);
 		},
 		async settle() {
 			const before = records.length;
@@ -182,4 +187,25 @@ test('a removed source is not compiled, and its includers no longer count it', a
 	await rm(join(h.src, 'mod_b.erl'));
 	t.is(await h.settle(), undefined);
 	t.is(h.compiler.requests.length, 0);
+});
+
+test('the watcher\'s second look at a save does not stretch its quiet window: a lone save is compiled after debounceMs', async t => {
+	const h = await harness(t, {'src/mod_a.erl': 'a0'});
+	await h.save('src/mod_a.erl', 'a1');
+	h.clock.advance(200);
+	h.recheck('src/mod_a.erl');
+	h.clock.advance(100);
+	t.true(h.stage.status().compiling, 'the round started 300 ms after the save');
+	t.like(await h.settle(), {compiled: ['mod_a']});
+	t.is(h.compiler.requests.length, 1);
+});
+
+test('a second look with no round open opens one: a change whose event was swallowed is compiled; the same bytes compile nothing', async t => {
+	const h = await harness(t, {'src/mod_a.erl': 'a0', 'src/mod_b.erl': 'b0'});
+	await writeFile(join(h.src, 'mod_a.erl'), 'a1');
+	h.recheck('src/mod_a.erl');
+	t.like(await h.settle(), {compiled: ['mod_a']});
+	h.recheck('src/mod_b.erl');
+	t.is(await h.settle(), undefined);
+	t.is(h.compiler.requests.length, 1);
 });
