@@ -11,7 +11,7 @@ import {ReloaderError} from '../errors.ts';
 import {asEjabberdUser, assertMayRunEjabberdctl, ensureErlangCookie} from '../ejabberd/ejabberd-install.ts';
 import {findFreePorts} from './free-port.ts';
 import {killGroup, settlesWithin, waitForGroupGone} from './process-group.ts';
-import {loadSandboxTemplates, renderSandboxConfigs, sandboxOptionProblems, type NodeHost} from './sandbox-config.ts';
+import {loadSandboxTemplates, moduleNameProblems, renderSandboxConfigs, sandboxOptionProblems, type NodeHost} from './sandbox-config.ts';
 import {CHROOT, findSandboxInstall, hostPath, nodePath, type SandboxInstall} from './sandbox-install.ts';
 import {prepareLibraryAliases} from '../sources/library-aliases.ts';
 
@@ -28,6 +28,8 @@ export interface SandboxNodeOptions {
 	readonly baseDir?: string;
 	/** Modules enabled in the node's ejabberd.yml (`modules:` section, default options). Default: none. */
 	readonly modules?: readonly string[];
+	/** Beams put into the private ebin before the node starts (a module of the developer's, compiled, that `modules` enables). Default: none. */
+	readonly beams?: readonly {readonly module: string; readonly bytes: Uint8Array}[];
 	/**
 	 * Run the node chrooted into this directory, from the ejabberd installed
 	 * there (the tests' Debian 13 root with 24.12), instead of the system's. The
@@ -125,7 +127,10 @@ export async function startSandboxNode(options: SandboxNodeOptions = {}): Promis
 	const root = options.root === undefined ? undefined : resolve(options.root);
 	const baseDir = resolve(options.baseDir ?? (root === undefined ? tmpdir() : join(root, 'compat')));
 	const startTimeoutMs = options.startTimeoutMs ?? 60_000;
-	const problems = sandboxOptionProblems({name, baseDir, startTimeoutMs, modules: options.modules, root, erlOptions: options.erlOptions});
+	const problems = [
+		...sandboxOptionProblems({name, baseDir, startTimeoutMs, modules: options.modules, root, erlOptions: options.erlOptions}),
+		...moduleNameProblems((options.beams ?? []).map(({module}) => module)).map(problem => `beams: ${problem}`),
+	];
 	if (problems.length > 0) {
 		throw new ReloaderError('ERR_SANDBOX', `Invalid sandbox node options:\n${problems.map(problem => `  - ${problem}`).join('\n')}`);
 	}
@@ -149,6 +154,9 @@ export async function startSandboxNode(options: SandboxNodeOptions = {}): Promis
 	const sandbox = new Sandbox({name, host, install, layout, ports: {c2s, http}, cookieFile: hostPath(install, join(user.home, '.erlang.cookie')), startTimeoutMs});
 	try {
 		await cp(install.libDir, libCopy, {recursive: true});
+		for (const {module, bytes} of options.beams ?? []) {
+			await writeFile(join(layout.ebinDir, `${module}.beam`), bytes, {mode: 0o644});
+		}
 		await Promise.all([mkdir(layout.configDir), mkdir(layout.spoolDir), mkdir(layout.logDir), mkdir(layout.contribDir), mkdir(layout.sourcesDir), mkdir(layout.depsDir)]);
 		// Relative links (as Debian 13 links its own `xmpp-1.9.4 -> p1_xmpp-1.9.4`):
 		// the same link reaches the same library from this process and from a

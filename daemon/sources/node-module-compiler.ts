@@ -33,7 +33,7 @@ export class NodeModuleCompiler implements ModuleCompiler {
 	readonly name: string;
 	readonly #options: NodeModuleCompilerOptions;
 	readonly #limits: DiagnosticLimits;
-	#unnamedLibrary: string | undefined;
+	#cannotServe: string | undefined;
 
 	constructor(options: NodeModuleCompilerOptions) {
 		this.#options = options;
@@ -57,7 +57,7 @@ export class NodeModuleCompiler implements ModuleCompiler {
 		} catch (error) {
 			throw explainFailure(error, request.source, transport.node, timeoutMs);
 		}
-		this.#unnamedLibrary ??= unnamedLibraryOf(result);
+		this.#cannotServe ??= cannotServeOf(result, transport.node);
 		const diagnostics = [
 			...result.diagnostics.map(diagnostic => this.#diagnosticOf(diagnostic, request.source, result)),
 			...this.#omittedOf(request.source, result),
@@ -70,12 +70,15 @@ export class NodeModuleCompiler implements ModuleCompiler {
 	}
 
 	/**
-	 * An ext_mod library (`xmpp`, ...) a compile needed that the node has
+	 * Why the node's compiler cannot serve this daemon, once a compile showed
+	 * it (undefined until then): an ext_mod library (`xmpp`, ...) the node has
 	 * only under another name (Debian 12's `p1_xmpp-1.6.1`), so that
-	 * `-include_lib` cannot resolve it there; undefined until one did.
+	 * `-include_lib` cannot resolve it there; or sources the node's user may
+	 * not read (a home directory of mode 0700). A source the node does not
+	 * see at all is not such a reason: that is `paths` to fix (a container).
 	 */
-	get unnamedLibrary(): string | undefined {
-		return this.#unnamedLibrary;
+	get cannotServe(): string | undefined {
+		return this.#cannotServe;
 	}
 
 	async close(): Promise<void> {
@@ -128,11 +131,14 @@ function hintOf(diagnostic: NodeDiagnostic, source: string, result: NodeCompileR
 	return undefined;
 }
 
-/** The library an `-include_lib` could not resolve although the node has it, under another name. */
-function unnamedLibraryOf(result: NodeCompileResult): string | undefined {
+/** What in this result says the node's compiler cannot serve (see cannotServe). */
+function cannotServeOf(result: NodeCompileResult, node: string): string | undefined {
 	for (const {cause} of result.diagnostics) {
 		if (cause?.kind === 'includeLib' && result.applications.some(({name, named, includeDir}) => name === cause.application && !named && includeDir !== undefined)) {
-			return cause.application;
+			return `${node} has ${cause.application} only under another name (Debian 12 installs ejabberd's libraries as p1_*), so -include_lib("${cause.application}/...") cannot resolve there; to keep the node's compiler, put a directory named ${cause.application} on its code path (-pz in ERL_OPTIONS)`;
+		}
+		if (cause?.kind === 'unreadable' && cause.reason !== 'enoent') {
+			return `${node}'s user cannot read ${quoteUntrusted(result.nodeSource, 300)} (${cause.reason}); to keep the node's compiler, let ejabberd's user read the sources and every directory above them`;
 		}
 	}
 	return undefined;

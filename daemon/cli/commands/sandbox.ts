@@ -3,10 +3,9 @@ import type {Command} from 'commander';
 import {resolveConfig} from '../../config/resolve-config.ts';
 import type {ResolvedConfig} from '../../config/schema.ts';
 import {findEjabberdInstall} from '../../ejabberd/ejabberd-install.ts';
-import {ReloaderError} from '../../errors.ts';
-import {moduleNameProblems} from '../../sandbox/sandbox-config.ts';
 import {startSandboxNode} from '../../sandbox/sandbox-node.ts';
 import {startService, waitForStopSignal} from './run.ts';
+import {resolveSandboxModules} from './sandbox-modules.ts';
 
 /** The sandbox's own flags, beside the config flags every command has. */
 export interface SandboxFlags {
@@ -16,8 +15,8 @@ export interface SandboxFlags {
 
 export function addSandboxFlags(command: Command): Command {
 	return command.option(
-		'--module <name>',
-		'enable this ejabberd module (with its default options) in the sandbox\'s ejabberd.yml; repeatable',
+		'--module <name|file.erl>',
+		'enable this ejabberd module (with its default options) in the sandbox\'s ejabberd.yml; a source file is compiled first and its saves go live; repeatable',
 		(name: string, previous: string[] = []) => [...previous, name],
 	);
 }
@@ -29,18 +28,12 @@ export function addSandboxFlags(command: Command): Command {
  * removes the node's files.
  */
 export async function sandboxCommand(config: ResolvedConfig, flags: SandboxFlags = {}): Promise<number> {
-	const modules = flags.module ?? [];
-	// Checked before anything starts: a bad name would only surface as a node that fails to boot.
-	const problems = moduleNameProblems(modules);
-	if (problems.length > 0) {
-		throw new ReloaderError('ERR_CONFIG_INVALID', `Invalid --module:\n${problems.map(problem => `  - ${problem}`).join('\n')}`, {
-			hint: 'Give the module\'s Erlang name, as in ejabberd.yml\'s modules: section, e.g. --module mod_echo.',
-		});
-	}
 	const install = await findEjabberdInstall();
+	// Checked (and source files compiled) before anything starts: a bad name or a broken module would only surface as a node that fails to boot.
+	const {enabled: modules, beams, sourceDirs} = await resolveSandboxModules(flags.module ?? [], config, install);
 	console.log(`Starting a throwaway ejabberd ${install.version} node (a private copy of ${install.libDir})...`);
 	const stopRequested = waitForStopSignal();
-	const node = await startSandboxNode({modules});
+	const node = await startSandboxNode({modules, beams});
 	try {
 		const reachesContrib = config.transport === 'auto' || config.transport === 'dist';
 		// Whatever the transport, it is aimed at the sandbox node: ejabberdctl
@@ -55,7 +48,13 @@ export async function sandboxCommand(config: ResolvedConfig, flags: SandboxFlags
 			// module_install'ed module is watched and its sources compiled; ctl and http cannot load those anyway.
 			watch: reachesContrib ? 'auto' : [node.ebinDir],
 			// Save to live: what is saved in the sandbox's src is compiled into its ebin, besides the sources configured.
-			sources: [...(reachesContrib ? ['auto'] : []), ...(config.sources === 'auto' ? [] : config.sources.filter(entry => entry !== 'auto')), {dir: node.sourcesDir, ebin: node.ebinDir}],
+			sources: [
+				...(reachesContrib ? ['auto'] : []),
+				...(config.sources === 'auto' ? [] : config.sources.filter(entry => entry !== 'auto')),
+				{dir: node.sourcesDir, ebin: node.ebinDir},
+				// The directories of --module source files: each later save goes live.
+				...sourceDirs.map(dir => ({dir, ebin: node.ebinDir})),
+			],
 		}, 'sandbox');
 		const service = await startService(sandboxConfig);
 		const ctl = node.ctlCommand.join(' ');
