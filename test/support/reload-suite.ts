@@ -83,7 +83,8 @@ export function defineReloadSuite(test: TestFn, transportConfig: (node: SandboxN
 		const since = records.mark();
 		// As `make install` does it: one `install` process writing every beam (unlink, then write).
 		await promisify(execFile)('install', ['-m', '644', ...beams, getNode().ebinDir]);
-		const batch = await records.waitFor(batchWith(BURST[0] ?? ''), {since, what: 'batch of the burst'});
+		// Over ctl each of the 30 modules is one `ejabberdctl update` (an Erlang VM booted per call): ~60 s on a loaded host, so the limit is generous.
+		const batch = await records.waitFor(batchWith(BURST[0] ?? ''), {since, what: 'batch of the burst', timeoutMs: 240_000});
 		t.deepEqual([...batch.updated].sort(), [...BURST].sort());
 		await waitUntil(() => isIdle(daemon), 'the daemon is idle');
 		const burstBatches = records.after(since).filter(isBatch).filter(record => BURST.some(module => batchWith(module)(record)));
