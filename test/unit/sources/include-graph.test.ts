@@ -1,5 +1,6 @@
 import test from 'ava';
-import {IncludeGraph, parseIncludes, type Include} from '../../../daemon/sources/include-graph.ts';
+import {IncludeGraph} from '../../../daemon/sources/include-graph.ts';
+import {parseIncludes, type Include} from '../../../daemon/sources/parse-includes.ts';
 
 const include = (path: string): Include => ({kind: 'include', path});
 const includeLib = (path: string): Include => ({kind: 'include_lib', path});
