@@ -18,7 +18,8 @@ test('sandbox starts a node with the daemon attached, reloads into it, and clean
 	const devSource = join(devDir, 'mod_reloader_sql.erl');
 	await copyFile(join('fixtures', 'sources', 'gen_mod_sql', 'mod_reloader_sql.erl'), devSource);
 	const cli = new CliProcess(['sandbox', '--log-format', 'json', '--api-listen', `127.0.0.1:${await findFreePort()}`, '--module', 'mod_version', '--module', 'mod_time', '--module', devSource]);
-	t.teardown(() => cli.kill());
+	// Ctrl-C, not SIGKILL: a test that fails half-way must not leave the sandbox's node running.
+	t.teardown(async () => cli.interrupt());
 	await cli.waitForLine('stdout', text => text.startsWith('Press Ctrl-C'), 120_000);
 	const ebin = printed(cli, 'Or install beams into: ');
 	const sources = printed(cli, 'Save module sources into: ');

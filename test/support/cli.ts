@@ -103,6 +103,25 @@ export class CliProcess {
 		}
 	}
 
+	/**
+	 * Stop it as Ctrl-C does, so that what it started goes with it (the
+	 * sandbox stops its node and removes its files); SIGKILL only if it has
+	 * not ended within `graceMs`. For the teardown of a test that failed
+	 * half-way: SIGKILL alone would leave a sandbox's node running.
+	 */
+	async interrupt(graceMs = 90_000): Promise<void> {
+		if (this.child.exitCode !== null || this.child.signalCode !== null) {
+			return;
+		}
+		this.child.kill('SIGINT');
+		const ended = await Promise.race([this.exited.then(() => true, () => true), new Promise<false>(resolve => {
+			setTimeout(() => resolve(false), graceMs).unref();
+		})]);
+		if (!ended) {
+			this.kill();
+		}
+	}
+
 	#collect(stream: NodeJS.ReadableStream, into: string[]): void {
 		let partial = '';
 		stream.on('data', (chunk: Buffer) => {
