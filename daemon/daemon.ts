@@ -39,7 +39,6 @@ import type {BatchReloaderContext, DaemonOptions, WatchSource} from './daemon-op
 
 export type {BatchReloaderContext, DaemonOptions, WatchSource} from './daemon-options.ts';
 
-
 /**
  * The pipeline's centre: one ledger of owed work, and one loop over it.
  * Sources only add to the ledger: the watcher (through the settle step, which

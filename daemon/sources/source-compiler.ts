@@ -3,13 +3,14 @@ import * as path from 'node:path';
 import type {Clock, TimerHandle} from '../batcher/clock.ts';
 import {QuietWindow} from '../batcher/quiet-window.ts';
 import {ReloaderError, errorMessage} from '../errors.ts';
+import {isWithin} from '../transports/path-map.ts';
 import type {CompileDiagnostic} from './compile-diagnostics.ts';
 import type {CompiledModule, CompileRecord} from './compile-record.ts';
 import {IncludeGraph} from './include-graph.ts';
 import {parseIncludes} from './parse-includes.ts';
 import {readSource} from './read-source.ts';
 import {sourceFileOf} from './source-files.ts';
-import {listSourceFiles} from './source-tree.ts';
+import {listSourceFiles, treeIncludeDirs} from './source-tree.ts';
 import {SourceWatcher, type SourceWatch, type SourceWatcherOptions, type SourceWatchMode} from './source-watcher.ts';
 import {writeBeam, type WrittenBeam} from './write-beam.ts';
 
@@ -378,7 +379,7 @@ export class SourceCompiler {
 
 	/** The entry whose directory holds the source (the innermost, when they nest). */
 	#directoryOf(source: string): SourceDirectory | undefined {
-		const holding = this.#directories.filter(({dir}) => isWithin(source, dir));
+		const holding = this.#directories.filter(({dir}) => source !== dir && isWithin(source, dir));
 		return holding.sort((a, b) => b.dir.length - a.dir.length)[0];
 	}
 
@@ -396,9 +397,9 @@ interface StaleModule {
 	readonly headers?: readonly string[];
 }
 
-/** A source tree's include directories: `include/` inside it and beside it (`src/` next to `include/`), and configured ones. */
+/** A source directory's include directories: its tree's (treeIncludeDirs), and configured ones. */
 function ownIncludeDirs(directory: SourceDirectory): string[] {
-	return [path.join(directory.dir, 'include'), path.join(path.dirname(directory.dir), 'include'), ...directory.include];
+	return [...treeIncludeDirs(directory.dir), ...directory.include];
 }
 
 /** The source directories and their existing include directories not watched yet, none inside another (each watched once). */
@@ -406,10 +407,5 @@ async function watchedRoots(directories: readonly SourceDirectory[], watched: re
 	const candidates = [...new Set([...directories.map(({dir}) => dir), ...directories.flatMap(ownIncludeDirs)])];
 	const present = await Promise.all(candidates.map(async directory => stat(directory).then(stats => stats.isDirectory(), () => false)));
 	const existing = candidates.filter((_, position) => present[position]);
-	return existing.filter(directory => !existing.some(other => isWithin(directory, other)) && !watched.some(other => directory === other || isWithin(directory, other)));
-}
-
-function isWithin(file: string, directory: string): boolean {
-	const relative = path.relative(directory, file);
-	return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+	return existing.filter(directory => !existing.some(other => other !== directory && isWithin(directory, other)) && !watched.some(other => isWithin(directory, other)));
 }

@@ -8,6 +8,11 @@ export const SOURCE_DEPTH = 3;
 /** At most this many sources are read at start: a source directory pointed at `/` must not read the disk. */
 export const MAX_SOURCE_FILES = 20_000;
 
+/** Where a source tree keeps its headers: `include/` inside the source directory and beside it (`src/` next to `include/`). */
+export function treeIncludeDirs(dir: string): string[] {
+	return [path.join(dir, 'include'), path.join(path.dirname(dir), 'include')];
+}
+
 /** Folders that hold no sources of the module being edited: build output, dependencies, VCS state, dot folders. */
 export function isSkippedFolder(name: string): boolean {
 	return name.startsWith('.') || SKIPPED_FOLDERS.has(name);

@@ -1,11 +1,12 @@
 import {stat} from 'node:fs/promises';
-import {basename, dirname, join, resolve} from 'node:path';
+import {basename, dirname, resolve} from 'node:path';
 import type {ResolvedConfig} from '../../config/schema.ts';
 import type {EjabberdInstall} from '../../ejabberd/ejabberd-install.ts';
 import {ReloaderError, errorMessage} from '../../errors.ts';
 import {moduleNameProblems} from '../../sandbox/sandbox-config.ts';
 import {formatDiagnostic} from '../../sources/compile-diagnostics.ts';
 import {ErlcModuleCompiler} from '../../sources/erlc-module-compiler.ts';
+import {treeIncludeDirs} from '../../sources/source-tree.ts';
 
 /** `--module` values: modules of the install by name, and the developer's own by their source file. */
 export interface SandboxModules {
@@ -59,7 +60,7 @@ async function compileSources(files: readonly string[], config: ResolvedConfig, 
 	try {
 		for (const source of files) {
 			const module = basename(source, '.erl');
-			const outcome = await compiler.compile({source, module, includeDirs: [join(dirname(source), 'include'), join(dirname(dirname(source)), 'include')], signal: AbortSignal.timeout(config.compile.timeoutMs + 5000)});
+			const outcome = await compiler.compile({source, module, includeDirs: treeIncludeDirs(dirname(source)), signal: AbortSignal.timeout(config.compile.timeoutMs + 5000)});
 			if (outcome.ok) {
 				beams.push({module, bytes: outcome.beam});
 			} else {
